@@ -1,0 +1,1 @@
+"""The Rasa project and the engines that serve it; arrives with the assistant issue."""

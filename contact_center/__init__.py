@@ -1,0 +1,1 @@
+"""Escalations, queues and the agent console."""

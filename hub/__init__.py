@@ -1,0 +1,1 @@
+"""The hub: message bus, store, settings, app factory and CLI."""

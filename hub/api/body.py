@@ -1,0 +1,71 @@
+"""Reading JSON bodies into typed values, naming the field that is wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from aiohttp import web
+
+from hub.api.errors import ApiError
+from models.timeutil import parse_datetime
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+
+
+async def json_object(request: web.Request) -> dict:
+    raw = await request.read()  # raises 413 past client_max_size
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(422, "Nội dung gửi lên không phải JSON hợp lệ.", field="body") from None
+    if not isinstance(body, dict):
+        raise ApiError(422, "Nội dung gửi lên phải là một đối tượng JSON ({...}).", field="body")
+    return body
+
+
+def text(body: dict, field: str, *, required: bool = True, max_len: int = 500, prefix: str = "",
+         default: str | None = None) -> str | None:
+    value = body.get(field)
+    name = prefix + field
+    if value is None:
+        if required:
+            raise ApiError(422, f"Thiếu trường bắt buộc '{name}'.", field=name)
+        return default
+    if not isinstance(value, str):
+        raise ApiError(422, f"Trường '{name}' phải là chuỗi ký tự.", field=name)
+    value = value.strip()
+    if required and not value:
+        raise ApiError(422, f"Trường '{name}' không được để trống.", field=name)
+    if len(value) > max_len:
+        raise ApiError(422, f"Trường '{name}' dài quá {max_len} ký tự.", field=name)
+    return value
+
+
+def moment(body: dict, field: str, *, required: bool = True, prefix: str = "") -> datetime | None:
+    value = body.get(field)
+    name = prefix + field
+    if value is None:
+        if required:
+            raise ApiError(422, f"Thiếu trường bắt buộc '{name}'.", field=name)
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise ApiError(422, f"Trường '{name}': {exc}.", field=name) from None
+
+
+def parsed(field: str, parse, value):
+    """Apply a model parser, turning its ValueError into a 422 on `field`."""
+    try:
+        return parse(value)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(422, f"Trường '{field}': {exc}", field=field) from None
+
+
+def dossier_code(request: web.Request) -> str:
+    code = request.match_info["code"]
+    if not CODE_PATTERN.match(code):
+        raise ApiError(422, "Mã hồ sơ chỉ gồm chữ, số và các dấu . - _ (tối đa 100 ký tự).", field="code")
+    return code

@@ -1,0 +1,169 @@
+"""Dossier tracking: the one-stop-shop pushes dossiers and status changes in;
+kiosk, phone and chat read the masked public view."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from hub.api import body as b
+from hub.api.errors import ApiError
+from hub.api.replies import reply
+from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
+from hub.store.port import ApplicantData, DossierData, StatusChange
+from hub.tracking import dossier_view, verify_matches
+from models.citizen import Channel, ConsentRecord
+from models.dossier import TRANSITIONS, parse_status
+from models.errors import Conflict
+from models.phone import normalize_phone
+from models.timeutil import to_iso, utcnow
+
+routes = web.RouteTableDef()
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại."
+
+
+def _applicant(body: dict) -> ApplicantData:
+    raw = body.get("applicant")
+    if not isinstance(raw, dict):
+        raise ApiError(422, "Thiếu thông tin người nộp hồ sơ 'applicant' (đối tượng JSON).", field="applicant")
+    p = "applicant."
+    phone = b.text(raw, "phone", required=False, max_len=30, prefix=p)
+    email = b.text(raw, "email", required=False, max_len=254, prefix=p)
+    if email and not EMAIL.match(email):
+        raise ApiError(422, f"Địa chỉ email '{email}' không hợp lệ.", field="applicant.email")
+    id_number = b.text(raw, "id_number", required=False, max_len=12, prefix=p)
+    if id_number and not (id_number.isdigit() and len(id_number) in (9, 12)):
+        raise ApiError(422, "Số CCCD/CMND phải gồm 12 (hoặc 9) chữ số.", field="applicant.id_number")
+    chat_id = raw.get("telegram_chat_id")
+    if chat_id is not None and (not isinstance(chat_id, int) or isinstance(chat_id, bool)):
+        raise ApiError(422, "telegram_chat_id phải là số nguyên.", field="applicant.telegram_chat_id")
+    channels = raw.get("preferred_channels", [])
+    if not isinstance(channels, list):
+        raise ApiError(422, "preferred_channels phải là danh sách kênh.", field="applicant.preferred_channels")
+    return ApplicantData(
+        full_name=b.text(raw, "full_name", max_len=200, prefix=p),
+        phone=b.parsed("applicant.phone", normalize_phone, phone) if phone else None,
+        email=email.lower() if email else None,
+        id_number=id_number,
+        telegram_chat_id=chat_id,
+        preferred_channels=tuple(b.parsed("applicant.preferred_channels", Channel, c).value for c in channels),
+        consents=_consents(raw.get("consents", [])),
+    )
+
+
+def _consents(raw) -> tuple[ConsentRecord, ...]:
+    field = "applicant.consents"
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ApiError(422, "consents phải là danh sách đối tượng {channel, granted, ...}.", field=field)
+    records = []
+    for item in raw:
+        if not isinstance(item.get("granted"), bool):
+            raise ApiError(422, "Mỗi consent cần 'granted' là true hoặc false.", field=field + ".granted")
+        records.append(ConsentRecord(
+            channel=b.parsed(field + ".channel", Channel, item.get("channel")),
+            granted=item["granted"],
+            at=b.moment(item, "at", required=False, prefix=field + ".") or utcnow(),
+            via=b.text(item, "via", required=False, max_len=100, default="one_stop_shop"),
+            legal_basis=b.text(item, "legal_basis", required=False, max_len=200, default="consent"),
+        ))
+    return tuple(records)
+
+
+@routes.put("/api/v1/dossiers/{code}")
+async def put_dossier(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    code = b.dossier_code(request)
+    body = await b.json_object(request)
+    status = body.get("status")
+    data = DossierData(
+        code=code,
+        procedure=b.text(body, "procedure", max_len=500),
+        agency=b.text(body, "agency", max_len=500),
+        received_at=b.moment(body, "received_at"),
+        due_at=b.moment(body, "due_at", required=False),
+        applicant=_applicant(body),
+        status=b.parsed("status", parse_status, status) if status is not None else None,
+    )
+    store = request.app[STORE]
+    try:
+        result = await store.upsert_dossier(data)
+    except Conflict as exc:
+        raise ApiError(409, str(exc)) from None
+    applicant = await store.get_citizen(result.dossier.applicant_id)
+    view = dossier_view(result.dossier, applicant, utcnow(), public=False)
+    return reply(view, status=201 if result.created else 200)
+
+
+@routes.post("/api/v1/dossiers/{code}/events")
+async def post_event(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    code = b.dossier_code(request)
+    body = await b.json_object(request)
+    if "status" not in body:
+        raise ApiError(422, "Thiếu trường bắt buộc 'status'.", field="status")
+    change = StatusChange(
+        code=code,
+        event_id=b.text(body, "event_id", max_len=200),
+        status=b.parsed("status", parse_status, body["status"]),
+        at=b.moment(body, "at"),
+        actor=b.text(body, "actor", max_len=200),
+        note=b.text(body, "note", required=False, max_len=4000, default=""),
+        due_at=b.moment(body, "due_at", required=False),
+    )
+    result = await request.app[STORE].record_status_change(change)
+    request.app[METRICS].status_changes.labels(result.outcome).inc()
+    if result.outcome == "not_found":
+        raise ApiError(404, f"Không có hồ sơ mã '{code}'; hãy tạo bằng PUT /api/v1/dossiers/{code} trước.")
+    if result.outcome == "illegal":
+        allowed = sorted(s.value for s in TRANSITIONS[result.current_status])
+        why = ("hồ sơ đã ở trạng thái cuối, không chuyển tiếp được." if not allowed
+               else "các trạng thái tiếp theo hợp lệ: " + ", ".join(allowed) + ".")
+        raise ApiError(409, f"Không thể chuyển hồ sơ từ '{result.current_status.value}' "
+                            f"({result.current_status.label}) sang '{change.status.value}' "
+                            f"({change.status.label}): {why}", current_status=result.current_status.value,
+                       requested_status=change.status.value, allowed_next=allowed)
+    if result.outcome == "event_id_reused":
+        raise ApiError(409, f"event_id '{change.event_id}' đã được dùng cho một thay đổi khác "
+                            f"({result.current_status.value}); mỗi thay đổi cần event_id riêng.",
+                       field="event_id")
+    entry = result.entry
+    response = {
+        "event_id": entry.event_id, "code": code,
+        "previous_status": result.previous_status.value, "status": entry.status.value,
+        "status_label": entry.status.label, "at": to_iso(entry.at),
+        "recorded_at": to_iso(result.recorded_at),
+    }
+    headers = {"Idempotent-Replayed": "true"} if result.outcome == "duplicate" else None
+    return reply(response, status=201, headers=headers)
+
+
+def _client_address(request: web.Request) -> str:
+    if request.app[SETTINGS].trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.remote or "unknown"
+
+
+@routes.get("/api/v1/dossiers/{code}")
+async def get_dossier(request: web.Request) -> web.Response:
+    code = request.match_info["code"]
+    verify = request.query.get("verify", "").strip()
+    if not (len(verify) == 4 and verify.isdigit()):
+        raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ (?verify=NNNN).", field="verify")
+    guard = request.app[LOOKUP_GUARD]
+    keys = ("addr:" + _client_address(request), "code:" + code)
+    wait = guard.retry_after(*keys)
+    if wait is not None:
+        raise ApiError(429, f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
+                       headers={"Retry-After": str(wait)}, retry_after=wait)
+    store = request.app[STORE]
+    dossier = await store.get_dossier(code) if b.CODE_PATTERN.match(code) else None
+    applicant = await store.get_citizen(dossier.applicant_id) if dossier else None
+    if dossier is None or not verify_matches(applicant, verify):
+        guard.fail(*keys)
+        raise ApiError(404, NOT_FOUND)
+    return reply(dossier_view(dossier, applicant, utcnow(), public=True))

@@ -1,0 +1,69 @@
+"""Every error leaves as JSON with the right status; no stack trace ever does."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from hub.api.replies import reply
+
+log = logging.getLogger(__name__)
+
+# Messages a person can act on, in Vietnamese since citizens read some of them.
+_DEFAULT_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Thiếu hoặc sai khóa API (Authorization: Bearer <khóa>).",
+    403: "Không có quyền thực hiện yêu cầu này.",
+    404: "Không tìm thấy.",
+    405: "Phương thức HTTP không được hỗ trợ cho địa chỉ này.",
+    409: "Xung đột với trạng thái hiện tại.",
+    413: "Nội dung gửi lên quá lớn (tối đa 1 MiB).",
+    415: "Định dạng nội dung không được hỗ trợ; hãy gửi JSON.",
+    422: "Dữ liệu không hợp lệ.",
+    429: "Quá nhiều yêu cầu; vui lòng thử lại sau.",
+    500: "Lỗi hệ thống; yêu cầu chưa được xử lý, vui lòng thử lại.",
+}
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+          415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+          500: "internal_error"}
+
+
+def error_response(status: int, message: str | None = None, *, field: str | None = None,
+                   headers: dict | None = None, **extra) -> web.Response:
+    body = {"error": _CODES.get(status, "error"), "message": message or _DEFAULT_MESSAGES.get(status, "")}
+    if field is not None:
+        body["field"] = field
+    body.update(extra)
+    return reply(body, status=status, headers=headers)
+
+
+class ApiError(Exception):
+    """Raised by handlers; the middleware renders it."""
+
+    def __init__(self, status: int, message: str | None = None, *, field: str | None = None,
+                 headers: dict | None = None, **extra):
+        super().__init__(message)
+        self.status_code, self.message, self.field = status, message, field
+        self.headers, self.extra = headers or {}, extra
+
+
+def _passthrough_headers(exc: web.HTTPException) -> dict:
+    return {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after", "www-authenticate"}}
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status_code, exc.message, field=exc.field, headers=exc.headers,
+                              **exc.extra)
+    except web.HTTPException as exc:
+        if exc.status_code < 400:
+            raise
+        return error_response(exc.status_code, headers=_passthrough_headers(exc))
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+        return error_response(500)

@@ -1,0 +1,44 @@
+"""Liveness, readiness, metrics and the API description, for operators."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from hub.api.openapi import spec
+from hub.api.replies import reply
+from hub.keys import METRICS, STORE
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return reply({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        state = await request.app[STORE].readiness()
+    except Exception as exc:  # unreachable store is exactly what this endpoint reports
+        log.warning("store not ready", extra={"error": repr(exc)})
+        return reply({"status": "unavailable", "store": "unreachable"}, status=503)
+    return reply({"status": "ok" if state["ready"] else "unavailable", **state},
+                 status=200 if state["ready"] else 503)
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    m = request.app[METRICS]
+    store = request.app[STORE]
+    m.outbox_pending.set(await store.count_pending())
+    m.dead_letters.set(len(await store.dead_letters()))
+    return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return reply(spec())

@@ -1,0 +1,161 @@
+"""The embedded bus: asyncio in one process, durable through the store's outbox.
+
+Publishing writes to the outbox; the dispatcher reads new rows after a cursor,
+hands each to every subscriber (messages with the same key in order), and
+records each handler's outcome. What was not recorded as done runs again after
+a restart, so delivery is at least once and handlers must be idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from typing import Callable
+
+from hub.bus.backoff import next_attempt
+from hub.bus.port import Handler
+from hub.store.port import DeliveryResult, OutboxRow, Store
+from models.events import Message
+
+log = logging.getLogger(__name__)
+
+BATCH = 256
+
+
+class InProcessBus:
+    def __init__(self, store: Store, *, concurrency: int = 16, max_attempts: int = 8,
+                 backoff_base: float = 1.0, backoff_cap: float = 300.0, poll_seconds: float = 1.0,
+                 clock: Callable[[], float] = time.time, metrics=None):
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics
+        self._subscribers: dict[str, dict[str, Handler]] = defaultdict(dict)
+        self._limit = asyncio.Semaphore(concurrency)
+        self._retry = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._cursor = 0
+        self._task: asyncio.Task | None = None
+        self._unrecorded: list[DeliveryResult] = []
+        self._recorder: asyncio.Task | None = None
+        store.on_outbox_append(self._wake.set)
+
+    def subscribe(self, message_type: type[Message], name: str, handler: Handler) -> None:
+        self._subscribers[message_type.__name__][name] = handler
+
+    async def publish(self, *messages: Message) -> None:
+        await self.store.append_outbox(list(messages))
+
+    async def start(self) -> None:
+        self._cursor = await self.store.outbox_first_pending() - 1
+        self._task = asyncio.create_task(self._run(), name="bus-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        self._idle.clear()
+        self._wake.set()
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                worked = await self._dispatch_new() | await self._dispatch_retries()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store hiccuped; the rows are still there next time
+                log.exception("dispatch round failed")
+                worked = False
+            if worked:
+                continue
+            self._idle.set()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _dispatch_new(self) -> bool:
+        rows = await self.store.outbox_after(self._cursor, BATCH)
+        if rows:
+            await self._dispatch(rows)
+            self._cursor = rows[-1].id
+        return bool(rows)
+
+    async def _dispatch_retries(self) -> bool:
+        due = await self.store.due_retries(self.clock(), BATCH)
+        if due:
+            await self._dispatch(await self.store.outbox_by_ids(due))
+        return bool(due)
+
+    async def _dispatch(self, rows: list[OutboxRow]) -> None:
+        by_key: dict[str, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_key[row.key].append(row)
+        outcomes = await asyncio.gather(*(self._run_in_order(group) for group in by_key.values()))
+        settled = {(r.message_id, r.handler) for group in outcomes for r in group if r.state != "retry"}
+        dispatched = [
+            row.id for row in rows
+            if all(row.deliveries.get(name, ("",))[0] in ("done", "dead") or (row.message_id, name) in settled
+                   for name in self._subscribers.get(row.type, {}))]
+        while self._recorder is not None and not self._recorder.done():
+            await self._recorder
+        await self.store.record_deliveries(self._take_unrecorded(), dispatched)
+
+    async def _run_in_order(self, rows: list[OutboxRow]) -> list[DeliveryResult]:
+        results = []
+        for row in rows:
+            for name, handler in self._subscribers.get(row.type, {}).items():
+                state, attempts, next_at = row.deliveries.get(name, ("new", 0, None))
+                if state in ("done", "dead") or (state == "retry" and next_at > self.clock()):
+                    continue
+                async with self._limit:
+                    result = await self._deliver(row, name, handler, attempts + 1)
+                results.append(result)
+                self._record_soon(result)
+        return results
+
+    def _record_soon(self, result: DeliveryResult) -> None:
+        # Record each outcome as soon as it is known, many per commit, so that a
+        # crash re-runs only the handlers that were in flight.
+        self._unrecorded.append(result)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_pending())
+
+    def _take_unrecorded(self) -> list[DeliveryResult]:
+        batch, self._unrecorded = self._unrecorded, []
+        return batch
+
+    async def _record_pending(self) -> None:
+        while self._unrecorded:
+            batch = self._take_unrecorded()
+            try:
+                await self.store.record_deliveries(batch, [])
+            except Exception:
+                # Keep them for the end-of-round commit, which raises if the store is still down.
+                self._unrecorded[:0] = batch
+                log.exception("recording deliveries failed; will retry at end of round")
+                return
+
+    async def _deliver(self, row: OutboxRow, name: str, handler: Handler, attempt: int) -> DeliveryResult:
+        try:
+            await handler(Message.from_dict(row.type, row.payload))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            when = next_attempt(exc, attempt, self.clock(), **self._retry)
+            state = "retry" if when is not None else "dead"
+            log.warning("handler failed", extra={"handler": name, "message_id": row.message_id,
+                                                 "attempt": attempt, "state": state, "error": repr(exc)})
+            if self.metrics:
+                self.metrics.handler_failed(name, state)
+            return DeliveryResult(row.message_id, name, state, attempt, when, repr(exc)[:500])
+        if self.metrics:
+            self.metrics.handler_done(name)
+        return DeliveryResult(row.message_id, name, "done", attempt)

@@ -1,0 +1,58 @@
+"""Demo data: a few citizens and dossiers in different statuses. Seeding twice
+changes nothing, because dossier codes and event ids are fixed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hub.api.auth import ApiKeys
+from hub.store.port import ApplicantData, DossierData, StatusChange
+from models.dossier import DossierStatus as S
+from models.timeutil import utcnow
+
+CITIZENS = [
+    ApplicantData("Nguyễn Văn An", phone="+84912345678", email="an.nguyen@example.vn"),
+    ApplicantData("Trần Thị Bình", phone="+84987654321"),
+    ApplicantData("Lê Hoàng Cường", phone="+84903111222", email="cuong.le@example.vn"),
+    ApplicantData("Phạm Thu Dung", phone="+84388777666"),
+]
+
+# (code, procedure, agency, applicant index, days since received, days until due, path of statuses)
+DOSSIERS = [
+    ("000.00.21.H12-261120-0001", "Đăng ký khai sinh", "UBND phường Thạch Thang", 0, 3, 2,
+     [S.RECEIVED, S.IN_PROGRESS]),
+    ("H12.22-261101-0456", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Sở Xây dựng", 1, 20, 5,
+     [S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED]),
+    ("BD-261015-0077", "Cấp phiếu lý lịch tư pháp", "Sở Tư pháp", 2, 40, -30,
+     [S.RECEIVED, S.IN_PROGRESS, S.RESULT_READY]),
+    ("000.00.21.H12-261105-0012", "Đăng ký hộ kinh doanh", "UBND quận Hải Châu", 3, 15, -2,
+     [S.RECEIVED, S.IN_PROGRESS]),
+    ("H12.22-261002-0101", "Cấp giấy chứng nhận quyền sử dụng đất", "Văn phòng đăng ký đất đai", 0, 50, -10,
+     [S.RECEIVED, S.IN_PROGRESS, S.RESULT_READY, S.RETURNED]),
+]
+
+NOTES = {
+    S.SUPPLEMENT_REQUESTED: "Bổ sung bản vẽ thiết kế có chữ ký của đơn vị tư vấn.",
+    S.RESULT_READY: "Mời ông/bà đến Bộ phận một cửa nhận kết quả, mang theo CCCD.",
+}
+
+
+async def seed(store) -> tuple[list[tuple[str, str, str, str]], str]:
+    now = utcnow()
+    rows = []
+    for code, procedure, agency, who, since, until, path in DOSSIERS:
+        applicant = CITIZENS[who]
+        received = now - timedelta(days=since)
+        await store.upsert_dossier(DossierData(code=code, procedure=procedure, agency=agency,
+                                               received_at=received, due_at=now + timedelta(days=until),
+                                               applicant=applicant))
+        for step, status in enumerate(path, start=1):
+            await store.record_status_change(StatusChange(
+                code=code, event_id=f"demo-{code}-{step}", status=status,
+                at=received + timedelta(hours=step * 4), actor="Bộ phận một cửa",
+                note=NOTES.get(status, "")))
+        dossier = await store.get_dossier(code)
+        label = dossier.status.label + (" (Quá hạn)" if dossier.is_overdue(now) else "")
+        rows.append((code, applicant.phone[-4:], label, procedure))
+    key = await ApiKeys(store).create("demo")
+    return rows, key

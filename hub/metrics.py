@@ -1,0 +1,37 @@
+"""Prometheus metrics, one registry per app so that tests can build many apps."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self):
+        self.registry = CollectorRegistry()
+        self.requests = Counter("tongdai_http_requests", "HTTP requests by route and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("tongdai_http_request_seconds", "HTTP request latency", ["route"],
+                                 registry=self.registry,
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+        self.status_changes = Counter("tongdai_dossier_status_changes", "Status events by outcome",
+                                      ["outcome"], registry=self.registry)
+        self.handled = Counter("tongdai_bus_handled", "Bus deliveries that succeeded", ["handler"],
+                               registry=self.registry)
+        self.failed = Counter("tongdai_bus_failed", "Bus deliveries that failed, by what happens next",
+                              ["handler", "state"], registry=self.registry)
+        self.outbox_pending = Gauge("tongdai_bus_outbox_pending", "Outbox messages not yet dispatched",
+                                    registry=self.registry)
+        self.dead_letters = Gauge("tongdai_bus_dead_letters", "Deliveries parked in the dead-letter list",
+                                  registry=self.registry)
+
+    def handler_done(self, handler: str) -> None:
+        self.handled.labels(handler).inc()
+
+    def handler_failed(self, handler: str, state: str) -> None:
+        self.failed.labels(handler, state).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

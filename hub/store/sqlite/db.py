@@ -1,0 +1,103 @@
+"""Connections, migrations and transactions for the SQLite backend."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+import aiosqlite
+
+from models.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Numbered files NNNN_name.sql beside this module, in order."""
+    found = []
+    for entry in resources.files(__package__).iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """One writer connection (SQLite allows one writer at a time anyway) behind
+    an asyncio lock, and one reader connection that WAL lets run beside it."""
+
+    def __init__(self, path: Path | str, synchronous: str = "FULL"):
+        self.path = str(path)
+        self.synchronous = synchronous
+        self.writer: aiosqlite.Connection | None = None
+        self.reader: aiosqlite.Connection | None = None
+        self.write_lock = asyncio.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            await asyncio.to_thread(Path(self.path).parent.mkdir, parents=True, exist_ok=True)
+        self.writer = await self._connect()
+        await self.writer.execute("PRAGMA journal_mode=WAL")
+        await self._migrate()
+        # An in-memory database is private to its connection: read through the writer.
+        self.reader = self.writer if self.path == ":memory:" else await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        await conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        return conn
+
+    async def close(self) -> None:
+        for conn in {id(c): c for c in (self.reader, self.writer) if c is not None}.values():
+            await conn.close()
+        self.reader = self.writer = None
+
+    async def _migrate(self) -> None:
+        db = self.writer
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        applied = {row[0] for row in await db.execute_fetchall("SELECT version FROM schema_migrations")}
+        for version, name, sql in migrations():
+            if version in applied:
+                continue
+            # executescript commits first, so the migration carries its own BEGIN/COMMIT.
+            await db.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations VALUES "
+                f"({version}, '{name}', '{utcnow().isoformat()}');\nCOMMIT;")
+            log.info("migration applied", extra={"migration": name})
+
+    async def schema_version(self) -> int:
+        rows = await self.reader.execute_fetchall("SELECT max(version) FROM schema_migrations")
+        return rows[0][0] or 0
+
+    def on_outbox_append(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def outbox_appended(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.write_lock:
+            await self.writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.writer
+                await self.writer.execute("COMMIT")
+            except BaseException:
+                if self.writer.in_transaction:
+                    await self.writer.execute("ROLLBACK")
+                raise
+
+
+def placeholders(values) -> str:
+    return ",".join("?" * len(values))

@@ -1,0 +1,205 @@
+"""Dossiers, citizens and status changes in SQLite."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import aiosqlite
+
+from hub.store.port import ApplicantData, DossierData, StatusChange, StatusChangeResult, UpsertResult
+from hub.store.sqlite.db import placeholders
+from models.citizen import Channel, Citizen, ConsentRecord
+from models.dossier import Dossier, DossierStatus, TimelineEntry, check_transition
+from models.errors import Conflict
+from models.events import DossierRegistered, DossierStatusChanged, DossierUpdated, Message, new_id
+from models.timeutil import utcnow
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC, so that stored times sort as text."""
+    return None if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+
+async def insert_outbox(db: aiosqlite.Connection, messages: list[Message]) -> None:
+    now = iso(utcnow())
+    await db.executemany(
+        "INSERT INTO outbox (message_id, type, key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(m.message_id, type(m).__name__, m.key, json.dumps(m.to_dict(), ensure_ascii=False), now)
+         for m in messages])
+
+
+async def _find_citizen(db, applicant: ApplicantData):
+    for column, value in (("id_number", applicant.id_number), ("phone", applicant.phone),
+                          ("email", applicant.email)):
+        if value:
+            rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE {column} = ? LIMIT 1", (value,))
+            if rows:
+                return rows[0]
+    return None
+
+
+async def upsert_citizen(db, applicant: ApplicantData) -> str:
+    """A citizen gives a piece of information once: the same ID number, phone or
+    email finds the same person across dossiers and channels."""
+    now = iso(utcnow())
+    row = await _find_citizen(db, applicant)
+    if row is None:
+        citizen_id = "c_" + new_id()[:16]
+        await db.execute(
+            "INSERT INTO citizens (id, full_name, phone, email, id_number, telegram_chat_id,"
+            " preferred_channels, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (citizen_id, applicant.full_name, applicant.phone, applicant.email, applicant.id_number,
+             applicant.telegram_chat_id, json.dumps(list(applicant.preferred_channels)), now, now))
+    else:
+        citizen_id = row["id"]
+        for column, value in (("phone", applicant.phone), ("id_number", applicant.id_number)):
+            if value and row[column] != value:
+                taken = await db.execute_fetchall(
+                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?", (value, citizen_id))
+                if taken:
+                    raise Conflict(f"applicant.{column} already belongs to another citizen")
+        await db.execute(
+            "UPDATE citizens SET full_name = ?, phone = coalesce(?, phone), email = coalesce(?, email),"
+            " id_number = coalesce(?, id_number), telegram_chat_id = coalesce(?, telegram_chat_id),"
+            " preferred_channels = CASE WHEN ? = '[]' THEN preferred_channels ELSE ? END,"
+            " updated_at = ? WHERE id = ?",
+            (applicant.full_name, applicant.phone, applicant.email, applicant.id_number,
+             applicant.telegram_chat_id, *[json.dumps(list(applicant.preferred_channels))] * 2,
+             now, citizen_id))
+    if applicant.consents:
+        await db.executemany(
+            "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(citizen_id, c.channel.value, int(c.granted), iso(c.at), c.via, c.legal_basis)
+             for c in applicant.consents])
+    return citizen_id
+
+
+async def upsert_dossier(db, data: DossierData) -> tuple[UpsertResult, list[Message]]:
+    citizen_id = await upsert_citizen(db, data.applicant)
+    rows = await db.execute_fetchall("SELECT * FROM dossiers WHERE code = ?", (data.code,))
+    now = iso(utcnow())
+    fields = {"procedure": data.procedure, "agency": data.agency, "applicant_id": citizen_id,
+              "received_at": iso(data.received_at), "due_at": iso(data.due_at)}
+    if not rows:
+        status = data.status or DossierStatus.SUBMITTED
+        await db.execute(
+            "INSERT INTO dossiers (code, procedure, agency, applicant_id, received_at, due_at, status,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (data.code, *fields.values(), status.value, now, now))
+        event = DossierRegistered(code=data.code, procedure=data.procedure, agency=data.agency,
+                                  applicant_id=citizen_id, status=status.value,
+                                  received_at=fields["received_at"], due_at=fields["due_at"])
+        return UpsertResult(True, None), [event]
+    current = rows[0]
+    if data.status is not None and data.status.value != current["status"]:
+        raise Conflict(f"dossier is '{current['status']}'; change its status with "
+                       f"POST /api/v1/dossiers/{{code}}/events, not PUT")
+    changed = tuple(name for name, value in fields.items() if current[name] != value)
+    if not changed:
+        return UpsertResult(False, None), []
+    await db.execute(
+        "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ?"
+        " WHERE code = ?", (*[fields[n] for n in changed], now, data.code))
+    return UpsertResult(False, None, changed), [DossierUpdated(code=data.code, changed=changed)]
+
+
+async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[StatusChangeResult], list]:
+    """Validate and record a batch in one transaction, in arrival order, so that
+    many concurrent events share one durable commit."""
+    ids = list({c.event_id for c in changes})
+    codes = list({c.code for c in changes})
+    existing = {row["event_id"]: row for row in await db.execute_fetchall(
+        f"SELECT * FROM dossier_events WHERE event_id IN ({placeholders(ids)})", ids)}
+    dossiers = {row["code"]: dict(row) for row in await db.execute_fetchall(
+        f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})",
+        codes)}
+    now = iso(utcnow())
+    results, event_rows, outbox = [], [], []
+    for change in changes:
+        if change.event_id in existing:
+            results.append(_replay(existing[change.event_id], change))
+            continue
+        dossier = dossiers.get(change.code)
+        if dossier is None:
+            results.append(StatusChangeResult("not_found"))
+            continue
+        current = DossierStatus(dossier["status"])
+        if not check_transition(current, change.status):
+            results.append(StatusChangeResult("illegal", previous_status=current, current_status=current))
+            continue
+        row = {"event_id": change.event_id, "code": change.code, "previous_status": current.value,
+               "status": change.status.value, "at": iso(change.at), "actor": change.actor,
+               "note": change.note, "due_at": iso(change.due_at), "recorded_at": now}
+        event_rows.append(tuple(row.values()))
+        existing[change.event_id] = row
+        dossier["status"] = change.status.value
+        if change.due_at is not None:
+            dossier["due_at"] = row["due_at"]
+        dossier["touched"] = True
+        outbox.append(DossierStatusChanged(
+            code=change.code, event_id=change.event_id, previous_status=current.value,
+            status=change.status.value, at=row["at"], actor=change.actor, note=change.note,
+            due_at=row["due_at"], applicant_id=dossier["applicant_id"]))
+        results.append(_result_from_row(row, "accepted"))
+    if event_rows:
+        await db.executemany("INSERT INTO dossier_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
+        await db.executemany(
+            "UPDATE dossiers SET status = ?, due_at = ?, updated_at = ? WHERE code = ?",
+            [(d["status"], d["due_at"], now, code) for code, d in dossiers.items() if d.get("touched")])
+        await insert_outbox(db, outbox)
+    return results, outbox
+
+
+def _replay(row, change: StatusChange) -> StatusChangeResult:
+    if row["code"] != change.code or row["status"] != change.status.value:
+        return StatusChangeResult("event_id_reused", previous_status=DossierStatus(row["previous_status"]),
+                                  current_status=DossierStatus(row["status"]))
+    return _result_from_row(row, "duplicate")
+
+
+def _result_from_row(row, outcome: str) -> StatusChangeResult:
+    return StatusChangeResult(outcome, entry=_timeline_entry(row),
+                              previous_status=DossierStatus(row["previous_status"]),
+                              current_status=DossierStatus(row["status"]),
+                              recorded_at=from_iso(row["recorded_at"]))
+
+
+def _timeline_entry(row) -> TimelineEntry:
+    return TimelineEntry(status=DossierStatus(row["status"]), at=from_iso(row["at"]), actor=row["actor"],
+                         note=row["note"], event_id=row["event_id"])
+
+
+async def get_dossier(db, code: str) -> Dossier | None:
+    rows = await db.execute_fetchall("SELECT * FROM dossiers WHERE code = ?", (code,))
+    if not rows:
+        return None
+    row = rows[0]
+    events = await db.execute_fetchall(
+        "SELECT * FROM dossier_events WHERE code = ? ORDER BY at, recorded_at", (code,))
+    return Dossier(code=row["code"], procedure=row["procedure"], agency=row["agency"],
+                   applicant_id=row["applicant_id"], received_at=from_iso(row["received_at"]),
+                   due_at=from_iso(row["due_at"]), status=DossierStatus(row["status"]),
+                   timeline=tuple(_timeline_entry(e) for e in events))
+
+
+async def get_citizen(db, citizen_id: str) -> Citizen | None:
+    rows = await db.execute_fetchall("SELECT * FROM citizens WHERE id = ?", (citizen_id,))
+    if not rows:
+        return None
+    row = rows[0]
+    consents = await db.execute_fetchall(
+        "SELECT * FROM consents WHERE citizen_id = ? ORDER BY at, id", (citizen_id,))
+    return Citizen(
+        id=row["id"], full_name=row["full_name"], phone=row["phone"], email=row["email"],
+        telegram_chat_id=row["telegram_chat_id"], id_number=row["id_number"],
+        preferred_channels=tuple(Channel(c) for c in json.loads(row["preferred_channels"])),
+        consents=tuple(ConsentRecord(channel=Channel(c["channel"]), granted=bool(c["granted"]),
+                                     at=from_iso(c["at"]), via=c["via"], legal_basis=c["legal_basis"])
+                       for c in consents))

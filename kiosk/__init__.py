@@ -1,0 +1,1 @@
+"""The kiosk page and its routes."""

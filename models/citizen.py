@@ -1,0 +1,48 @@
+"""Citizens, the channels that reach them and the consent ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class Channel(str, Enum):
+    EMAIL = "email"
+    SMS = "sms"
+    TELEGRAM = "telegram"
+    PHONE = "phone"
+    WEBCHAT = "webchat"
+    KIOSK = "kiosk"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """One line of the ledger: consent is never a boolean overwritten, so an
+    auditor can see who agreed to what, when, where and on which legal basis."""
+
+    channel: Channel
+    granted: bool
+    at: datetime
+    via: str
+    legal_basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class Citizen:
+    id: str
+    full_name: str
+    phone: str | None = None  # E.164
+    email: str | None = None
+    telegram_chat_id: int | None = None
+    id_number: str | None = None
+    preferred_channels: tuple[Channel, ...] = ()
+    consents: tuple[ConsentRecord, ...] = field(default=())
+
+    def consent_for(self, channel: Channel) -> bool:
+        """Silence is not consent: only the latest explicit record counts."""
+        latest = None
+        for record in self.consents:
+            if record.channel == channel and (latest is None or record.at >= latest.at):
+                latest = record
+        return bool(latest and latest.granted)

@@ -1,0 +1,112 @@
+"""Bus messages: events say what happened (past tense), commands what to do
+(imperative). Both are small frozen dataclasses that serialise to JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+REGISTRY: dict[str, type["Message"]] = {}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    kind: ClassVar[str] = "message"
+    message_id: str = field(default_factory=new_id)
+
+    def __init_subclass__(cls):
+        # No super() here: slots=True rebuilds the class, which breaks its __class__ cell.
+        REGISTRY[cls.__name__] = cls
+
+    @property
+    def key(self) -> str:
+        """Messages with the same key are handled in order (one dossier's events)."""
+        return self.message_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, name: str, data: dict[str, Any]) -> "Message":
+        try:
+            target = REGISTRY[name]
+        except KeyError:
+            raise ValueError(f"unknown message type {name}") from None
+        known = {f.name for f in dataclasses.fields(target)}
+        return target(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event(Message):
+    kind: ClassVar[str] = "event"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command(Message):
+    kind: ClassVar[str] = "command"
+
+
+# Times travel as ISO strings so that events are JSON all the way down.
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DossierRegistered(Event):
+    code: str
+    procedure: str
+    agency: str
+    applicant_id: str
+    status: str
+    received_at: str
+    due_at: str | None
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DossierStatusChanged(Event):
+    code: str
+    event_id: str  # the one-stop-shop's id for this change
+    previous_status: str
+    status: str
+    at: str
+    actor: str
+    note: str
+    due_at: str | None
+    applicant_id: str
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundMessageReceived(Event):
+    channel: str
+    sender: str
+    text: str
+    provider_message_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendNotification(Command):
+    citizen_id: str
+    purpose: str
+    source_event_id: str
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DossierUpdated(Event):
+    code: str
+    changed: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return self.code

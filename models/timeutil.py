@@ -1,0 +1,37 @@
+"""Time in Vietnam: Asia/Ho_Chi_Minh, dd/mm/yyyy, 24h."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def parse_datetime(value: object) -> datetime:
+    """ISO 8601; a time without an offset is read as Vietnam time, because that
+    is what a clerk in the province means when they type it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("cần một thời điểm dạng ISO 8601, ví dụ 2026-11-28T09:30:00+07:00")
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{value}' không phải thời điểm ISO 8601 hợp lệ") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=VN_TZ)
+    return parsed
+
+
+def to_iso(moment: datetime) -> str:
+    return moment.astimezone(VN_TZ).isoformat(timespec="seconds")
+
+
+def format_vn(moment: datetime) -> str:
+    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,1 @@
+"""The notification engine; arrives with the notification issue."""
