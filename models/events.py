@@ -39,7 +39,8 @@ class Message:
         except KeyError:
             raise ValueError(f"unknown message type {name}") from None
         known = {f.name for f in dataclasses.fields(target)}
-        return target(**{k: v for k, v in data.items() if k in known})
+        # JSON has no tuples; frozen messages hold none of lists.
+        return target(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

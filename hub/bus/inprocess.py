@@ -61,7 +61,8 @@ class InProcessBus:
     async def wait_idle(self, timeout: float = 10.0) -> None:
         self._idle.clear()
         self._wake.set()
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
 
     async def _run(self) -> None:
         while True:
@@ -75,9 +76,12 @@ class InProcessBus:
             if worked:
                 continue
             self._idle.set()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+            # cancellation that races its timeout, and stop() would hang.
             try:
-                await asyncio.wait_for(self._wake.wait(), self._poll)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
             self._wake.clear()
 

@@ -1,0 +1,115 @@
+"""Pieces shared by bench/ingest.py and bench/lookup.py (not a script itself).
+
+The benchmark scripts are run by path (``python bench/ingest.py``), so Python
+puts this directory on sys.path and ``import common`` finds this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import aiohttp
+
+VN = timezone(timedelta(hours=7))
+
+
+def use_uvloop() -> str:
+    """Run the client on uvloop when it is installed; return the loop's name."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    uvloop.install()
+    return "uvloop"
+
+
+def add_server_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default="http://127.0.0.1:8080", help="server base URL (default %(default)s)")
+    parser.add_argument("--key", default=os.environ.get("TONGDAI_BENCH_KEY"),
+                        help="API key for PUT/POST (default: $TONGDAI_BENCH_KEY)")
+
+
+def run_tag() -> str:
+    """A tag that keeps one run's dossier codes apart from earlier runs'."""
+    return format(time.time_ns() // 1_000_000, "x")
+
+
+def iso_now() -> str:
+    return datetime.now(VN).isoformat(timespec="seconds")
+
+
+def dossier_body(index: int, phone: str) -> dict:
+    received = datetime.now(VN) - timedelta(days=1)
+    return {
+        "procedure": "Cấp giấy phép xây dựng (benchmark)",
+        "agency": "Sở Xây dựng",
+        "received_at": received.isoformat(timespec="seconds"),
+        "due_at": (received + timedelta(days=15)).isoformat(timespec="seconds"),
+        "applicant": {"full_name": f"Người thử tải {index}", "phone": phone},
+    }
+
+
+async def put_dossiers(session: aiohttp.ClientSession, url: str, key: str,
+                       dossiers: list[tuple[str, str]], parallel: int = 32) -> None:
+    """Create (code, phone) dossiers; a setup failure stops the benchmark with a message."""
+    headers = {"Authorization": f"Bearer {key}"}
+    todo = iter(enumerate(dossiers))
+
+    async def worker() -> None:
+        for index, (code, phone) in todo:
+            async with session.put(f"{url}/api/v1/dossiers/{code}", headers=headers,
+                                   json=dossier_body(index, phone)) as resp:
+                if resp.status not in (200, 201):
+                    text = (await resp.text())[:300]
+                    raise SystemExit(f"setup: PUT {code} -> HTTP {resp.status}: {text}")
+
+    await asyncio.gather(*(worker() for _ in range(min(parallel, len(dossiers)) or 1)))
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    """Nearest-rank p50/p90/p99 and the maximum, in milliseconds."""
+    if not samples_ms:
+        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(samples_ms)
+
+    def rank(q: int) -> float:
+        return ordered[max(0, math.ceil(len(ordered) * q / 100) - 1)]
+
+    return {"p50": rank(50), "p90": rank(90), "p99": rank(99), "max": ordered[-1]}
+
+
+class Errors:
+    """Counts failed requests by HTTP status (or exception name) and keeps one sample each."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.samples: dict[str, str] = {}
+
+    def add(self, kind: str, detail: str = "") -> None:
+        self.counts[kind] += 1
+        self.samples.setdefault(kind, detail[:200])
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def report(self) -> None:
+        print(f"errors             {self.total}")
+        for kind, count in sorted(self.counts.items()):
+            print(f"  {kind:<16} {count:>7}   e.g. {self.samples[kind]}")
+
+
+def print_latency(label: str, stats: dict[str, float]) -> None:
+    print(f"{label:<18} " + "  ".join(f"{name} {value:7.2f}" for name, value in stats.items()) + "   (ms)")
+
+
+def print_summary(summary: dict) -> None:
+    """The last line of output: one JSON object, easy to grep out of CI logs."""
+    print(json.dumps(summary, ensure_ascii=False, separators=(",", ":")))
