@@ -70,7 +70,10 @@ async def put_dossiers(session: aiohttp.ClientSession, url: str, key: str,
                     text = (await resp.text())[:300]
                     raise SystemExit(f"setup: PUT {code} -> HTTP {resp.status}: {text}")
 
-    await asyncio.gather(*(worker() for _ in range(min(parallel, len(dossiers)) or 1)))
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(parallel, len(dossiers)) or 1)))
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise SystemExit(f"setup: cannot create dossiers at {url}: {type(exc).__name__}: {exc}") from None
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

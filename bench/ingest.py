@@ -30,7 +30,8 @@ TARGET_EVENTS_PER_S = 3000
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Ingest benchmark: status events per second over HTTP.",
+                                     epilog="Usage notes are in the docstring at the top of this file.")
     common.add_server_args(parser)
     parser.add_argument("-n", "--events", type=int, default=20000, help="events to post (default %(default)s)")
     parser.add_argument("-c", "--concurrency", type=int, default=64, help="concurrent workers (default %(default)s)")
@@ -86,8 +87,10 @@ async def run(args: argparse.Namespace) -> dict:
     connector = aiohttp.TCPConnector(limit=args.concurrency, limit_per_host=0)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        # As many setup workers as timed ones, so every pooled connection is open
+        # (and kept alive) before the clock starts.
         await common.put_dossiers(session, args.url, args.key, [
-            (code, f"+8491{d:07d}") for d, code in enumerate(codes)])
+            (code, f"+8491{d:07d}") for d, code in enumerate(codes)], parallel=args.concurrency)
         started = time.perf_counter()
         await asyncio.gather(*(worker(queue) for queue in queues))
         wall = time.perf_counter() - started

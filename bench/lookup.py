@@ -32,7 +32,8 @@ TARGET_RATE, TARGET_P99_MS = 1000, 5.0
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Lookup benchmark: open-loop latency of the public dossier lookup.",
+                                     epilog="Usage notes are in the docstring at the top of this file.")
     common.add_server_args(parser)
     parser.add_argument("-n", "--requests", type=int, default=20000, help="lookups to send (default %(default)s)")
     parser.add_argument("--rate", type=float, default=1000, help="requests per second (default %(default)s)")
