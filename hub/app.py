@@ -72,9 +72,7 @@ async def _measure(request: web.Request, handler):
     finally:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        metrics = request.app[METRICS]
-        metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        request.app[METRICS].observe_request(request.method, route, status, time.perf_counter() - started)
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -38,6 +38,9 @@ def cmd_serve(args) -> int:
         uvloop.install()
     except ImportError:  # optional speed-up; asyncio's own loop works the same
         pass
+    # The SQLite threads wait for the GIL up to this long each time they hand a
+    # result back; 5 ms (the default) shows up directly in request latency.
+    sys.setswitchinterval(0.0005)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
                 print=lambda _: print(f"Tổng đài: http://{settings.host}:{settings.port} "
                                       f"(dữ liệu: {settings.data_dir})", flush=True))

@@ -11,6 +11,7 @@ class Metrics:
 
     def __init__(self):
         self.registry = CollectorRegistry()
+        self._children: dict[tuple, tuple] = {}
         self.requests = Counter("tongdai_http_requests", "HTTP requests by route and status",
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("tongdai_http_request_seconds", "HTTP request latency", ["route"],
@@ -26,6 +27,16 @@ class Metrics:
                                     registry=self.registry)
         self.dead_letters = Gauge("tongdai_bus_dead_letters", "Deliveries parked in the dead-letter list",
                                   registry=self.registry)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        # labels() costs a lock and a tuple build per call; reuse the children.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(method, route, str(status)),
+                                              self.latency.labels(route))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def handler_done(self, handler: str) -> None:
         self.handled.labels(handler).inc()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
-from models.citizen import Citizen
 from models.dossier import OVERDUE_LABEL, Dossier, TimelineEntry
 from models.privacy import mask_name
 from models.timeutil import format_vn, to_iso
@@ -26,7 +25,9 @@ def _entry(entry: TimelineEntry, *, public: bool) -> dict:
     return view
 
 
-def dossier_view(dossier: Dossier, applicant: Citizen | None, now: datetime, *, public: bool) -> dict:
+def dossier_view(dossier: Dossier, now: datetime, *, applicant_name: str | None = None) -> dict:
+    """The public view when `applicant_name` is given (masked), else the full one."""
+    public = applicant_name is not None
     overdue = dossier.is_overdue(now)
     received, due = _when(dossier.received_at), _when(dossier.due_at)
     view = {
@@ -45,13 +46,11 @@ def dossier_view(dossier: Dossier, applicant: Citizen | None, now: datetime, *, 
         "timeline": [_entry(e, public=public) for e in dossier.timeline],
     }
     if public:
-        view["applicant"] = mask_name(applicant.full_name) if applicant else None
+        view["applicant"] = mask_name(applicant_name)
     else:
         view["applicant_id"] = dossier.applicant_id
     return view
 
 
-def verify_matches(applicant: Citizen | None, verify: str) -> bool:
-    if not (applicant and applicant.phone):
-        return False
-    return hmac.compare_digest(applicant.phone[-4:], verify)
+def verify_matches(phone: str | None, verify: str) -> bool:
+    return bool(phone) and hmac.compare_digest(phone[-4:], verify)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 
+import orjson
 from aiohttp import web
 
 from hub.api.errors import ApiError
@@ -17,8 +17,8 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
 async def json_object(request: web.Request) -> dict:
     raw = await request.read()  # raises 413 past client_max_size
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         raise ApiError(422, "Nội dung gửi lên không phải JSON hợp lệ.", field="body") from None
     if not isinstance(body, dict):
         raise ApiError(422, "Nội dung gửi lên phải là một đối tượng JSON ({...}).", field="body")

@@ -92,9 +92,7 @@ async def put_dossier(request: web.Request) -> web.Response:
         result = await store.upsert_dossier(data)
     except Conflict as exc:
         raise ApiError(409, str(exc)) from None
-    applicant = await store.get_citizen(result.dossier.applicant_id)
-    view = dossier_view(result.dossier, applicant, utcnow(), public=False)
-    return reply(view, status=201 if result.created else 200)
+    return reply(dossier_view(result.dossier, utcnow()), status=201 if result.created else 200)
 
 
 @routes.post("/api/v1/dossiers/{code}/events")
@@ -160,10 +158,8 @@ async def get_dossier(request: web.Request) -> web.Response:
     if wait is not None:
         raise ApiError(429, f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
                        headers={"Retry-After": str(wait)}, retry_after=wait)
-    store = request.app[STORE]
-    dossier = await store.get_dossier(code) if b.CODE_PATTERN.match(code) else None
-    applicant = await store.get_citizen(dossier.applicant_id) if dossier else None
-    if dossier is None or not verify_matches(applicant, verify):
+    found = await request.app[STORE].lookup_dossier(code) if b.CODE_PATTERN.match(code) else None
+    if found is None or not verify_matches(found.applicant_phone, verify):
         guard.fail(*keys)
         raise ApiError(404, NOT_FOUND)
-    return reply(dossier_view(dossier, applicant, utcnow(), public=True))
+    return reply(dossier_view(found.dossier, utcnow(), applicant_name=found.applicant_name))

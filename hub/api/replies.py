@@ -1,15 +1,11 @@
-"""JSON responses with Vietnamese kept readable (no \\u escapes)."""
+"""JSON responses, UTF-8, with Vietnamese kept readable (no \\u escapes)."""
 
 from __future__ import annotations
 
-import json
-
+import orjson
 from aiohttp import web
 
 
-def _dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)
-
-
 def reply(obj, *, status: int = 200, headers: dict | None = None) -> web.Response:
-    return web.json_response(obj, status=status, headers=headers, dumps=_dumps)
+    return web.Response(body=orjson.dumps(obj), status=status, headers=headers,
+                        content_type="application/json", charset="utf-8")

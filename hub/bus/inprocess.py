@@ -37,6 +37,7 @@ class InProcessBus:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._cursor = 0
+        self._stopping = False
         self._task: asyncio.Task | None = None
         self._unrecorded: list[DeliveryResult] = []
         self._recorder: asyncio.Task | None = None
@@ -52,20 +53,30 @@ class InProcessBus:
         self._cursor = await self.store.outbox_first_pending() - 1
         self._task = asyncio.create_task(self._run(), name="bus-dispatcher")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the round in progress finish (its outcomes get recorded), then end."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:  # a handler is stuck; what it was doing runs again after restart
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        self._task = None
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         self._idle.clear()
         self._wake.set()
-        async with asyncio.timeout(timeout):
-            await self._idle.wait()
+        waiter = asyncio.ensure_future(self._idle.wait())
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+        if not done:
+            waiter.cancel()
+            raise TimeoutError(f"bus still busy after {timeout} s")
 
     async def _run(self) -> None:
-        while True:
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
             try:
                 worked = await self._dispatch_new() | await self._dispatch_retries()
             except asyncio.CancelledError:
@@ -76,13 +87,13 @@ class InProcessBus:
             if worked:
                 continue
             self._idle.set()
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
-            # cancellation that races its timeout, and stop() would hang.
+            # A timer that sets the event, rather than wait_for/timeout: on 3.11
+            # those can swallow a cancellation that races the timeout.
+            timer = loop.call_later(self._poll, self._wake.set)
             try:
-                async with asyncio.timeout(self._poll):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+                await self._wake.wait()
+            finally:
+                timer.cancel()
             self._wake.clear()
 
     async def _dispatch_new(self) -> bool:

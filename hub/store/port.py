@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Protocol
 
+import orjson
+
 from models.citizen import Citizen, ConsentRecord
 from models.dossier import Dossier, DossierStatus, TimelineEntry
 
@@ -41,6 +43,15 @@ class UpsertResult:
 
 
 @dataclass(frozen=True, slots=True)
+class DossierLookup:
+    """A dossier with what a public lookup needs of its applicant."""
+
+    dossier: Dossier
+    applicant_name: str
+    applicant_phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusChange:
     code: str
     event_id: str
@@ -67,10 +78,14 @@ class OutboxRow:
     message_id: str
     type: str
     key: str
-    payload: dict
+    raw_payload: str  # JSON, parsed only when a handler needs it
     created_at: str
     # handler name -> (state, attempts, next_at) for handlers that have been tried
     deliveries: dict[str, tuple[str, int, float | None]] = field(default_factory=dict)
+
+    @property
+    def payload(self) -> dict:
+        return orjson.loads(self.raw_payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,7 @@ class Store(Protocol):
     async def upsert_dossier(self, data: DossierData) -> UpsertResult: ...
     async def record_status_change(self, change: StatusChange) -> StatusChangeResult: ...
     async def get_dossier(self, code: str) -> Dossier | None: ...
+    async def lookup_dossier(self, code: str) -> DossierLookup | None: ...
     async def get_citizen(self, citizen_id: str) -> Citizen | None: ...
 
     async def add_api_key(self, name: str, key_hash: str) -> int: ...

@@ -6,8 +6,11 @@ import json
 from datetime import datetime, timezone
 
 import aiosqlite
+import orjson
 
-from hub.store.port import ApplicantData, DossierData, StatusChange, StatusChangeResult, UpsertResult
+from hub.store.port import (
+    ApplicantData, DossierData, DossierLookup, StatusChange, StatusChangeResult, UpsertResult,
+)
 from hub.store.sqlite.db import placeholders
 from models.citizen import Channel, Citizen, ConsentRecord
 from models.dossier import Dossier, DossierStatus, TimelineEntry, check_transition
@@ -30,7 +33,7 @@ async def insert_outbox(db: aiosqlite.Connection, messages: list[Message]) -> No
     now = iso(utcnow())
     await db.executemany(
         "INSERT INTO outbox (message_id, type, key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-        [(m.message_id, type(m).__name__, m.key, json.dumps(m.to_dict(), ensure_ascii=False), now)
+        [(m.message_id, type(m).__name__, m.key, orjson.dumps(m.to_dict()).decode(), now)
          for m in messages])
 
 
@@ -176,17 +179,28 @@ def _timeline_entry(row) -> TimelineEntry:
                          note=row["note"], event_id=row["event_id"])
 
 
-async def get_dossier(db, code: str) -> Dossier | None:
-    rows = await db.execute_fetchall("SELECT * FROM dossiers WHERE code = ?", (code,))
+# One round trip: kiosk, phone and chat lookups are the hot read path.
+_DOSSIER_SQL = """
+SELECT d.*, c.full_name AS applicant_name, c.phone AS applicant_phone,
+       (SELECT json_group_array(json_array(e.at, e.recorded_at, e.event_id, e.status, e.actor, e.note))
+          FROM dossier_events e WHERE e.code = d.code) AS timeline
+  FROM dossiers d JOIN citizens c ON c.id = d.applicant_id
+ WHERE d.code = ?"""
+
+
+async def lookup_dossier(db, code: str) -> DossierLookup | None:
+    rows = await db.execute_fetchall(_DOSSIER_SQL, (code,))
     if not rows:
         return None
     row = rows[0]
-    events = await db.execute_fetchall(
-        "SELECT * FROM dossier_events WHERE code = ? ORDER BY at, recorded_at", (code,))
-    return Dossier(code=row["code"], procedure=row["procedure"], agency=row["agency"],
-                   applicant_id=row["applicant_id"], received_at=from_iso(row["received_at"]),
-                   due_at=from_iso(row["due_at"]), status=DossierStatus(row["status"]),
-                   timeline=tuple(_timeline_entry(e) for e in events))
+    entries = sorted(orjson.loads(row["timeline"]))  # by at, then recorded_at
+    timeline = tuple(TimelineEntry(status=DossierStatus(status), at=from_iso(at), actor=actor, note=note,
+                                   event_id=event_id)
+                     for at, _, event_id, status, actor, note in entries)
+    dossier = Dossier(code=row["code"], procedure=row["procedure"], agency=row["agency"],
+                      applicant_id=row["applicant_id"], received_at=from_iso(row["received_at"]),
+                      due_at=from_iso(row["due_at"]), status=DossierStatus(row["status"]), timeline=timeline)
+    return DossierLookup(dossier, row["applicant_name"], row["applicant_phone"])
 
 
 async def get_citizen(db, citizen_id: str) -> Citizen | None:

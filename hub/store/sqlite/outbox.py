@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from hub.store.port import DeadLetter, DeliveryResult, OutboxRow
 from hub.store.sqlite.db import placeholders
 from hub.store.sqlite.dossiers import iso
@@ -20,7 +18,7 @@ async def rows_with_deliveries(db, rows) -> list[OutboxRow]:
             f" WHERE message_id IN ({placeholders(ids)})", ids):
         deliveries.setdefault(d["message_id"], {})[d["handler"]] = (d["state"], d["attempts"], d["next_at"])
     return [OutboxRow(id=row["id"], message_id=row["message_id"], type=row["type"], key=row["key"],
-                      payload=json.loads(row["payload"]), created_at=row["created_at"],
+                      raw_payload=row["payload"], created_at=row["created_at"],
                       deliveries=deliveries.get(row["message_id"], {}))
             for row in rows]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from hub.store.port import (
-    DeadLetter, DeliveryResult, DossierData, OutboxRow, StatusChange, StatusChangeResult, UpsertResult,
+    DeadLetter, DeliveryResult, DossierData, DossierLookup, OutboxRow, StatusChange, StatusChangeResult, UpsertResult,
 )
 from hub.store.sqlite import dossiers, outbox
 from hub.store.sqlite.db import Database, migrations
@@ -89,7 +89,11 @@ class SqliteStore:
                     self.db.outbox_appended()
 
     async def get_dossier(self, code: str) -> Dossier | None:
-        return await dossiers.get_dossier(self.db.reader, code)
+        found = await self.lookup_dossier(code)
+        return found.dossier if found else None
+
+    async def lookup_dossier(self, code: str) -> DossierLookup | None:
+        return await dossiers.lookup_dossier(self.db.reader, code)
 
     async def get_citizen(self, citizen_id: str) -> Citizen | None:
         return await dossiers.get_citizen(self.db.reader, citizen_id)
