@@ -60,3 +60,14 @@ echo "== ingest"
 echo
 echo "== lookup"
 "$PYTHON" "$HERE/lookup.py" --url "$URL"
+echo
+echo "== lookup floor: bare aiohttp answering a constant on the same route (machine + client, no Tổng đài)"
+FLOOR_PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PYTHON" "$HERE/floor_server.py" "$FLOOR_PORT" &
+FLOOR_PID=$!
+trap 'kill $FLOOR_PID 2>/dev/null; cleanup' EXIT
+sleep 1
+"$PYTHON" "$HERE/lookup.py" --url "http://127.0.0.1:$FLOOR_PORT" --key floor
+echo
+echo "== startup"
+"$PYTHON" "$HERE/startup.py" --tongdai "$TONGDAI"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta, timezone
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Asia/Ho_Chi_Minh has been UTC+7 without daylight saving since 1975; a fixed
+# offset converts several times faster than a ZoneInfo on the lookup path.
+VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
 def parse_datetime(value: object) -> datetime:
