@@ -58,8 +58,8 @@ def plan(args: argparse.Namespace, tag: str) -> tuple[list[str], list[list[tuple
         dossier = i % args.dossiers
         body = {"event_id": f"{tag}-{i}", "status": "received" if i < args.dossiers else "in_progress",
                 "at": at, "actor": "benchmark", "note": f"sự kiện thử tải {i}"}
-        url = f"{args.url}/api/v1/dossiers/{codes[dossier]}/events"
-        queues[dossier % workers].append((url, json.dumps(body).encode()))
+        path = f"/api/v1/dossiers/{codes[dossier]}/events"
+        queues[dossier % workers].append((path, json.dumps(body).encode()))
     return codes, queues
 
 
@@ -70,30 +70,29 @@ async def run(args: argparse.Namespace) -> dict:
     latencies_ms: list[float] = []
     errors = common.Errors()
 
+    # One keep-alive connection per worker, opened before the clock starts.
+    client = common.KeepAliveClient(args.url, len(queues), headers)
+
     async def worker(queue: list[tuple[str, bytes]]) -> None:
-        for url, body in queue:
+        for path, body in queue:
             started = time.perf_counter()
             try:
-                async with session.post(url, data=body, headers=headers) as resp:
-                    text = await resp.text()
-                    status = resp.status
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                status, text = await client.request("POST", path, body)
+            except (asyncio.IncompleteReadError, OSError, ValueError) as exc:
                 errors.add(type(exc).__name__, str(exc))
                 continue
             latencies_ms.append((time.perf_counter() - started) * 1000)
             if status != 201:
-                errors.add(str(status), text)
+                errors.add(str(status), text.decode(errors="replace"))
 
-    connector = aiohttp.TCPConnector(limit=args.concurrency, limit_per_host=0)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        # As many setup workers as timed ones, so every pooled connection is open
-        # (and kept alive) before the clock starts.
+    async with aiohttp.ClientSession() as session:
         await common.put_dossiers(session, args.url, args.key, [
             (code, f"+8491{d:07d}") for d, code in enumerate(codes)], parallel=args.concurrency)
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(queue) for queue in queues))
-        wall = time.perf_counter() - started
+    await asyncio.gather(*(client.get("/healthz") for _ in queues))
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(queue) for queue in queues))
+    wall = time.perf_counter() - started
+    client.close()
     return {"wall_s": wall, "latency_ms": common.percentiles(latencies_ms), "errors": errors}
 
 
