@@ -23,6 +23,10 @@ def parse_datetime(value: object) -> datetime:
         raise ValueError(f"'{value}' không phải thời điểm ISO 8601 hợp lệ") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VN_TZ)
+    try:
+        parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-12:00 cannot be stored as UTC
+        raise ValueError(f"'{value}' nằm ngoài khoảng thời gian hỗ trợ") from None
     return parsed
 
 

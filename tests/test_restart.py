@@ -4,59 +4,20 @@ restart every event is handled, and nothing that had succeeded runs again."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import sqlite3
-import sys
 from collections import Counter
 from pathlib import Path
 
 import aiohttp
 
 from tests.support.recorder import LOG_NAME
+from tests.support.server import cli, free_port, serve
 
-ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 4
 DOSSIERS, EVENTS_EACH = 20, 10
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def env_for(data_dir: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "TONGDAI_DATA_DIR": str(data_dir),
-            "TONGDAI_PLUGINS": "tests.support.recorder:register",
-            "TONGDAI_BUS_CONCURRENCY": str(CONCURRENCY), "TONGDAI_BUS_POLL_SECONDS": "0.05"}
-
-
-async def cli(data_dir: Path, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "hub.cli", *args, env=env_for(data_dir),
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return out.decode().strip()
-
-
-async def serve(data_dir: Path, port: int) -> asyncio.subprocess.Process:
-    with open(data_dir / f"serve-{port}.log", "ab") as log:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hub.cli", "serve", "--port", str(port), env=env_for(data_dir),
-            stdout=asyncio.subprocess.DEVNULL, stderr=log)
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
-                    if r.status == 200:
-                        return proc
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError("tongdai serve did not become ready")
+SETTINGS = {"plugins": "tests.support.recorder:register", "bus_concurrency": str(CONCURRENCY),
+            "bus_poll_seconds": "0.05"}
 
 
 def handled_lines(data_dir: Path) -> list[str]:
@@ -101,7 +62,7 @@ async def test_sigkill_while_events_are_pending_loses_and_repeats_nothing(tmp_pa
     data_dir.mkdir()
     key = await cli(data_dir, "apikey", "create", "--name", "restart-test")
     port = free_port()
-    server = await serve(data_dir, port)
+    server = await serve(data_dir, port, **SETTINGS)
     accepted = await post_all(port, key)
     assert len(accepted) == DOSSIERS * EVENTS_EACH
     # Each accepted event is durable now; kill while the slow handler is mid-way.
@@ -113,7 +74,7 @@ async def test_sigkill_while_events_are_pending_loses_and_repeats_nothing(tmp_pa
     done_before = done_in_store(data_dir)
     assert 0 < len(done_before) < len(accepted), "the kill must land while work is pending"
 
-    server = await serve(data_dir, free_port())
+    server = await serve(data_dir, free_port(), **SETTINGS)
     try:
         for _ in range(600):
             if len(done_in_store(data_dir)) == len(accepted):

@@ -36,8 +36,10 @@ def text(body: dict, field: str, *, required: bool = True, max_len: int = 500, p
     if not isinstance(value, str):
         raise ApiError(422, f"Trường '{name}' phải là chuỗi ký tự.", field=name)
     value = value.strip()
-    if required and not value:
-        raise ApiError(422, f"Trường '{name}' không được để trống.", field=name)
+    if not value:
+        if required:
+            raise ApiError(422, f"Trường '{name}' không được để trống.", field=name)
+        return default  # an empty optional field means "not given", never a stored ""
     if len(value) > max_len:
         raise ApiError(422, f"Trường '{name}' dài quá {max_len} ký tự.", field=name)
     return value

@@ -38,7 +38,8 @@ def _applicant(body: dict) -> ApplicantData:
     if id_number and not (id_number.isdigit() and len(id_number) in (9, 12)):
         raise ApiError(422, "Số CCCD/CMND phải gồm 12 (hoặc 9) chữ số.", field="applicant.id_number")
     chat_id = raw.get("telegram_chat_id")
-    if chat_id is not None and (not isinstance(chat_id, int) or isinstance(chat_id, bool)):
+    if chat_id is not None and (not isinstance(chat_id, int) or isinstance(chat_id, bool)
+                                or not -2**63 <= chat_id < 2**63):
         raise ApiError(422, "telegram_chat_id phải là số nguyên.", field="applicant.telegram_chat_id")
     channels = raw.get("preferred_channels", [])
     if not isinstance(channels, list):

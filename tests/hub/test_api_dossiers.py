@@ -217,3 +217,24 @@ async def test_ops_endpoints(client, auth, created):
     assert metrics.status == 200 and metrics.headers["Content-Type"].startswith("text/plain")
     assert 'tongdai_http_requests_total{method="POST",route="/api/v1/dossiers/{code}/events",status="201"} 1.0' in text
     assert 'tongdai_dossier_status_changes_total{outcome="accepted"} 1.0' in text
+
+
+@pytest.mark.parametrize("patch,field", [
+    ({"received_at": "9999-12-31T23:59:59-12:00"}, "received_at"),
+    ({"applicant": {"full_name": "A", "telegram_chat_id": 2**70}}, "applicant.telegram_chat_id"),
+    ({"applicant": {"full_name": "A", "telegram_chat_id": True}}, "applicant.telegram_chat_id"),
+    ({"applicant": {"full_name": 12}}, "applicant.full_name"),
+    ({"applicant": {"full_name": "A", "consents": "yes"}}, "applicant.consents"),
+])
+async def test_edge_values_are_422_not_500(client, auth, patch, field):
+    response = await client.put(f"/api/v1/dossiers/{CODE}", json={**DOSSIER, **patch}, headers=auth)
+    assert response.status == 422 and (await response.json())["field"] == field
+
+
+async def test_empty_optional_fields_mean_not_given(client, auth):
+    blank = {"full_name": "Lê Văn C", "phone": "", "email": "", "id_number": ""}
+    first = await client.put("/api/v1/dossiers/E-1", json={**DOSSIER, "applicant": blank}, headers=auth)
+    second = await client.put("/api/v1/dossiers/E-2", json={**DOSSIER, "applicant": {**blank, "full_name": "D"}},
+                              headers=auth)
+    assert first.status == second.status == 201
+    assert (await first.json())["applicant_id"] != (await second.json())["applicant_id"]
