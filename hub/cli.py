@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
 from pathlib import Path
@@ -28,14 +27,6 @@ async def _with_store(settings: Settings, work):
         await store.close()
 
 
-async def _freeze_startup_objects(app) -> None:
-    # Hundreds of thousands of long-lived objects (modules, routes, the app)
-    # would be walked by every full collection: a ~30 ms pause about once a
-    # second under load. Frozen, they are left out.
-    gc.collect()
-    gc.freeze()
-
-
 def cmd_serve(args) -> int:
     from aiohttp import web
 
@@ -47,12 +38,7 @@ def cmd_serve(args) -> int:
         uvloop.install()
     except ImportError:  # optional speed-up; asyncio's own loop works the same
         pass
-    # The SQLite threads wait for the GIL up to this long each time they hand a
-    # result back; 5 ms (the default) shows up directly in request latency.
-    sys.setswitchinterval(0.0005)
-    app = create_app(settings)
-    app.on_startup.append(_freeze_startup_objects)
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
                 print=lambda _: print(f"Tổng đài: http://{settings.host}:{settings.port} "
                                       f"(dữ liệu: {settings.data_dir})", flush=True))
     return 0
