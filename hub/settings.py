@@ -60,6 +60,6 @@ class Settings:
                 try:
                     values[f.name] = kind(raw)
                 except ValueError:
-                    raise SystemExit(f"TONGDAI_{f.name.upper()}={raw!r}: expected {kind.__name__}")
+                    raise SystemExit(f"TONGDAI_{f.name.upper()}={raw!r}: expected {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

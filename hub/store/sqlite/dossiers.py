@@ -9,7 +9,7 @@ import aiosqlite
 import orjson
 
 from hub.store.port import (
-    ApplicantData, DossierData, DossierLookup, StatusChange, StatusChangeResult, UpsertResult,
+    ApplicantData, DossierData, DossierLookup, StatusChange, StatusChangeResult,
 )
 from hub.store.sqlite.db import placeholders
 from models.citizen import Channel, Citizen, ConsentRecord
@@ -84,7 +84,8 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
     return citizen_id
 
 
-async def upsert_dossier(db, data: DossierData) -> tuple[UpsertResult, list[Message]]:
+async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], list[Message]]:
+    """Returns (created, changed fields, events to publish)."""
     citizen_id = await upsert_citizen(db, data.applicant)
     rows = await db.execute_fetchall("SELECT * FROM dossiers WHERE code = ?", (data.code,))
     now = iso(utcnow())
@@ -99,18 +100,18 @@ async def upsert_dossier(db, data: DossierData) -> tuple[UpsertResult, list[Mess
         event = DossierRegistered(code=data.code, procedure=data.procedure, agency=data.agency,
                                   applicant_id=citizen_id, status=status.value,
                                   received_at=fields["received_at"], due_at=fields["due_at"])
-        return UpsertResult(True, None), [event]
+        return True, (), [event]
     current = rows[0]
     if data.status is not None and data.status.value != current["status"]:
         raise Conflict(f"dossier is '{current['status']}'; change its status with "
                        f"POST /api/v1/dossiers/{{code}}/events, not PUT")
     changed = tuple(name for name, value in fields.items() if current[name] != value)
     if not changed:
-        return UpsertResult(False, None), []
+        return False, (), []
     await db.execute(
         "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ?"
         " WHERE code = ?", (*[fields[n] for n in changed], now, data.code))
-    return UpsertResult(False, None, changed), [DossierUpdated(code=data.code, changed=changed)]
+    return False, changed, [DossierUpdated(code=data.code, changed=changed)]
 
 
 async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[StatusChangeResult], list]:

@@ -54,12 +54,12 @@ class SqliteStore:
 
     async def upsert_dossier(self, data: DossierData) -> UpsertResult:
         async with self.db.transaction() as db:
-            result, events = await dossiers.upsert_dossier(db, data)
+            created, changed, events = await dossiers.upsert_dossier(db, data)
             if events:
                 await dossiers.insert_outbox(db, events)
         if events:
             self.db.outbox_appended()
-        return UpsertResult(result.created, await self.get_dossier(data.code), result.changed)
+        return UpsertResult(created, await self.get_dossier(data.code), changed)
 
     async def record_status_change(self, change: StatusChange) -> StatusChangeResult:
         future = asyncio.get_running_loop().create_future()
@@ -82,7 +82,7 @@ class SqliteStore:
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                for (_, future), result in zip(batch, results):
+                for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(result)
                 if events:
