@@ -8,7 +8,7 @@ from datetime import timedelta
 from hub.api.auth import ApiKeys
 from hub.store.port import ApplicantData, DossierData, StatusChange
 from models.dossier import DossierStatus as S
-from models.timeutil import utcnow
+from models.timeutil import VN_TZ, utcnow
 
 CITIZENS = [
     ApplicantData("Nguyễn Văn An", phone="+84912345678", email="an.nguyen@example.vn"),
@@ -39,17 +39,20 @@ NOTES = {
 
 async def seed(store) -> tuple[list[tuple[str, str, str, str]], str]:
     now = utcnow()
+    # Office hours, Vietnam time: received at 08:00, each step the next day at 09:30.
+    today = now.astimezone(VN_TZ).replace(hour=8, minute=0, second=0, microsecond=0)
     rows = []
     for code, procedure, agency, who, since, until, path in DOSSIERS:
         applicant = CITIZENS[who]
-        received = now - timedelta(days=since)
+        received = today - timedelta(days=since)
         await store.upsert_dossier(DossierData(code=code, procedure=procedure, agency=agency,
-                                               received_at=received, due_at=now + timedelta(days=until),
+                                               received_at=received,
+                                               due_at=today + timedelta(days=until, hours=9),
                                                applicant=applicant))
         for step, status in enumerate(path, start=1):
             await store.record_status_change(StatusChange(
                 code=code, event_id=f"demo-{code}-{step}", status=status,
-                at=received + timedelta(hours=step * 4), actor="Bộ phận một cửa",
+                at=received + timedelta(days=step - 1, hours=1, minutes=30), actor="Bộ phận một cửa",
                 note=NOTES.get(status, "")))
         dossier = await store.get_dossier(code)
         label = dossier.status.label + (" (Quá hạn)" if dossier.is_overdue(now) else "")
