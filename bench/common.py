@@ -141,28 +141,46 @@ class KeepAliveClient:
                 return self.idle.pop()
             if self.opened < self.max_connections:
                 self.opened += 1
-                return await asyncio.open_connection(self.host, self.port)
+                try:
+                    return await asyncio.open_connection(self.host, self.port)
+                except OSError:
+                    await self._give_back(None)
+                    raise
             async with self.released:
                 await self.released.wait()
+
+    async def _give_back(self, conn) -> None:
+        """Return a healthy connection to the pool, or free the slot of a broken one,
+        so that waiters never hang on a connection that failed."""
+        if conn is None:
+            self.opened -= 1
+        else:
+            self.idle.append(conn)
+        async with self.released:
+            self.released.notify()
 
     async def get(self, path: str) -> tuple[int, bytes]:
         return await self.request("GET", path)
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         reader, writer = await self._acquire()
-        length = f"Content-Length: {len(body)}\r\n" if body else ""
-        writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}{length}\r\n".encode() + body)
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        body = await reader.readexactly(length)
-        self.idle.append((reader, writer))
-        async with self.released:
-            self.released.notify()
-        return status, body
+        try:
+            length = f"Content-Length: {len(body)}\r\n" if body else ""
+            writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}{length}\r\n".encode()
+                         + body)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            answer = await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            await self._give_back(None)
+            raise
+        await self._give_back((reader, writer))
+        return status, answer
 
     def close(self) -> None:
         for _, writer in self.idle:

@@ -39,7 +39,7 @@ class Message:
         except KeyError:
             raise ValueError(f"unknown message type {name}") from None
         known = {f.name for f in dataclasses.fields(target)}
-        # JSON has no tuples; frozen messages hold none of lists.
+        # JSON has no tuples, and frozen messages keep their sequences as tuples.
         return target(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 import aiosqlite
@@ -58,7 +57,7 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
             "INSERT INTO citizens (id, full_name, phone, email, id_number, telegram_chat_id,"
             " preferred_channels, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (citizen_id, applicant.full_name, applicant.phone, applicant.email, applicant.id_number,
-             applicant.telegram_chat_id, json.dumps(list(applicant.preferred_channels)), now, now))
+             applicant.telegram_chat_id, orjson.dumps(list(applicant.preferred_channels)).decode(), now, now))
     else:
         citizen_id = row["id"]
         for column, value in (("phone", applicant.phone), ("id_number", applicant.id_number)):
@@ -73,7 +72,7 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
             " preferred_channels = CASE WHEN ? = '[]' THEN preferred_channels ELSE ? END,"
             " updated_at = ? WHERE id = ?",
             (applicant.full_name, applicant.phone, applicant.email, applicant.id_number,
-             applicant.telegram_chat_id, *[json.dumps(list(applicant.preferred_channels))] * 2,
+             applicant.telegram_chat_id, *[orjson.dumps(list(applicant.preferred_channels)).decode()] * 2,
              now, citizen_id))
     if applicant.consents:
         await db.executemany(
@@ -214,7 +213,7 @@ async def get_citizen(db, citizen_id: str) -> Citizen | None:
     return Citizen(
         id=row["id"], full_name=row["full_name"], phone=row["phone"], email=row["email"],
         telegram_chat_id=row["telegram_chat_id"], id_number=row["id_number"],
-        preferred_channels=tuple(Channel(c) for c in json.loads(row["preferred_channels"])),
+        preferred_channels=tuple(Channel(c) for c in orjson.loads(row["preferred_channels"])),
         consents=tuple(ConsentRecord(channel=Channel(c["channel"]), granted=bool(c["granted"]),
                                      at=from_iso(c["at"]), via=c["via"], legal_basis=c["legal_basis"])
                        for c in consents))
