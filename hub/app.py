@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import time
+from pathlib import Path
 
 from aiohttp import web
 
+from channels.recording import RecordingProvider, StoreSink, parse_failures
+from channels.registry import SPECS, Channels, parse_deadlines
 from hub.api import dossiers, ops
 from hub.api.auth import ApiKeys
 from hub.api.errors import json_errors
 from hub.api.guard import FailureLimiter
 from hub.bus.inprocess import InProcessBus
-from hub.keys import API_KEYS, BUS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
+from hub.keys import API_KEYS, BUS, CHANNELS, LINKS, LOOKUP_GUARD, METRICS, NOTIFIER, SETTINGS, STORE, TEMPLATES
 from hub.metrics import Metrics
+from hub.secrets import load_secret
 from hub.settings import Settings
 from hub.store.sqlite import SqliteStore
+from models.citizen import Channel
+from notify import api as notify_api
+from notify.engine import Notifier
+from notify.holidays import load_holidays
+from notify.links import Links
+from notify.overdue import OverdueScheduler
+from notify.planner import Planner
+from notify.quiet_hours import QuietHours
+from notify.ratelimit import MemoryRateLimiter
+from notify.receipts import Receipts
+from notify.rendering import Templates
+from notify.sender import Policy, Sender
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +56,59 @@ def load_plugin(spec: str):
     return getattr(importlib.import_module(module), attr or "register")
 
 
+def recording_channels(store, settings: Settings) -> Channels:
+    """The embedded default: every channel records instead of sending. The
+    channel adapters replace these one by one when their settings are given."""
+    failures = parse_failures(settings.recording_fail)
+    sink = StoreSink(store)
+    return Channels([RecordingProvider(channel, sink, receipts=settings.recording_receipts,
+                                       fail=failures.get(channel)) for channel in SPECS],
+                    deadlines=parse_deadlines(settings.receipt_deadlines),
+                    quiet=frozenset(Channel(c) for c in settings.quiet_channels.split(",") if c.strip()))
+
+
+def make_notifier(store, channels: Channels, templates: Templates, links: Links, settings: Settings,
+                  clock=time.time) -> Notifier:
+    holidays = load_holidays(Path(settings.holidays_file) if settings.holidays_file else None)
+    policy = Policy(max_attempts=settings.notify_max_attempts, backoff_base=settings.notify_backoff_base_seconds,
+                    backoff_cap=settings.notify_backoff_max_seconds, lease=settings.notify_lease_seconds,
+                    batch=settings.notify_batch)
+    org = {"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website}
+    planner = Planner(store, clock)
+    sender = Sender(store, channels, templates, quiet=QuietHours.parse(settings.quiet_hours, holidays),
+                    limiter=MemoryRateLimiter(), links=links, org=org, policy=policy, clock=clock)
+    overdue = OverdueScheduler(store, planner, interval=settings.overdue_scan_seconds, clock=clock)
+    return Notifier(planner, sender, Receipts(store, clock), overdue)
+
+
 async def _store_ctx(app: web.Application):
-    store = open_store(app[SETTINGS])
+    settings = app[SETTINGS]
+    store = open_store(settings)
     await store.open()
     app[STORE] = store
     app[API_KEYS] = ApiKeys(store)
+    app[BUS] = make_bus(store, settings, app[METRICS])
     yield
     await store.close()
 
 
+async def _notify_ctx(app: web.Application):
+    settings = app[SETTINGS]
+    secret = await load_secret(settings)
+    app[LINKS] = Links(settings.base_url, secret)
+    app[TEMPLATES] = await asyncio.to_thread(
+        Templates, Path(settings.templates_dir) if settings.templates_dir else None)
+    app[CHANNELS] = recording_channels(app[STORE], settings)
+    notifier = make_notifier(app[STORE], app[CHANNELS], app[TEMPLATES], app[LINKS], settings)
+    notifier.subscribe(app[BUS])
+    app[NOTIFIER] = notifier
+    await notifier.start()
+    yield
+    await notifier.stop()
+
+
 async def _bus_ctx(app: web.Application):
-    bus = make_bus(app[STORE], app[SETTINGS], app[METRICS])
-    app[BUS] = bus
+    bus = app[BUS]
     for spec in app[SETTINGS].plugins:
         load_plugin(spec)(app)
     await bus.start()
@@ -81,7 +139,9 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app[LOOKUP_GUARD] = FailureLimiter(settings.lookup_max_failures, settings.lookup_window_seconds)
     app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_bus_ctx)
     app.add_routes(dossiers.routes)
+    app.add_routes(notify_api.routes)
     app.add_routes(ops.routes)
     return app

@@ -82,6 +82,68 @@ def cmd_dlq_retry(args) -> int:
     return 0
 
 
+def _print_recorded(row: dict) -> None:
+    head = f"[{row['created_at']}] {row['channel']} → {row['address']}"
+    if row.get("subject"):
+        head += f" · {row['subject']}"
+    print(head)
+    print("  " + row["body"].replace("\n", "\n  "), flush=True)
+
+
+def cmd_outbox_tail(args) -> int:
+    """What the recording providers 'sent', newest last; -f keeps watching."""
+    async def tail(store):
+        rows = await store.last_recorded(args.lines)
+        for row in rows:
+            _print_recorded(row)
+        last = rows[-1]["id"] if rows else 0
+        while args.follow:
+            await asyncio.sleep(0.2)
+            for row in await store.recorded_after(last, 500):
+                _print_recorded(row)
+                last = row["id"]
+    try:
+        asyncio.run(_with_store(_settings(args), tail))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_templates_preview(args) -> int:
+    from notify.preview import preview
+    from notify.rendering import Templates
+    settings = _settings(args)
+    templates = Templates(Path(settings.templates_dir) if settings.templates_dir else None)
+    print(preview(templates, args.template, _KIND_OF_CHANNEL[args.channel]))
+    return 0
+
+
+def cmd_templates_check(args) -> int:
+    from notify.rendering import Templates
+    settings = _settings(args)
+    problems = Templates(Path(settings.templates_dir) if settings.templates_dir else None).check()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print("Mọi mẫu đều hợp lệ." if not problems else f"{len(problems)} lỗi.")
+    return 1 if problems else 0
+
+
+def cmd_broadcast(args) -> int:
+    from notify.broadcast_cli import main as broadcast_main
+    settings = _settings(args)
+    try:
+        return asyncio.run(_with_store(settings, lambda store: broadcast_main(store, args)))
+    except KeyboardInterrupt:
+        print("\nĐã dừng theo dõi; dịch vụ vẫn tiếp tục gửi. Xem lại: tongdai broadcast status ID",
+              file=sys.stderr)
+        return 130
+
+
+# The channel names operators know, mapped to the template kind they render.
+_KIND_OF_CHANNEL = {"sms": "sms", "email": "email", "telegram": "chat", "chat": "chat", "webchat": "chat",
+                    "phone": "voice", "voice": "voice"}
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="tongdai", description="Tổng đài: citizen contact and notifications")
     sub = top.add_subparsers(dest="command", required=True)
@@ -103,6 +165,39 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--data-dir", default=None)
     create.set_defaults(func=cmd_apikey_create)
+
+    def nested(parent, name, func, help_text=None):
+        p = parent.add_parser(name, help=help_text)
+        p.add_argument("--data-dir", default=None)
+        p.set_defaults(func=func)
+        return p
+
+    outbox = sub.add_parser("outbox", help="what the recording providers sent").add_subparsers(
+        dest="action", required=True)
+    tail = nested(outbox, "tail", cmd_outbox_tail, "show the latest messages")
+    tail.add_argument("-n", "--lines", type=int, default=20)
+    tail.add_argument("-f", "--follow", action="store_true", help="keep showing new messages")
+
+    templates = sub.add_parser("templates", help="notification templates").add_subparsers(
+        dest="action", required=True)
+    show = nested(templates, "preview", cmd_templates_preview, "render a template with its sample data")
+    show.add_argument("template", help="e.g. status_changed, supplement_requested, result_ready")
+    show.add_argument("--channel", choices=sorted(_KIND_OF_CHANNEL), default="sms")
+    nested(templates, "check", cmd_templates_check, "render every template; list what is broken")
+
+    broadcast = sub.add_parser("broadcast", help="an announcement to many citizens")
+    broadcast.add_argument("--data-dir", default=None)
+    broadcast.set_defaults(func=cmd_broadcast)
+    broadcast.add_argument("--template", default="broadcast")
+    broadcast.add_argument("--to", required=False, help="CSV with a citizen_id, phone, email or "
+                           "telegram_chat_id column; other columns become template variables")
+    broadcast.add_argument("--title", default=None)
+    broadcast.add_argument("--body", default=None)
+    broadcast.add_argument("--var", action="append", default=[], metavar="NAME=VALUE")
+    broadcast.add_argument("--urgent", action="store_true", help="ignore quiet hours (emergencies only)")
+    broadcast.add_argument("--no-wait", action="store_true", help="queue and return; do not show progress")
+    broadcast.add_argument("action", nargs="?", choices=["status", "cancel"], default=None)
+    broadcast.add_argument("id", nargs="?", default=None)
 
     dlq = sub.add_parser("dlq", help="the bus's dead-letter list").add_subparsers(dest="action", required=True)
     listing = dlq.add_parser("list")

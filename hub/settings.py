@@ -36,6 +36,34 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     trust_forwarded_for: bool = False
     plugins: tuple[str, ...] = field(default=())
+    # Links in messages (unsubscribe) point here; default http://host:port.
+    public_url: str = ""
+    # Signs unsubscribe links; generated into the data dir when not given.
+    secret_key: str = ""
+    org_name: str = "Trung tâm Phục vụ hành chính công tỉnh"
+    org_hotline: str = "1900 0000"
+    org_website: str = "https://dichvucong.example.gov.vn"
+    # notifications
+    templates_dir: str = ""
+    quiet_hours: str = "21:00-07:00"
+    quiet_channels: str = "sms,phone"
+    holidays_file: str = ""
+    receipt_deadlines: str = "telegram=600,sms=1800,email=7200,phone=1800"
+    rate_limits: str = ""
+    notify_max_attempts: int = 5
+    notify_backoff_base_seconds: float = 30.0
+    notify_backoff_max_seconds: float = 3600.0
+    notify_batch: int = 256
+    notify_lease_seconds: float = 120.0
+    overdue_scan_seconds: float = 60.0
+    # recording providers (the embedded default): make a channel fail, or
+    # withhold delivery receipts, to watch retries and fallback
+    recording_fail: str = ""
+    recording_receipts: bool = True
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def database_path(self) -> Path:

@@ -81,10 +81,24 @@ class DossierStatusChanged(Event):
     note: str
     due_at: str | None
     applicant_id: str
+    # The due date before this change: a later one on an overdue dossier is the
+    # new return date that the apology must give.
+    previous_due_at: str | None = None
+    # How the result is handed over, when the one-stop-shop says so:
+    # {"method": "counter"|"post", "place", "hours", "tracking_code", "address"}
+    result: dict | None = None
 
     @property
     def key(self) -> str:
         return self.code
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReceiptReceived(Event):
+    provider: str
+    provider_ref: str
+    status: str
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,12 +1,13 @@
-"""Notifications and their delivery lifecycle."""
+"""Notifications and their delivery lifecycle.
+
+A notification is one message meant for one citizen about one thing (a dossier
+event, an apology, a broadcast); it may take several attempts, on several
+channels, before it is delivered or given up."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import Enum
-
-from models.citizen import Channel
 
 
 class DeliveryStatus(str, Enum):
@@ -23,16 +24,44 @@ class DeliveryStatus(str, Enum):
 
     @property
     def final(self) -> bool:
-        return self in {DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE,
-                        DeliveryStatus.TECHNICAL_FAILURE, DeliveryStatus.CANCELLED}
+        return self in FINAL
+
+    @property
+    def rank(self) -> int:
+        return RANK[self]
+
+
+D = DeliveryStatus
+FINAL = frozenset({D.DELIVERED, D.PERMANENT_FAILURE, D.TECHNICAL_FAILURE, D.CANCELLED})
+
+# How far along an attempt is. Receipts arrive out of order (a "sent" callback
+# after "delivered"), so an attempt only ever moves to a higher rank.
+RANK: dict[DeliveryStatus, int] = {
+    D.CREATED: 0, D.QUEUED: 1, D.DEFERRED: 1, D.SENDING: 2, D.TEMPORARY_FAILURE: 3, D.SENT: 4,
+    D.DELIVERED: 5, D.PERMANENT_FAILURE: 5, D.TECHNICAL_FAILURE: 5, D.CANCELLED: 5,
+}
+
+
+def advances(current: DeliveryStatus, new: DeliveryStatus) -> bool:
+    return RANK[new] > RANK[current]
+
+
+# Purposes: one notification per (source event, citizen, purpose).
+DOSSIER_RECEIVED = "dossier_received"
+DOSSIER_STATUS = "dossier_status"
+OVERDUE_APOLOGY = "overdue_apology"
+BROADCAST = "broadcast"
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryAttempt:
-    channel: Channel
-    status: DeliveryStatus
-    at: datetime
+    id: str  # also the idempotency key handed to the provider
+    notification_id: str
+    channel: str
     provider: str
+    status: DeliveryStatus
+    created_at: str
+    updated_at: str
     provider_ref: str | None = None
     error: str | None = None
 
@@ -41,7 +70,31 @@ class DeliveryAttempt:
 class Notification:
     id: str
     citizen_id: str
-    purpose: str  # e.g. "dossier_status"; one per (event, citizen, purpose)
+    purpose: str
     source_event_id: str
-    status: DeliveryStatus
+    template: str
+    context: dict
+    status: DeliveryStatus = DeliveryStatus.QUEUED
+    dossier_code: str | None = None
+    broadcast_id: str | None = None
+    urgent: bool = False
+    channel: str | None = None  # of the current attempt
+    tried: tuple[str, ...] = ()  # channels given up on, in order
+    tries: int = 0  # attempts on the current channel
+    current_attempt: str | None = None
+    # When the engine next looks at it: due time, receipt deadline or the end of
+    # a send lease; None once nothing more will happen.
+    next_at: float | None = None
+    created_at: str = ""
+    updated_at: str = ""
     attempts: tuple[DeliveryAttempt, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a provider says later about a message it accepted."""
+
+    provider: str
+    provider_ref: str
+    status: DeliveryStatus
+    error: str | None = None

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from hub.api import body as b
 from hub.api.errors import ApiError
+from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
 from hub.store.port import ApplicantData, DossierData, StatusChange
@@ -96,6 +97,25 @@ async def put_dossier(request: web.Request) -> web.Response:
     return reply(dossier_view(result.dossier, utcnow()), status=201 if result.created else 200)
 
 
+def _result(raw) -> dict | None:
+    """How the result is handed over; the citizen's notice says where to go."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ApiError(422, "'result' phải là đối tượng {method, place, hours, tracking_code, address}.",
+                       field="result")
+    method = raw.get("method", "counter")
+    if method not in ("counter", "post"):
+        raise ApiError(422, "result.method là 'counter' (nhận tại quầy) hoặc 'post' (bưu điện).",
+                       field="result.method")
+    found = {"method": method}
+    for name in ("place", "hours", "tracking_code", "address"):
+        value = b.text(raw, name, required=False, max_len=500, prefix="result.")
+        if value:
+            found[name] = value
+    return found
+
+
 @routes.post("/api/v1/dossiers/{code}/events")
 async def post_event(request: web.Request) -> web.Response:
     await request.app[API_KEYS].authenticate(request)
@@ -111,6 +131,7 @@ async def post_event(request: web.Request) -> web.Response:
         actor=b.text(body, "actor", max_len=200),
         note=b.text(body, "note", required=False, max_len=4000, default=""),
         due_at=b.moment(body, "due_at", required=False),
+        result=_result(body.get("result")),
     )
     result = await request.app[STORE].record_status_change(change)
     request.app[METRICS].status_changes.labels(result.outcome).inc()
@@ -139,14 +160,6 @@ async def post_event(request: web.Request) -> web.Response:
     return reply(response, status=201, headers=headers)
 
 
-def _client_address(request: web.Request) -> str:
-    if request.app[SETTINGS].trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.remote or "unknown"
-
-
 @routes.get("/api/v1/dossiers/{code}")
 async def get_dossier(request: web.Request) -> web.Response:
     code = request.match_info["code"]
@@ -154,7 +167,7 @@ async def get_dossier(request: web.Request) -> web.Response:
     if not (len(verify) == 4 and verify.isdigit()):
         raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ (?verify=NNNN).", field="verify")
     guard = request.app[LOOKUP_GUARD]
-    keys = ("addr:" + _client_address(request), "code:" + code)
+    keys = ("addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for), "code:" + code)
     wait = guard.retry_after(*keys)
     if wait is not None:
         raise ApiError(429, f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",

@@ -42,3 +42,11 @@ class FailureLimiter:
                 self._recent(key, now)
         for key in keys:
             self._failures.setdefault(key, deque()).append(now)
+
+
+def client_address(request, trust_forwarded_for: bool) -> str:
+    if trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.remote or "unknown"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.dossier import DossierStatus, NATIONAL_PORTAL_CODES
+from notify.openapi import PATHS as NOTIFY_PATHS
 
 
 def _error(description: str) -> dict:
@@ -53,7 +54,13 @@ def spec() -> dict:
                 "StatusEventIn": {"type": "object", "required": ["event_id", "status", "at", "actor"],
                                   "properties": {"event_id": {"type": "string"}, "status": _STATUS,
                                                  "at": _TIME, "actor": {"type": "string"},
-                                                 "note": {"type": "string"}, "due_at": _TIME}},
+                                                 "note": {"type": "string"}, "due_at": _TIME,
+                                                 "result": {"type": "object", "description":
+                                                            "How the result is handed over: method "
+                                                            "counter|post, place, hours, tracking_code, "
+                                                            "address", "properties": {
+                                                                "method": {"type": "string",
+                                                                           "enum": ["counter", "post"]}}}}},
                 "StatusEventOut": {"type": "object", "properties": {
                     "event_id": {"type": "string"}, "code": {"type": "string"},
                     "previous_status": {"type": "string"}, "status": {"type": "string"},
@@ -129,5 +136,6 @@ def spec() -> dict:
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
                 "200": {"description": "Prometheus text format",
                         "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            **NOTIFY_PATHS,
         },
     }

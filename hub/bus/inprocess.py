@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Callable
 
 from hub.bus.backoff import next_attempt
-from hub.bus.port import Handler
+from hub.bus.port import BatchHandler, Handler
 from hub.store.port import DeliveryResult, OutboxRow, Store
 from models.events import Message
 
@@ -31,6 +31,7 @@ class InProcessBus:
         self.clock = clock
         self.metrics = metrics
         self._subscribers: dict[str, dict[str, Handler]] = defaultdict(dict)
+        self._batch: dict[str, tuple[frozenset[str], BatchHandler]] = {}
         self._limit = asyncio.Semaphore(concurrency)
         self._retry = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
         self._poll = poll_seconds
@@ -45,6 +46,13 @@ class InProcessBus:
 
     def subscribe(self, message_type: type[Message], name: str, handler: Handler) -> None:
         self._subscribers[message_type.__name__][name] = handler
+
+    def subscribe_batch(self, message_types: tuple[type[Message], ...], name: str, handler: BatchHandler) -> None:
+        self._batch[name] = (frozenset(t.__name__ for t in message_types), handler)
+
+    def _names(self, type_name: str) -> list[str]:
+        return [*self._subscribers.get(type_name, {}),
+                *(name for name, (types, _) in self._batch.items() if type_name in types)]
 
     async def publish(self, *messages: Message) -> None:
         await self.store.append_outbox(list(messages))
@@ -113,12 +121,13 @@ class InProcessBus:
         by_key: dict[str, list[OutboxRow]] = defaultdict(list)
         for row in rows:
             by_key[row.key].append(row)
-        outcomes = await asyncio.gather(*(self._run_in_order(group) for group in by_key.values()))
+        outcomes = await asyncio.gather(*(self._run_in_order(group) for group in by_key.values()),
+                                        *(self._run_batch(rows, name) for name in self._batch))
         settled = {(r.message_id, r.handler) for group in outcomes for r in group if r.state != "retry"}
         dispatched = [
             row.id for row in rows
             if all(row.deliveries.get(name, ("",))[0] in ("done", "dead") or (row.message_id, name) in settled
-                   for name in self._subscribers.get(row.type, {}))]
+                   for name in self._names(row.type))]
         while self._recorder is not None and not self._recorder.done():
             await self._recorder
         await self.store.record_deliveries(self._take_unrecorded(), dispatched)
@@ -134,6 +143,44 @@ class InProcessBus:
                     result = await self._deliver(row, name, handler, attempts + 1)
                 results.append(result)
                 self._record_soon(result)
+        return results
+
+    def _due(self, row: OutboxRow, name: str) -> tuple[bool, int]:
+        state, attempts, next_at = row.deliveries.get(name, ("new", 0, None))
+        return not (state in ("done", "dead") or (state == "retry" and next_at > self.clock())), attempts
+
+    async def _run_batch(self, rows: list[OutboxRow], name: str) -> list[DeliveryResult]:
+        """One call for every due row of the handler's types, in outbox order (so
+        per-key order holds); the outcome applies to each row alike."""
+        types, handler = self._batch[name]
+        due = [(row, attempts) for row in rows if row.type in types
+               for runnable, attempts in [self._due(row, name)] if runnable]
+        if not due:
+            return []
+        try:
+            await handler([Message.from_dict(row.type, row.payload) for row, _ in due])
+            error = None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            error = exc
+        results = []
+        for row, attempts in due:
+            if error is None:
+                results.append(DeliveryResult(row.message_id, name, "done", attempts + 1))
+                continue
+            when = next_attempt(error, attempts + 1, self.clock(), **self._retry)
+            results.append(DeliveryResult(row.message_id, name, "retry" if when is not None else "dead",
+                                          attempts + 1, when, repr(error)[:500]))
+        if error is not None:
+            log.warning("batch handler failed", extra={"handler": name, "messages": len(due),
+                                                       "error": repr(error)})
+        if self.metrics:
+            for result in results:
+                (self.metrics.handler_done(name) if result.state == "done"
+                 else self.metrics.handler_failed(name, result.state))
+        for result in results:
+            self._record_soon(result)
         return results
 
     def _record_soon(self, result: DeliveryResult) -> None:

@@ -8,11 +8,16 @@ from typing import Awaitable, Callable, Protocol
 from models.events import Message
 
 Handler = Callable[[Message], Awaitable[None]]
+BatchHandler = Callable[[list[Message]], Awaitable[None]]
 
 
 class Bus(Protocol):
     def subscribe(self, message_type: type[Message], name: str, handler: Handler) -> None:
         """`name` is stable across releases: success is recorded under it."""
+
+    def subscribe_batch(self, message_types: tuple[type[Message], ...], name: str, handler: BatchHandler) -> None:
+        """Many messages per call, in publish order, for handlers that gain from
+        doing their work in bulk; a failure retries every message of the call."""
 
     async def publish(self, *messages: Message) -> None:
         """Durable on return. State-changing writes publish through the store

@@ -11,7 +11,6 @@ from hub.store.port import (
     ApplicantData, DossierData, DossierLookup, StatusChange, StatusChangeResult,
 )
 from hub.store.sqlite.db import placeholders
-from models.citizen import Channel, Citizen, ConsentRecord
 from models.dossier import Dossier, DossierStatus, TimelineEntry, check_transition
 from models.errors import Conflict
 from models.events import DossierRegistered, DossierStatusChanged, DossierUpdated, Message, new_id
@@ -139,9 +138,11 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
             continue
         row = {"event_id": change.event_id, "code": change.code, "previous_status": current.value,
                "status": change.status.value, "at": iso(change.at), "actor": change.actor,
-               "note": change.note, "due_at": iso(change.due_at), "recorded_at": now}
+               "note": change.note, "due_at": iso(change.due_at), "recorded_at": now,
+               "result": orjson.dumps(change.result).decode() if change.result else None}
         event_rows.append(tuple(row.values()))
         existing[change.event_id] = row
+        previous_due_at = dossier["due_at"]
         dossier["status"] = change.status.value
         if change.due_at is not None:
             dossier["due_at"] = row["due_at"]
@@ -149,10 +150,13 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
         outbox.append(DossierStatusChanged(
             code=change.code, event_id=change.event_id, previous_status=current.value,
             status=change.status.value, at=row["at"], actor=change.actor, note=change.note,
-            due_at=row["due_at"], applicant_id=dossier["applicant_id"]))
+            due_at=row["due_at"], applicant_id=dossier["applicant_id"], previous_due_at=previous_due_at,
+            result=change.result))
         results.append(_result_from_row(row, "accepted"))
     if event_rows:
-        await db.executemany("INSERT INTO dossier_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
+        await db.executemany(
+            "INSERT INTO dossier_events (event_id, code, previous_status, status, at, actor, note, due_at,"
+            " recorded_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
         await db.executemany(
             "UPDATE dossiers SET status = ?, due_at = ?, updated_at = ? WHERE code = ?",
             [(d["status"], d["due_at"], now, code) for code, d in dossiers.items() if d.get("touched")])
@@ -201,19 +205,3 @@ async def lookup_dossier(db, code: str) -> DossierLookup | None:
                       applicant_id=row["applicant_id"], received_at=from_iso(row["received_at"]),
                       due_at=from_iso(row["due_at"]), status=DossierStatus(row["status"]), timeline=timeline)
     return DossierLookup(dossier, row["applicant_name"], row["applicant_phone"])
-
-
-async def get_citizen(db, citizen_id: str) -> Citizen | None:
-    rows = await db.execute_fetchall("SELECT * FROM citizens WHERE id = ?", (citizen_id,))
-    if not rows:
-        return None
-    row = rows[0]
-    consents = await db.execute_fetchall(
-        "SELECT * FROM consents WHERE citizen_id = ? ORDER BY at, id", (citizen_id,))
-    return Citizen(
-        id=row["id"], full_name=row["full_name"], phone=row["phone"], email=row["email"],
-        telegram_chat_id=row["telegram_chat_id"], id_number=row["id_number"],
-        preferred_channels=tuple(Channel(c) for c in orjson.loads(row["preferred_channels"])),
-        consents=tuple(ConsentRecord(channel=Channel(c["channel"]), granted=bool(c["granted"]),
-                                     at=from_iso(c["at"]), via=c["via"], legal_basis=c["legal_basis"])
-                       for c in consents))

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Callable
 
 from hub.store.port import (
-    DeadLetter, DeliveryResult, DossierData, DossierLookup, OutboxRow, StatusChange, StatusChangeResult, UpsertResult,
+    Broadcast, DeadLetter, DeliveryResult, DossierData, DossierLookup, DossierTargets, OutboxRow, StatusChange,
+    StatusChangeResult, UpsertResult,
 )
-from hub.store.sqlite import dossiers, outbox
+from hub.store.sqlite import broadcasts, citizens, dossiers, notifications, outbox
 from hub.store.sqlite.db import Database, migrations
-from models.citizen import Citizen
+from hub.store.sqlite.dossiers import iso
+from models.citizen import Channel, Citizen, ConsentRecord
 from models.dossier import Dossier
+from models.notifications import DeliveryAttempt, Notification
 from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,7 @@ class SqliteStore:
         self._pending: list[tuple[StatusChange, asyncio.Future]] = []
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task | None = None
+        self._notification_listeners: list[Callable[[], None]] = []
 
     async def open(self) -> None:
         await self.db.open()
@@ -96,7 +100,122 @@ class SqliteStore:
         return await dossiers.lookup_dossier(self.db.reader, code)
 
     async def get_citizen(self, citizen_id: str) -> Citizen | None:
-        return await dossiers.get_citizen(self.db.reader, citizen_id)
+        return (await self.get_citizens([citizen_id])).get(citizen_id)
+
+    async def get_citizens(self, ids: list[str]) -> dict[str, Citizen]:
+        return await citizens.get_citizens(self.db.reader, ids)
+
+    async def add_consent(self, citizen_id: str, record: ConsentRecord) -> None:
+        async with self.db.transaction() as db:
+            await citizens.add_consent(db, citizen_id, record)
+
+    async def find_contact(self, channel: Channel, address: str | int) -> str | None:
+        return await citizens.find_contact(self.db.reader, channel, address)
+
+    async def ensure_contact(self, channel: Channel, address: str | int) -> str:
+        found = await self.find_contact(channel, address)
+        if found:
+            return found
+        async with self.db.transaction() as db:
+            return await citizens.ensure_contact(db, channel, address)
+
+    async def follow(self, code: str, channel: Channel, address: str | int, via: str,
+                     consent: ConsentRecord) -> tuple[str, bool]:
+        async with self.db.transaction() as db:
+            citizen_id = await citizens.ensure_contact(db, channel, address)
+            await citizens.add_consent(db, citizen_id, consent)
+            await citizens.prefer_channel(db, citizen_id, channel)
+            added = await citizens.follow(db, code, citizen_id, channel, via)
+        return citizen_id, added
+
+    # notifications
+
+    def on_notifications_added(self, listener: Callable[[], None]) -> None:
+        self._notification_listeners.append(listener)
+
+    def _notifications_added(self) -> None:
+        for listener in self._notification_listeners:
+            listener()
+
+    async def dossier_targets(self, codes: list[str]) -> dict[str, DossierTargets]:
+        return await notifications.dossier_targets(self.db.reader, codes)
+
+    async def add_notifications(self, items: list[Notification]) -> int:
+        if not items:
+            return 0
+        async with self.db.transaction() as db:
+            added = await notifications.insert_notifications(db, items, iso(utcnow()))
+        if added:
+            self._notifications_added()
+        return added
+
+    async def due_notifications(self, now: float, limit: int) -> list[Notification]:
+        return await notifications.due_notifications(self.db.reader, now, limit)
+
+    async def next_notification_due(self) -> float | None:
+        return await notifications.next_due(self.db.reader)
+
+    async def start_sending(self, claim_ids: list[str], now: float, lease: float,
+                            updates: list[Notification], attempts: list[DeliveryAttempt]) -> set[str]:
+        async with self.db.transaction() as db:
+            claimed = await notifications.claim(db, claim_ids, now, lease)
+            stamp = iso(utcnow())
+            await notifications.update_notifications(db, [n for n in updates if n.id in claimed], stamp)
+            await notifications.insert_attempts(db, [a for a in attempts if a.notification_id in claimed])
+        return claimed
+
+    async def record_progress(self, updates: list[Notification], attempts: list[DeliveryAttempt]) -> None:
+        async with self.db.transaction() as db:
+            stamp = iso(utcnow())
+            await notifications.update_attempts(db, attempts, stamp)
+            await notifications.update_notifications(db, updates, stamp)
+        if any(n.next_at is not None for n in updates):
+            self._notifications_added()
+
+    async def attempts_by_ref(self, provider: str, refs: list[str]) -> list[tuple[DeliveryAttempt, Notification]]:
+        return await notifications.attempts_by_ref(self.db.reader, provider, refs)
+
+    async def list_notifications(self, *, dossier: str | None = None, citizen: str | None = None,
+                                 broadcast: str | None = None, limit: int = 200) -> list[Notification]:
+        return await notifications.list_notifications(self.db.reader, dossier=dossier, citizen=citizen,
+                                                      broadcast=broadcast, limit=limit)
+
+    async def get_notifications(self, ids: list[str]) -> list[Notification]:
+        return await notifications.get_notifications(self.db.reader, ids)
+
+    async def overdue_without_apology(self, now, limit: int) -> list[str]:
+        return await notifications.overdue_without_apology(self.db.reader, iso(now), limit)
+
+    async def record_messages(self, rows: list[tuple]) -> None:
+        async with self.db.transaction() as db:
+            await notifications.record_messages(db, rows)
+
+    async def recorded_after(self, after_id: int, limit: int) -> list[dict]:
+        return await notifications.recorded_after(self.db.reader, after_id, limit)
+
+    async def last_recorded(self, count: int) -> list[dict]:
+        return await notifications.last_recorded(self.db.reader, count)
+
+    # broadcasts
+
+    async def create_broadcast(self, broadcast: Broadcast) -> Broadcast:
+        async with self.db.transaction() as db:
+            return await broadcasts.create(db, broadcast, iso(utcnow()))
+
+    async def add_broadcast_recipients(self, broadcast_id: str, items: list[Notification], total: int,
+                                       done: bool) -> None:
+        async with self.db.transaction() as db:
+            added = await notifications.insert_notifications(db, items, iso(utcnow())) if items else 0
+            await broadcasts.set_loaded(db, broadcast_id, total, done, iso(utcnow()))
+        if added:
+            self._notifications_added()
+
+    async def get_broadcast(self, broadcast_id: str) -> Broadcast | None:
+        return await broadcasts.get(self.db.reader, broadcast_id)
+
+    async def cancel_broadcast(self, broadcast_id: str) -> int:
+        async with self.db.transaction() as db:
+            return await broadcasts.cancel(db, broadcast_id, iso(utcnow()))
 
     # API keys
 

@@ -1,0 +1,40 @@
+"""What every channel provider offers: send one message, say what it cost in
+rate-limit tokens, and report failures as the error tree's types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from models.citizen import Channel
+from models.notifications import DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    attempt_id: str  # the idempotency key: the same attempt sent twice is one message
+    channel: Channel
+    address: str
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    provider_ref: str
+    # DELIVERED when the provider knows at once (a recording provider does);
+    # SENT when a receipt will come later.
+    status: DeliveryStatus = DeliveryStatus.SENT
+
+
+class Provider(Protocol):
+    name: str
+    channel: Channel
+
+    def limits(self, message: Outgoing) -> list:
+        """The rate-limit buckets (notify.ratelimit.Limit) this message draws on."""
+
+    async def send(self, message: Outgoing) -> Sent:
+        """Raises models.errors.RetryableError or PermanentError on failure."""

@@ -1,0 +1,96 @@
+"""Recording providers: they keep what would have been sent instead of sending
+it. The embedded default uses them (`tongdai outbox tail` shows what they
+kept), and tests use them to see exactly what a citizen would receive."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from channels.port import Outgoing, Sent
+from models.citizen import Channel
+from models.errors import PermanentError, RetryableError
+from models.notifications import DeliveryStatus
+from models.timeutil import utcnow
+
+
+@dataclass
+class MemorySink:
+    """In-memory: the list of what was sent, one entry per attempt id."""
+
+    messages: list[Outgoing] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set)
+
+    async def record(self, message: Outgoing, provider: str) -> None:
+        if message.attempt_id not in self._seen:
+            self._seen.add(message.attempt_id)
+            self.messages.append(message)
+
+
+class StoreSink:
+    """Into the store's recorded_messages table, many messages per commit."""
+
+    def __init__(self, store):
+        self.store = store
+        self._pending: list[tuple[tuple, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+
+    async def record(self, message: Outgoing, provider: str) -> None:
+        row = (message.attempt_id, provider, message.channel.value, message.address, message.subject,
+               message.text, message.html, utcnow().isoformat(timespec="milliseconds"))
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((row, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self.store.record_messages([row for row, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    future.set_exception(RetryableError(f"recording failed: {exc!r}"))
+                continue
+            for _, future in batch:
+                future.set_result(None)
+
+
+FAILURES = {"temporary": RetryableError, "permanent": PermanentError}
+
+
+def parse_failures(text: str) -> dict[Channel, str]:
+    """'telegram=permanent,sms=temporary': make a recording channel fail, to
+    see fallback and retries without a real outage."""
+    found = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, mode = part.partition("=")
+        try:
+            channel = Channel(name.strip())
+        except ValueError:
+            raise ValueError(f"recording failure {part!r}: unknown channel") from None
+        if mode.strip() not in FAILURES:
+            raise ValueError(f"recording failure {part!r}: expected temporary or permanent")
+        found[channel] = mode.strip()
+    return found
+
+
+class RecordingProvider:
+    def __init__(self, channel: Channel, sink, *, receipts: bool = True, fail: str | None = None,
+                 limits: list | None = None):
+        self.channel = channel
+        self.name = f"recording-{channel.value}"
+        self.sink = sink
+        self._status = DeliveryStatus.DELIVERED if receipts else DeliveryStatus.SENT
+        self._fail = fail
+        self._limits = limits or []
+
+    def limits(self, message: Outgoing) -> list:
+        return self._limits
+
+    async def send(self, message: Outgoing) -> Sent:
+        if self._fail:
+            raise FAILURES[self._fail](f"{self.name}: configured to fail ({self._fail})")
+        await self.sink.record(message, self.name)
+        return Sent(provider_ref=message.attempt_id, status=self._status)

@@ -1,0 +1,82 @@
+"""Citizens as contact points: batch reads, the consent ledger, followers."""
+
+from __future__ import annotations
+
+import orjson
+
+from hub.store.sqlite.db import placeholders
+from hub.store.sqlite.dossiers import from_iso, iso
+from models.citizen import Channel, Citizen, ConsentRecord
+from models.events import new_id
+from models.timeutil import utcnow
+
+# Which citizens column holds the address for a channel that can find a person.
+CONTACT_COLUMNS = {Channel.SMS: "phone", Channel.PHONE: "phone", Channel.EMAIL: "email",
+                   Channel.TELEGRAM: "telegram_chat_id"}
+
+
+async def get_citizens(db, ids: list[str]) -> dict[str, Citizen]:
+    ids = list(dict.fromkeys(ids))
+    found: dict[str, Citizen] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE id IN ({placeholders(chunk)})", chunk)
+        consents: dict[str, list[ConsentRecord]] = {}
+        for c in await db.execute_fetchall(
+                f"SELECT * FROM consents WHERE citizen_id IN ({placeholders(chunk)}) ORDER BY at, id", chunk):
+            consents.setdefault(c["citizen_id"], []).append(ConsentRecord(
+                channel=Channel(c["channel"]), granted=bool(c["granted"]), at=from_iso(c["at"]), via=c["via"],
+                legal_basis=c["legal_basis"]))
+        for row in rows:
+            found[row["id"]] = Citizen(
+                id=row["id"], full_name=row["full_name"], phone=row["phone"], email=row["email"],
+                telegram_chat_id=row["telegram_chat_id"], id_number=row["id_number"],
+                preferred_channels=tuple(Channel(c) for c in orjson.loads(row["preferred_channels"])),
+                consents=tuple(consents.get(row["id"], ())))
+    return found
+
+
+async def add_consent(db, citizen_id: str, record: ConsentRecord) -> None:
+    await db.execute(
+        "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis) VALUES (?, ?, ?, ?, ?, ?)",
+        (citizen_id, record.channel.value, int(record.granted), iso(record.at), record.via, record.legal_basis))
+
+
+async def find_contact(db, channel: Channel, address: str | int) -> str | None:
+    column = CONTACT_COLUMNS[channel]
+    rows = await db.execute_fetchall(f"SELECT id FROM citizens WHERE {column} = ? LIMIT 1", (address,))
+    return rows[0][0] if rows else None
+
+
+async def ensure_contact(db, channel: Channel, address: str | int) -> str:
+    """The citizen behind a phone, email or chat, created with no name the first
+    time someone writes or follows from it: one person, whatever the channel."""
+    found = await find_contact(db, channel, address)
+    if found:
+        return found
+    now = iso(utcnow())
+    citizen_id = "c_" + new_id()[:16]
+    await db.execute(
+        f"INSERT INTO citizens (id, full_name, {CONTACT_COLUMNS[channel]}, preferred_channels, created_at,"
+        f" updated_at) VALUES (?, '', ?, ?, ?, ?)",
+        (citizen_id, address, orjson.dumps([channel.value]).decode(), now, now))
+    return citizen_id
+
+
+async def prefer_channel(db, citizen_id: str, channel: Channel) -> None:
+    """Someone who asks to be told on a channel wants that channel used: it is
+    added to the end of their list if missing."""
+    rows = await db.execute_fetchall("SELECT preferred_channels FROM citizens WHERE id = ?", (citizen_id,))
+    channels = orjson.loads(rows[0][0])
+    if channel.value not in channels:
+        channels.append(channel.value)
+        await db.execute("UPDATE citizens SET preferred_channels = ?, updated_at = ? WHERE id = ?",
+                         (orjson.dumps(channels).decode(), iso(utcnow()), citizen_id))
+
+
+async def follow(db, code: str, citizen_id: str, channel: Channel, via: str) -> bool:
+    before = db.total_changes
+    await db.execute(
+        "INSERT OR IGNORE INTO subscriptions (dossier_code, citizen_id, channel, via, created_at)"
+        " VALUES (?, ?, ?, ?, ?)", (code, citizen_id, channel.value, via, iso(utcnow())))
+    return db.total_changes > before

@@ -1,0 +1,234 @@
+"""HTTP: notifications and their attempts, the consent ledger, followers,
+unsubscribe links and broadcasts."""
+
+from __future__ import annotations
+
+import html
+
+import orjson
+from aiohttp import web
+
+from hub.api import body as b
+from hub.api.errors import ApiError
+from hub.api.guard import client_address
+from hub.api.replies import reply
+from hub.keys import API_KEYS, LINKS, LOOKUP_GUARD, SETTINGS, STORE, TEMPLATES
+from hub.store.port import Broadcast
+from hub.tracking import verify_matches
+from models.citizen import Channel, Citizen, ConsentRecord
+from models.notifications import Notification
+from models.phone import normalize_phone
+from models.timeutil import to_iso, utcnow
+from notify import broadcasts
+from notify.rendering import KINDS
+
+routes = web.RouteTableDef()
+
+FOLLOW_CHANNELS = {Channel.SMS: "phone", Channel.PHONE: "phone", Channel.EMAIL: "email",
+                   Channel.TELEGRAM: "telegram_chat_id"}
+
+
+def notification_view(n: Notification) -> dict:
+    return {
+        "id": n.id, "citizen_id": n.citizen_id, "purpose": n.purpose, "source_event_id": n.source_event_id,
+        "dossier_code": n.dossier_code, "broadcast_id": n.broadcast_id, "template": n.template,
+        "status": n.status.value, "channel": n.channel, "channels_given_up": list(n.tried),
+        "created_at": n.created_at, "updated_at": n.updated_at,
+        "attempts": [{"id": a.id, "channel": a.channel, "provider": a.provider, "status": a.status.value,
+                      "provider_ref": a.provider_ref, "error": a.error, "created_at": a.created_at,
+                      "updated_at": a.updated_at} for a in n.attempts],
+    }
+
+
+@routes.get("/api/v1/notifications")
+async def list_notifications(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    given = {k: request.query[k].strip() for k in ("dossier", "citizen", "broadcast") if request.query.get(k)}
+    if len(given) != 1:
+        raise ApiError(422, "Cần đúng một tham số lọc: ?dossier=MÃ_HỒ_SƠ, ?citizen=MÃ_CÔNG_DÂN hoặc "
+                            "?broadcast=MÃ_THÔNG_BÁO.", field="query")
+    items = await request.app[STORE].list_notifications(**given, limit=500)
+    return reply({"notifications": [notification_view(n) for n in items]})
+
+
+def consent_view(citizen: Citizen) -> dict:
+    return {
+        "citizen_id": citizen.id,
+        "preferred_channels": [c.value for c in citizen.preferred_channels],
+        "current": {c.value: citizen.consent_for(c) for c in Channel},
+        "ledger": [{"channel": r.channel.value, "granted": r.granted, "at": to_iso(r.at), "via": r.via,
+                    "legal_basis": r.legal_basis} for r in citizen.consents],
+    }
+
+
+async def _citizen(request: web.Request) -> Citizen:
+    citizen = await request.app[STORE].get_citizen(request.match_info["citizen_id"])
+    if citizen is None:
+        raise ApiError(404, "Không tìm thấy công dân với mã này.")
+    return citizen
+
+
+@routes.get("/api/v1/citizens/{citizen_id}/consents")
+async def get_consents(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    return reply(consent_view(await _citizen(request)))
+
+
+@routes.post("/api/v1/citizens/{citizen_id}/consents")
+async def post_consent(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    citizen = await _citizen(request)
+    body = await b.json_object(request)
+    if not isinstance(body.get("granted"), bool):
+        raise ApiError(422, "Cần 'granted': true (đồng ý) hoặc false (rút lại đồng ý).", field="granted")
+    record = ConsentRecord(
+        channel=b.parsed("channel", Channel, body.get("channel")), granted=body["granted"],
+        at=b.moment(body, "at", required=False) or utcnow(),
+        via=b.text(body, "via", required=False, max_len=100, default="api"),
+        legal_basis=b.text(body, "legal_basis", required=False, max_len=200,
+                           default="consent" if body["granted"] else "withdrawal"))
+    store = request.app[STORE]
+    await store.add_consent(citizen.id, record)
+    return reply(consent_view(await store.get_citizen(citizen.id)), status=201)
+
+
+def _follow_address(body: dict, channel: Channel):
+    field = FOLLOW_CHANNELS[channel]
+    if field == "telegram_chat_id":
+        value = body.get(field)
+        if not isinstance(value, int) or isinstance(value, bool) or not -2**63 <= value < 2**63:
+            raise ApiError(422, "Cần telegram_chat_id (số nguyên) để theo dõi qua Telegram.", field=field)
+        return value
+    value = b.text(body, field, max_len=254)
+    if field == "phone":
+        return b.parsed("phone", normalize_phone, value)
+    if "@" not in value:
+        raise ApiError(422, f"Địa chỉ email '{value}' không hợp lệ.", field="email")
+    return value.lower()
+
+
+@routes.post("/api/v1/dossiers/{code}/followers")
+async def follow(request: web.Request) -> web.Response:
+    """A citizen (or anyone the applicant gave the code and digits to) asks to
+    be told when the dossier moves."""
+    code = b.dossier_code(request)
+    body = await b.json_object(request)
+    verify = b.text(body, "verify", max_len=4)
+    if not (len(verify) == 4 and verify.isdigit()):
+        raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ.", field="verify")
+    channel = b.parsed("channel", Channel, body.get("channel", "sms"))
+    if channel not in FOLLOW_CHANNELS:
+        raise ApiError(422, "Chỉ theo dõi được qua sms, phone, email hoặc telegram.", field="channel")
+    address = _follow_address(body, channel)
+    guard = request.app[LOOKUP_GUARD]
+    keys = ("addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for), "code:" + code)
+    wait = guard.retry_after(*keys)
+    if wait is not None:
+        raise ApiError(429, f"Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
+                       headers={"Retry-After": str(wait)}, retry_after=wait)
+    store = request.app[STORE]
+    found = await store.lookup_dossier(code)
+    if found is None or not verify_matches(found.applicant_phone, verify):
+        guard.fail(*keys)
+        raise ApiError(404, "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại.")
+    consent = ConsentRecord(channel=channel, granted=True, at=utcnow(), via="follow_dossier",
+                            legal_basis="consent")
+    _, added = await store.follow(code, channel, address, "api", consent)
+    return reply({"code": code, "channel": channel.value, "following": True,
+                  "message": f"Ông/Bà sẽ nhận thông báo khi hồ sơ {code} thay đổi trạng thái."},
+                 status=201 if added else 200)
+
+
+def _page(title: str, text: str, *, status: int = 200, form_action: str | None = None) -> web.Response:
+    button = (f'<form method="post" action="{html.escape(form_action)}">'
+              f'<button type="submit">Xác nhận hủy nhận thông báo</button></form>') if form_action else ""
+    page = (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title></head>'
+            f'<body style="font-family:sans-serif;font-size:1.2rem;max-width:40rem;margin:2rem auto">'
+            f'<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{button}</body></html>')
+    return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
+
+
+@routes.get("/unsubscribe/{token}")
+async def unsubscribe_page(request: web.Request) -> web.Response:
+    # GET only asks: mail scanners follow links, and must not unsubscribe anyone.
+    if request.app[LINKS].read_unsubscribe(request.match_info["token"]) is None:
+        return _page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.",
+                     status=404)
+    return _page("Hủy nhận thông báo qua email",
+                 "Ông/Bà sẽ không nhận thông báo về hồ sơ qua email này nữa.", form_action=request.path)
+
+
+@routes.post("/unsubscribe/{token}")
+async def unsubscribe(request: web.Request) -> web.Response:
+    """The page's button, and RFC 8058 one-click from the mail client."""
+    found = request.app[LINKS].read_unsubscribe(request.match_info["token"])
+    store = request.app[STORE]
+    if found is None or await store.get_citizen(found[0]) is None:
+        return _page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.",
+                     status=404)
+    citizen_id, channel = found
+    await store.add_consent(citizen_id, ConsentRecord(channel=channel, granted=False, at=utcnow(),
+                                                      via="unsubscribe_link", legal_basis="withdrawal"))
+    return _page("Đã hủy nhận thông báo",
+                 "Ông/Bà đã hủy nhận thông báo qua email. Ông/Bà có thể đăng ký lại tại bộ phận một cửa.")
+
+
+def check_template(templates, name: str, context: dict) -> None:
+    """Render every kind now, so that a missing variable is an error here and
+    not a blank in thousands of citizens' messages."""
+    sample = {**context, "citizen_name": "Nguyễn Văn A", "unsubscribe_url": "https://example.invalid/u",
+              "org": {"name": "", "hotline": "", "website": ""}}
+    try:
+        templates.meta(name)
+        for kind in KINDS:
+            templates.render(name, kind, sample)
+    except Exception as exc:
+        raise ApiError(422, f"Mẫu thông báo '{name}' không dùng được: {exc}", field="template") from None
+
+
+@routes.post("/api/v1/broadcasts")
+async def create_broadcast(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    body = await b.json_object(request)
+    template = b.text(body, "template", max_len=100)
+    context = body.get("context", {})
+    recipients = body.get("recipients")
+    if not isinstance(context, dict):
+        raise ApiError(422, "'context' phải là đối tượng JSON.", field="context")
+    if not isinstance(recipients, list) or not recipients or not all(isinstance(r, dict) for r in recipients):
+        raise ApiError(422, "'recipients' phải là danh sách không rỗng các đối tượng "
+                            "{citizen_id | phone | email | telegram_chat_id}.", field="recipients")
+    urgent = body.get("urgent", False)
+    if not isinstance(urgent, bool):
+        raise ApiError(422, "'urgent' phải là true hoặc false.", field="urgent")
+    check_template(request.app[TEMPLATES], template, context)
+    store = request.app[STORE]
+    raw = orjson.dumps(recipients, option=orjson.OPT_SORT_KEYS)
+    created = await store.create_broadcast(Broadcast(
+        id=broadcasts.broadcast_id(template, context, raw), template=template, context=context, source="api",
+        total=0, state="loading", created_at=""))
+    if created.state == "cancelled":
+        raise ApiError(409, "Thông báo này đã bị hủy trước đó.", id=created.id)
+    added, skipped = await broadcasts.load(store, created, recipients, urgent=urgent)
+    return reply({**broadcasts.view(await store.get_broadcast(created.id)), "skipped": skipped}, status=202)
+
+
+@routes.get("/api/v1/broadcasts/{broadcast_id}")
+async def get_broadcast(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    found = await request.app[STORE].get_broadcast(request.match_info["broadcast_id"])
+    if found is None:
+        raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")
+    return reply(broadcasts.view(found))
+
+
+@routes.post("/api/v1/broadcasts/{broadcast_id}/cancel")
+async def cancel_broadcast(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    store = request.app[STORE]
+    broadcast_id = request.match_info["broadcast_id"]
+    if await store.get_broadcast(broadcast_id) is None:
+        raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")
+    stopped = await store.cancel_broadcast(broadcast_id)
+    return reply({**broadcasts.view(await store.get_broadcast(broadcast_id)), "cancelled_now": stopped})

@@ -1,0 +1,29 @@
+"""The notification engine as one unit the composition root starts and stops:
+planning from bus events, sending, receipts and the overdue scheduler."""
+
+from __future__ import annotations
+
+from hub.bus.port import Bus
+from models.events import DeliveryReceiptReceived, DossierRegistered, DossierStatusChanged
+from notify.overdue import OverdueScheduler
+from notify.planner import Planner
+from notify.receipts import Receipts
+from notify.sender import Sender
+
+
+class Notifier:
+    def __init__(self, planner: Planner, sender: Sender, receipts: Receipts, overdue: OverdueScheduler):
+        self.planner, self.sender, self.receipts, self.overdue = planner, sender, receipts, overdue
+
+    def subscribe(self, bus: Bus) -> None:
+        # Names are stable: the bus records success under them.
+        bus.subscribe_batch((DossierRegistered, DossierStatusChanged), "notify.plan", self.planner.handle)
+        bus.subscribe_batch((DeliveryReceiptReceived,), "notify.receipts", self.receipts.handle)
+
+    async def start(self) -> None:
+        await self.sender.start()
+        await self.overdue.start()
+
+    async def stop(self) -> None:
+        await self.overdue.stop()
+        await self.sender.stop()

@@ -1,0 +1,57 @@
+"""The overdue scheduler: a dossier past its due date and not done gets the
+apology the law requires, once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+
+from hub.store.port import Store
+from notify.planner import Planner
+
+log = logging.getLogger(__name__)
+
+
+class OverdueScheduler:
+    def __init__(self, store: Store, planner: Planner, *, interval: float, clock: Callable[[], float]):
+        self.store = store
+        self.planner = planner
+        self.interval = interval
+        self.clock = clock
+        self._task: asyncio.Task | None = None
+
+    async def run_once(self) -> int:
+        """How many apologies it queued."""
+        queued = 0
+        while True:
+            now = datetime.fromtimestamp(self.clock(), timezone.utc)
+            codes = await self.store.overdue_without_apology(now, 200)
+            if not codes:
+                return queued
+            added = await self.planner.apologise_for(codes)
+            queued += added
+            if not added:  # e.g. dossiers whose applicant cannot be found: do not spin
+                return queued
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notify-overdue")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                found = await self.run_once()
+                if found:
+                    log.info("overdue apologies queued", extra={"count": found})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("overdue scan failed")
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,94 @@
+"""From dossier events to notifications: who is told what, once.
+
+The unique key (source event, citizen, purpose) makes planning idempotent:
+when the bus delivers an event twice, the second plan inserts nothing."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Callable
+
+from hub.store.port import DossierTargets, Store
+from models.dossier import DossierStatus
+from models.events import DossierRegistered, DossierStatusChanged, Message, new_id
+from models.notifications import (
+    DOSSIER_RECEIVED, DOSSIER_STATUS, OVERDUE_APOLOGY, DeliveryStatus, Notification,
+)
+from notify.context import (
+    APOLOGY, GENERIC, STATUS_TEMPLATES, dossier_context, display, missing_documents, result_info,
+)
+
+
+def _later(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and datetime.fromisoformat(a) > datetime.fromisoformat(b)
+
+
+class Planner:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time):
+        self.store = store
+        self.clock = clock
+
+    async def handle(self, events: list[Message]) -> None:
+        codes = list({e.code for e in events if isinstance(e, (DossierRegistered, DossierStatusChanged))})
+        targets = await self.store.dossier_targets(codes)
+        items: list[Notification] = []
+        for event in events:
+            target = targets.get(getattr(event, "code", None))
+            if target is None:
+                continue
+            if isinstance(event, DossierRegistered):
+                items += self._registered(event, target)
+            elif isinstance(event, DossierStatusChanged):
+                items += self._status_changed(event, target)
+        await self.store.add_notifications(items)
+
+    def _for_everyone(self, target: DossierTargets, *, purpose: str, source: str, template: str,
+                      context: dict) -> list[Notification]:
+        now = self.clock()
+        return [Notification(id=new_id(), citizen_id=citizen_id, purpose=purpose, source_event_id=source,
+                             template=template, context=context, status=DeliveryStatus.QUEUED,
+                             dossier_code=target.code, next_at=now)
+                for citizen_id, _ in target.recipients]
+
+    def _registered(self, event: DossierRegistered, target: DossierTargets) -> list[Notification]:
+        context = {"dossier": dossier_context(target, status=event.status, previous_status=None,
+                                              at=event.received_at, note="", due_at=event.due_at)}
+        return self._for_everyone(target, purpose=DOSSIER_RECEIVED, source=f"registered:{event.code}",
+                                  template="dossier_received", context=context)
+
+    def _status_changed(self, event: DossierStatusChanged, target: DossierTargets) -> list[Notification]:
+        items = []
+        # A late due date set after the old one passed is the new return date the
+        # law makes the agency give with its apology.
+        if _later(event.due_at, event.previous_due_at) and _later(event.at, event.previous_due_at):
+            items += self.apology(target, new_due_at=event.due_at, original_due_at=event.previous_due_at)
+        if event.status == event.previous_status:
+            return items  # a repeat (new note or date) is not news worth a message
+        status = DossierStatus(event.status)
+        context = {"dossier": dossier_context(target, status=event.status, previous_status=event.previous_status,
+                                              at=event.at, note=event.note, due_at=event.due_at or target.due_at)}
+        if status is DossierStatus.SUPPLEMENT_REQUESTED:
+            context["missing_documents"] = missing_documents(event.note)
+        if status is DossierStatus.RESULT_READY:
+            context["result"] = result_info(event.result, target.agency)
+        items += self._for_everyone(target, purpose=DOSSIER_STATUS, source=event.event_id,
+                                    template=STATUS_TEMPLATES.get(status, GENERIC), context=context)
+        return items
+
+    def apology(self, target: DossierTargets, *, new_due_at: str | None,
+                original_due_at: str | None) -> list[Notification]:
+        """Once per dossier, whichever comes first: the scheduler noticing it is
+        late, or the one-stop-shop moving the due date."""
+        context = {"dossier": dossier_context(target, status=target.status, previous_status=None, at=None,
+                                              note="", due_at=original_due_at),
+                   "new_due_at_display": display(new_due_at),
+                   "original_due_at_display": display(original_due_at)}
+        return self._for_everyone(target, purpose=OVERDUE_APOLOGY, source=f"overdue:{target.code}",
+                                  template=APOLOGY, context=context)
+
+    async def apologise_for(self, codes: list[str]) -> int:
+        targets = await self.store.dossier_targets(codes)
+        items = [item for target in targets.values()
+                 for item in self.apology(target, new_due_at=None, original_due_at=target.due_at)]
+        return await self.store.add_notifications(items)

@@ -1,0 +1,53 @@
+"""Delivery receipts move attempts forward; a failure receipt on the current
+attempt makes the notification fall back to the next channel."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import replace
+from typing import Callable
+
+from hub.store.port import Store
+from models.events import DeliveryReceiptReceived, Message
+from models.notifications import DeliveryStatus, Receipt, advances
+
+S = DeliveryStatus
+FAILED = frozenset({S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE, S.TEMPORARY_FAILURE})
+
+
+class Receipts:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time):
+        self.store = store
+        self.clock = clock
+
+    async def handle(self, events: list[Message]) -> None:
+        await self.apply([Receipt(e.provider, e.provider_ref, S(e.status), e.error)
+                          for e in events if isinstance(e, DeliveryReceiptReceived)])
+
+    async def apply(self, receipts: list[Receipt]) -> None:
+        by_provider: dict[str, dict[str, Receipt]] = defaultdict(dict)
+        for receipt in receipts:
+            by_provider[receipt.provider][receipt.provider_ref] = receipt  # the latest word wins
+        attempts, updates = [], {}
+        for provider, refs in by_provider.items():
+            for attempt, n in await self.store.attempts_by_ref(provider, list(refs)):
+                receipt = refs[attempt.provider_ref]
+                if not advances(attempt.status, receipt.status):
+                    continue
+                attempts.append(replace(attempt, status=receipt.status, error=receipt.error))
+                n = updates.get(n.id, n)
+                if n.status in (S.DELIVERED, S.CANCELLED):
+                    continue
+                if receipt.status is S.DELIVERED:
+                    # Even from an earlier channel: the citizen has it, stop falling back.
+                    updates[n.id] = replace(n, status=S.DELIVERED, next_at=None)
+                elif receipt.status in FAILED and attempt.id == n.current_attempt:
+                    # A carrier that gives up after accepting does not retry: the next channel.
+                    status = S.TECHNICAL_FAILURE if receipt.status is S.TEMPORARY_FAILURE else receipt.status
+                    tried = n.tried if attempt.channel in n.tried else (*n.tried, attempt.channel)
+                    updates[n.id] = replace(n, status=status, tried=tried, next_at=self.clock())
+                elif receipt.status is S.SENT and n.status is S.SENDING and attempt.id == n.current_attempt:
+                    updates[n.id] = replace(n, status=S.SENT)
+        if attempts:
+            await self.store.record_progress(list(updates.values()), attempts)

@@ -1,0 +1,348 @@
+"""The notification engine end to end inside one process, with a hand-moved
+clock: routing, consent, quiet hours, holidays, fallback, retries, receipts,
+dedupe, crash recovery, overdue apologies and followers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from models.citizen import Channel, ConsentRecord
+from models.notifications import DeliveryStatus as S
+from models.notifications import Receipt
+from models.timeutil import VN_TZ
+from notify.ratelimit import Limit
+from notify.sender import Policy
+from tests.notify.harness import APPLICANT, CODE, make_harness
+
+
+@pytest.fixture
+async def h(tmp_path):
+    harness = await make_harness(tmp_path)
+    yield harness
+    await harness.store.close()
+
+
+async def only(h, code=CODE, purpose="dossier_status"):
+    items = [n for n in await h.notifications(code) if n.purpose == purpose]
+    assert len(items) == 1, items
+    return items[0]
+
+
+async def test_status_change_reaches_the_first_consented_channel(h):
+    await h.dossier()
+    await h.status("received", "e1")
+    await h.pump()
+    received = [n for n in await h.notifications() if n.purpose == "dossier_status"]
+    assert [n.template for n in received] == ["dossier_received"]
+    [message] = h.sent(Channel.TELEGRAM)
+    assert message.address == "777001" and CODE in message.text
+    assert received[0].status is S.DELIVERED
+    assert [a.status for a in received[0].attempts] == [S.DELIVERED]
+    assert not h.sent(Channel.SMS) and not h.sent(Channel.EMAIL)
+
+
+async def test_registration_is_told_once_and_repeats_are_not(h):
+    await h.dossier()
+    await h.pump()
+    await h.status("in_progress", "e1")
+    await h.status("in_progress", "e2", note="Bổ sung ghi chú")  # same status again: not news
+    await h.pump()
+    purposes = sorted(n.purpose for n in await h.notifications())
+    assert purposes == ["dossier_received", "dossier_status"]
+    assert len(h.sent(Channel.TELEGRAM)) == 2
+
+
+async def test_planning_the_same_events_twice_sends_once(h):
+    await h.dossier()
+    await h.status("received", "e1")
+    events = await h.plan()
+    await h.planner.handle(events)  # the bus delivered everything again
+    await h.send()
+    await h.planner.handle(events)  # and once more after sending
+    await h.send()
+    assert len(h.sent(Channel.TELEGRAM)) == 2  # registration + received, once each
+    assert len(await h.notifications()) == 2
+
+
+async def test_withdrawn_consent_moves_to_the_next_channel(h):
+    await h.dossier()
+    citizen_id = (await h.store.get_dossier(CODE)).applicant_id
+    await h.store.add_consent(citizen_id, ConsentRecord(
+        channel=Channel.TELEGRAM, granted=False, at=datetime.now(timezone.utc), via="telegram_block",
+        legal_basis="withdrawal"))
+    await h.status("received", "e1")
+    await h.pump()
+    assert not h.sent(Channel.TELEGRAM)
+    assert len(h.sent(Channel.SMS)) == 2
+
+
+async def test_no_consent_at_all_means_nothing_is_sent(h):
+    await h.dossier(applicant=replace(APPLICANT, consents=()))
+    await h.pump()
+    n = await only(h, purpose="dossier_received")
+    assert n.status is S.CANCELLED and n.attempts == ()
+    assert not any(h.sent(c) for c in h.sinks)
+
+
+async def test_night_sms_waits_for_morning(h):
+    await h.dossier(applicant=replace(APPLICANT, preferred_channels=("sms",)))
+    h.clock.set(datetime(2026, 11, 25, 22, 30, tzinfo=VN_TZ))
+    await h.status("received", "e1")
+    await h.pump()
+    assert not h.sent(Channel.SMS)
+    n = await only(h)
+    assert n.status is S.DEFERRED
+    assert n.next_at == datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ).timestamp()
+    h.clock.set(datetime(2026, 11, 26, 6, 59, tzinfo=VN_TZ))
+    await h.send()
+    assert not h.sent(Channel.SMS)
+    h.clock.set(datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ))
+    await h.send()
+    assert len(h.sent(Channel.SMS)) == 2
+    assert (await only(h)).status is S.DELIVERED
+
+
+async def test_telegram_is_not_held_at_night(h):
+    await h.dossier()
+    h.clock.set(datetime(2026, 11, 25, 23, 0, tzinfo=VN_TZ))
+    await h.status("received", "e1")
+    await h.pump()
+    assert len(h.sent(Channel.TELEGRAM)) == 2
+
+
+async def test_holiday_defers_sms_past_the_holiday(h):
+    await h.dossier(applicant=replace(APPLICANT, preferred_channels=("sms",)))
+    h.clock.set(datetime(2027, 9, 2, 10, 0, tzinfo=VN_TZ))  # Quốc khánh
+    await h.status("received", "e1")
+    await h.pump()
+    n = await only(h)
+    assert n.status is S.DEFERRED
+    allowed = datetime.fromtimestamp(n.next_at, VN_TZ)
+    assert allowed.hour == 7 and allowed.date() > datetime(2027, 9, 2).date()
+
+
+async def test_urgent_overrides_quiet_hours(h):
+    await h.dossier(applicant=replace(APPLICANT, preferred_channels=("sms",)))
+    h.clock.set(datetime(2026, 11, 25, 23, 0, tzinfo=VN_TZ))
+    await h.pump()
+    n = await only(h, purpose="dossier_received")
+    assert n.status is S.DEFERRED
+    # An operator marks it urgent (as an urgent template or broadcast would).
+    await h.store.add_notifications([replace(n, id="urgent1", source_event_id="urgent", urgent=True,
+                                             next_at=h.clock.now)])
+    await h.send()
+    assert len(h.sent(Channel.SMS)) == 1
+
+
+async def test_permanent_failure_falls_back_and_records_every_attempt(tmp_path):
+    h = await make_harness(tmp_path, fail={Channel.TELEGRAM: "permanent"})
+    await h.dossier()
+    await h.status("received", "e1")
+    await h.pump()
+    n = await only(h)
+    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.PERMANENT_FAILURE),
+                                                          ("sms", S.DELIVERED)]
+    assert n.status is S.DELIVERED and n.tried == ("telegram",)
+    await h.store.close()
+
+
+async def test_no_receipt_before_the_deadline_falls_back(tmp_path):
+    h = await make_harness(tmp_path, receipts=False)
+    await h.dossier()
+    await h.status("received", "e1")
+    await h.pump()
+    n = await only(h)
+    assert n.status is S.SENT and [a.channel for a in n.attempts] == ["telegram"]
+    h.clock.advance(599)
+    await h.send()
+    assert len((await only(h)).attempts) == 1
+    h.clock.advance(2)  # Telegram's 10 minutes are up
+    await h.send()
+    n = await only(h)
+    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.SENT), ("sms", S.SENT)]
+    # A late receipt for the first attempt still counts: the citizen has it.
+    await h.receipts.apply([Receipt("recording-telegram", n.attempts[0].provider_ref, S.DELIVERED)])
+    n = await only(h)
+    assert n.status is S.DELIVERED and n.next_at is None
+    await h.store.close()
+
+
+async def test_temporary_failures_retry_with_backoff_then_fall_back(tmp_path):
+    h = await make_harness(tmp_path, fail={Channel.TELEGRAM: "temporary"},
+                           policy=Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30))
+    await h.dossier()
+    await h.status("received", "e1")
+    await h.plan()
+    await h.send()
+    n = await only(h)
+    assert n.status is S.TEMPORARY_FAILURE and n.tries == 1
+    assert 0 <= n.next_at - h.clock.now <= 10
+    for tries in (2, 3):
+        h.clock.now = n.next_at
+        await h.send()
+        n = await only(h)
+        if tries < 3:
+            assert n.status is S.TEMPORARY_FAILURE and n.tries == tries
+            assert n.next_at - h.clock.now <= 10 * 2 ** (tries - 1)
+    assert [a.status for a in n.attempts] == [S.TEMPORARY_FAILURE, S.TEMPORARY_FAILURE,
+                                              S.TECHNICAL_FAILURE, S.DELIVERED]
+    assert n.attempts[-1].channel == "sms" and n.status is S.DELIVERED
+    await h.store.close()
+
+
+async def test_retry_after_from_the_provider_is_honoured(h):
+    from models.errors import RetryableError
+
+    class Busy:
+        name, channel = "busy-telegram", Channel.TELEGRAM
+
+        def limits(self, message):
+            return []
+
+        async def send(self, message):
+            raise RetryableError("429", retry_after=300)
+
+    h.channels.register(Busy())
+    await h.dossier()
+    await h.pump()
+    n = await only(h, purpose="dossier_received")
+    assert n.status is S.TEMPORARY_FAILURE and n.next_at == pytest.approx(h.clock.now + 300)
+
+
+async def test_failure_receipt_falls_back(tmp_path):
+    h = await make_harness(tmp_path, receipts=False)
+    await h.dossier()
+    await h.pump()
+    n = await only(h, purpose="dossier_received")
+    await h.receipts.apply([Receipt("recording-telegram", n.attempts[0].provider_ref, S.PERMANENT_FAILURE,
+                                    "bot was blocked")])
+    await h.send()
+    n = await only(h, purpose="dossier_received")
+    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.PERMANENT_FAILURE), ("sms", S.SENT)]
+    # Receipts never move an attempt backwards.
+    await h.receipts.apply([Receipt("recording-sms", n.attempts[1].provider_ref, S.DELIVERED),
+                            Receipt("recording-telegram", n.attempts[0].provider_ref, S.SENT)])
+    n = await only(h, purpose="dossier_received")
+    assert [a.status for a in n.attempts] == [S.PERMANENT_FAILURE, S.DELIVERED] and n.status is S.DELIVERED
+    await h.store.close()
+
+
+async def test_a_crash_mid_send_resends_the_same_attempt_once(h):
+    await h.dossier()
+    await h.plan()
+    [n] = await h.store.due_notifications(h.clock.now, 10)
+    citizens = await h.store.get_citizens([n.citizen_id])
+    step = await h.sender._decide(n, citizens[n.citizen_id], h.clock.now)
+    claimed = await h.store.start_sending([n.id], h.clock.now, 30, [step.update], [step.attempt])
+    assert claimed == {n.id}
+    await step.provider.send(step.outgoing)  # the provider took it ... and the process died here
+    h.clock.advance(10)
+    assert await h.send() == 0  # still leased
+    h.clock.advance(21)
+    await h.send()
+    n = await only(h, purpose="dossier_received")
+    assert len(n.attempts) == 1 and n.attempts[0].id == step.attempt.id and n.status is S.DELIVERED
+    assert len(h.sent(Channel.TELEGRAM)) == 1  # same attempt id: the provider kept one message
+
+
+async def test_overdue_dossier_gets_one_apology(h):
+    due = datetime(2026, 11, 24, 17, 0, tzinfo=VN_TZ)
+    await h.dossier(due_at=due)
+    await h.pump()
+    assert await h.overdue.run_once() == 1
+    assert await h.overdue.run_once() == 0
+    await h.send()
+    apology = await only(h, purpose="overdue_apology")
+    assert apology.template == "overdue_apology" and apology.status is S.DELIVERED
+    assert "xin lỗi" in h.sent(Channel.TELEGRAM)[-1].text.lower()
+
+
+async def test_a_new_due_date_on_a_late_dossier_is_the_apologys_return_date(h):
+    await h.dossier(due_at=datetime(2026, 11, 24, 17, 0, tzinfo=VN_TZ))
+    await h.status("received", "e1")
+    await h.pump()
+    await h.status("in_progress", "e2", due_at=datetime(2026, 12, 2, 17, 0, tzinfo=VN_TZ))
+    await h.pump()
+    apology = await only(h, purpose="overdue_apology")
+    assert apology.context["new_due_at_display"] == "02/12/2026 17:00"
+    assert "02/12/2026" in h.sent(Channel.TELEGRAM)[-2].text + h.sent(Channel.TELEGRAM)[-1].text
+    assert await h.overdue.run_once() == 0  # already apologised
+
+
+async def test_followers_are_told_like_the_applicant(h):
+    await h.dossier()
+    await h.pump()
+    consent = ConsentRecord(channel=Channel.EMAIL, granted=True, at=datetime.now(timezone.utc),
+                            via="follow_dossier", legal_basis="consent")
+    follower, added = await h.store.follow(CODE, Channel.EMAIL, "con.trai@example.vn", "api", consent)
+    assert added
+    await h.status("received", "e1")
+    await h.pump()
+    emails = h.sent(Channel.EMAIL)
+    assert [m.address for m in emails] == ["con.trai@example.vn"]
+    assert emails[0].subject and emails[0].html and emails[0].unsubscribe_url
+    assert {n.citizen_id for n in await h.notifications() if n.purpose == "dossier_status"} == {
+        follower, (await h.store.get_dossier(CODE)).applicant_id}
+
+
+async def test_supplement_request_lists_the_missing_documents(h):
+    await h.dossier()
+    await h.status("received", "e1")
+    await h.status("supplement_requested", "e2",
+                   note="Cần bổ sung:\n- Bản sao CCCD của cha\n- Giấy chứng sinh bản chính")
+    await h.pump()
+    text = h.sent(Channel.TELEGRAM)[-1].text
+    assert "Bản sao CCCD của cha" in text and "Giấy chứng sinh bản chính" in text
+
+
+async def test_result_ready_says_where_to_collect(h):
+    await h.dossier()
+    await h.status("received", "e1")
+    await h.status("result_ready", "e2", result={"method": "post", "tracking_code": "EB123456789VN"})
+    await h.pump()
+    assert "EB123456789VN" in h.sent(Channel.TELEGRAM)[-1].text
+
+
+async def test_rate_limit_spaces_messages_to_one_chat(tmp_path):
+    h = await make_harness(tmp_path, limits={Channel.TELEGRAM: [Limit("telegram:chat:777001", 1.0, 1)]})
+    await h.dossier()
+    await h.status("received", "e1")
+    await h.plan()
+    await h.sender.run_once()
+    assert len(h.sent(Channel.TELEGRAM)) == 1
+    waiting = [n for n in await h.notifications() if n.status is S.QUEUED]
+    assert len(waiting) == 1 and waiting[0].next_at == pytest.approx(h.clock.now + 1.0)
+    h.clock.advance(1.0)
+    await h.send()
+    assert len(h.sent(Channel.TELEGRAM)) == 2
+    await h.store.close()
+
+
+async def test_unknown_template_variable_fails_the_channel_not_silently(h):
+    await h.dossier()
+    await h.pump()
+    n = await only(h, purpose="dossier_received")
+    await h.store.add_notifications([replace(n, id="broken", source_event_id="x", template="no_such_template",
+                                             next_at=h.clock.now)])
+    await h.send()
+    [broken] = [x for x in await h.notifications() if x.id == "broken"]
+    assert broken.status is S.PERMANENT_FAILURE
+    assert all(a.status is S.PERMANENT_FAILURE for a in broken.attempts) and broken.attempts
+
+
+async def test_consent_is_judged_at_send_time(h):
+    """A withdrawal that arrives while a message waits for morning wins."""
+    await h.dossier(applicant=replace(APPLICANT, preferred_channels=("sms",)))
+    h.clock.set(datetime(2026, 11, 25, 22, 0, tzinfo=VN_TZ))
+    await h.pump()
+    citizen_id = (await h.store.get_dossier(CODE)).applicant_id
+    await h.store.add_consent(citizen_id, ConsentRecord(channel=Channel.SMS, granted=False,
+                                                        at=datetime.now(timezone.utc) + timedelta(seconds=1),
+                                                        via="sms_keyword HUY", legal_basis="withdrawal"))
+    h.clock.set(datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ))
+    await h.send()
+    assert not h.sent(Channel.SMS)
+    assert (await only(h, purpose="dossier_received")).status is S.CANCELLED
