@@ -10,7 +10,7 @@ from models.citizen import Channel
 from models.notifications import DeliveryStatus
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per message on the hot path
 class Outgoing:
     attempt_id: str  # the idempotency key: the same attempt sent twice is one message
     channel: Channel

@@ -22,9 +22,13 @@ class MemorySink:
     _seen: set[str] = field(default_factory=set)
 
     async def record(self, message: Outgoing, provider: str) -> None:
-        if message.attempt_id not in self._seen:
-            self._seen.add(message.attempt_id)
-            self.messages.append(message)
+        await self.record_many([message], provider)
+
+    async def record_many(self, messages: list[Outgoing], provider: str) -> None:
+        for message in messages:
+            if message.attempt_id not in self._seen:
+                self._seen.add(message.attempt_id)
+                self.messages.append(message)
 
 
 class StoreSink:
@@ -36,19 +40,24 @@ class StoreSink:
         self._flusher: asyncio.Task | None = None
 
     async def record(self, message: Outgoing, provider: str) -> None:
-        row = (message.attempt_id, provider, message.channel.value, message.address, message.subject,
-               message.text, message.html, utcnow().isoformat(timespec="milliseconds"))
+        await self.record_many([message], provider)
+
+    async def record_many(self, messages: list[Outgoing], provider: str) -> None:
+        stamp = utcnow().isoformat(timespec="milliseconds")
+        rows = [(m.attempt_id, provider, m.channel.value, m.address, m.subject, m.text, m.html, stamp)
+                for m in messages]
         future = asyncio.get_running_loop().create_future()
-        self._pending.append((row, future))
+        self._pending.append((rows, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         await future
 
     async def _flush(self) -> None:
+        # Everything that arrived while the last commit ran goes in the next one.
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await self.store.record_messages([row for row, _ in batch])
+                await self.store.record_messages([row for rows, _ in batch for row in rows])
             except Exception as exc:
                 for _, future in batch:
                     future.set_exception(RetryableError(f"recording failed: {exc!r}"))
@@ -90,7 +99,16 @@ class RecordingProvider:
         return self._limits
 
     async def send(self, message: Outgoing) -> Sent:
+        [result] = await self.send_many([message])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def send_many(self, messages: list[Outgoing]) -> list[Sent | Exception]:
         if self._fail:
-            raise FAILURES[self._fail](f"{self.name}: configured to fail ({self._fail})")
-        await self.sink.record(message, self.name)
-        return Sent(provider_ref=message.attempt_id, status=self._status)
+            return [FAILURES[self._fail](f"{self.name}: configured to fail ({self._fail})") for _ in messages]
+        try:
+            await self.sink.record_many(messages, self.name)
+        except RetryableError as exc:
+            return [exc for _ in messages]
+        return [Sent(provider_ref=m.attempt_id, status=self._status) for m in messages]

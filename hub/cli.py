@@ -132,7 +132,7 @@ def cmd_broadcast(args) -> int:
     from notify.broadcast_cli import main as broadcast_main
     settings = _settings(args)
     try:
-        return asyncio.run(_with_store(settings, lambda store: broadcast_main(store, args)))
+        return asyncio.run(_with_store(settings, lambda store: broadcast_main(store, args, settings)))
     except KeyboardInterrupt:
         print("\nĐã dừng theo dõi; dịch vụ vẫn tiếp tục gửi. Xem lại: tongdai broadcast status ID",
               file=sys.stderr)

@@ -3,18 +3,28 @@ changes nothing, because dossier codes and event ids are fixed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hub.api.auth import ApiKeys
 from hub.store.port import ApplicantData, DossierData, StatusChange
+from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus as S
 from models.timeutil import VN_TZ, utcnow
 
+def _consents(*channels: str) -> tuple[ConsentRecord, ...]:
+    # Given at the one-stop-shop counter when the dossier was filed.
+    return tuple(ConsentRecord(channel=Channel(c), granted=True, at=datetime(2026, 1, 5, 8, 0, tzinfo=VN_TZ),
+                               via="one_stop_shop_counter", legal_basis="consent") for c in channels)
+
+
 CITIZENS = [
-    ApplicantData("Nguyễn Văn An", phone="+84912345678", email="an.nguyen@example.vn"),
-    ApplicantData("Trần Thị Bình", phone="+84987654321"),
-    ApplicantData("Lê Hoàng Cường", phone="+84903111222", email="cuong.le@example.vn"),
-    ApplicantData("Phạm Thu Dung", phone="+84388777666"),
+    ApplicantData("Nguyễn Văn An", phone="+84912345678", email="an.nguyen@example.vn", telegram_chat_id=100001,
+                  preferred_channels=("telegram", "sms", "email"), consents=_consents("telegram", "sms", "email")),
+    ApplicantData("Trần Thị Bình", phone="+84987654321", preferred_channels=("sms",), consents=_consents("sms")),
+    ApplicantData("Lê Hoàng Cường", phone="+84903111222", email="cuong.le@example.vn",
+                  preferred_channels=("email", "sms"), consents=_consents("email", "sms")),
+    ApplicantData("Phạm Thu Dung", phone="+84388777666", telegram_chat_id=100004,
+                  preferred_channels=("telegram", "sms"), consents=_consents("telegram", "sms")),
 ]
 
 # (code, procedure, agency, applicant index, days since received, days until due, path of statuses)

@@ -46,3 +46,20 @@ class Citizen:
             if record.channel == channel and (latest is None or record.at >= latest.at):
                 latest = record
         return bool(latest and latest.granted)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """What routing needs of a citizen: addresses, their order of preference,
+    and the ledger's current answer per channel (its latest record)."""
+
+    id: str
+    full_name: str
+    phone: str | None
+    email: str | None
+    telegram_chat_id: int | None
+    preferred_channels: tuple[Channel, ...]
+    consented: frozenset[Channel]
+
+    def consent_for(self, channel: Channel) -> bool:
+        return channel in self.consented

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 
 class DeliveryStatus(str, Enum):
@@ -53,7 +54,9 @@ OVERDUE_APOLOGY = "overdue_apology"
 BROADCAST = "broadcast"
 
 
-@dataclass(frozen=True, slots=True)
+# Attempts and notifications are not frozen: the engine builds thousands a
+# second, and a frozen dataclass pays object.__setattr__ for every field.
+@dataclass(slots=True)
 class DeliveryAttempt:
     id: str  # also the idempotency key handed to the provider
     notification_id: str
@@ -66,7 +69,7 @@ class DeliveryAttempt:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Notification:
     id: str
     citizen_id: str
@@ -88,6 +91,23 @@ class Notification:
     created_at: str = ""
     updated_at: str = ""
     attempts: tuple[DeliveryAttempt, ...] = field(default=())
+
+
+class Progress(NamedTuple):
+    """The part of a notification that moves as it is worked on. A named tuple:
+    the sender makes thousands a second."""
+
+    id: str
+    status: DeliveryStatus
+    channel: str | None
+    tried: tuple[str, ...]
+    tries: int
+    current_attempt: str | None
+    next_at: float | None
+
+    @classmethod
+    def of(cls, n: "Notification") -> "Progress":
+        return cls(n.id, n.status, n.channel, n.tried, n.tries, n.current_attempt, n.next_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,9 @@ def to_iso(moment: datetime) -> str:
 
 
 def format_vn(moment: datetime) -> str:
-    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+    local = moment.astimezone(VN_TZ)
+    # An f-string: strftime showed up in the notifier's profile.
+    return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {local.hour:02d}:{local.minute:02d}"
 
 
 def utcnow() -> datetime:

@@ -49,7 +49,7 @@ async def watch(store: Store, broadcast_id: str, poll: float = 0.5) -> Broadcast
         await asyncio.sleep(poll)
 
 
-async def main(store: Store, args) -> int:
+async def main(store: Store, args, settings) -> int:
     if args.action in ("status", "cancel"):
         if not args.id:
             raise SystemExit(f"tongdai broadcast {args.action} ID")
@@ -69,7 +69,8 @@ async def main(store: Store, args) -> int:
     except (ValueError, UnicodeDecodeError) as exc:
         raise SystemExit(f"{args.to}: {exc}") from None
     context = _context(args)
-    templates = await asyncio.to_thread(Templates, None)
+    templates = await asyncio.to_thread(
+        Templates, Path(settings.templates_dir) if settings.templates_dir else None)
     try:
         check_template(templates, args.template, context)
     except Exception as exc:  # ApiError carries the Vietnamese explanation

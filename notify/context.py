@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from hub.store.port import DossierTargets
 from models.dossier import DossierStatus
@@ -24,6 +25,7 @@ APOLOGY = "overdue_apology"
 _BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s*")
 
 
+@lru_cache(maxsize=4096)  # a dossier's dates repeat in each of its events
 def display(iso: str | None) -> str | None:
     return format_vn(datetime.fromisoformat(iso)) if iso else None
 
@@ -43,16 +45,19 @@ def result_info(result: dict | None, agency: str) -> dict:
     return info
 
 
+_STATUSES = {s.value: s for s in DossierStatus}
+
+
 def dossier_context(target: DossierTargets, *, status: str, previous_status: str | None, at: str | None,
                     note: str, due_at: str | None) -> dict:
-    current = DossierStatus(status)
+    current = _STATUSES[status]
     return {
         "code": target.code,
         "procedure": target.procedure,
         "agency": target.agency,
         "status": current.value,
         "status_label": current.label,
-        "previous_status_label": DossierStatus(previous_status).label if previous_status else None,
+        "previous_status_label": _STATUSES[previous_status].label if previous_status else None,
         "at_display": display(at),
         "due_at_display": display(due_at),
         "received_at_display": display(target.received_at),

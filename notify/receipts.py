@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import replace
 from typing import Callable
 
 from hub.store.port import Store
 from models.events import DeliveryReceiptReceived, Message
-from models.notifications import DeliveryStatus, Receipt, advances
+from models.notifications import DeliveryAttempt, DeliveryStatus, Progress, Receipt, advances
 
 S = DeliveryStatus
 FAILED = frozenset({S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE, S.TEMPORARY_FAILURE})
@@ -35,19 +34,21 @@ class Receipts:
                 receipt = refs[attempt.provider_ref]
                 if not advances(attempt.status, receipt.status):
                     continue
-                attempts.append(replace(attempt, status=receipt.status, error=receipt.error))
-                n = updates.get(n.id, n)
-                if n.status in (S.DELIVERED, S.CANCELLED):
+                attempts.append(DeliveryAttempt(attempt.id, attempt.notification_id, attempt.channel,
+                                                attempt.provider, receipt.status, attempt.created_at,
+                                                attempt.updated_at, attempt.provider_ref, receipt.error))
+                p = updates.get(n.id) or Progress.of(n)
+                if p.status in (S.DELIVERED, S.CANCELLED):
                     continue
                 if receipt.status is S.DELIVERED:
                     # Even from an earlier channel: the citizen has it, stop falling back.
-                    updates[n.id] = replace(n, status=S.DELIVERED, next_at=None)
-                elif receipt.status in FAILED and attempt.id == n.current_attempt:
+                    updates[n.id] = p._replace(status=S.DELIVERED, next_at=None)
+                elif receipt.status in FAILED and attempt.id == p.current_attempt:
                     # A carrier that gives up after accepting does not retry: the next channel.
                     status = S.TECHNICAL_FAILURE if receipt.status is S.TEMPORARY_FAILURE else receipt.status
-                    tried = n.tried if attempt.channel in n.tried else (*n.tried, attempt.channel)
-                    updates[n.id] = replace(n, status=status, tried=tried, next_at=self.clock())
-                elif receipt.status is S.SENT and n.status is S.SENDING and attempt.id == n.current_attempt:
-                    updates[n.id] = replace(n, status=S.SENT)
+                    tried = p.tried if attempt.channel in p.tried else (*p.tried, attempt.channel)
+                    updates[n.id] = p._replace(status=status, tried=tried, next_at=self.clock())
+                elif receipt.status is S.SENT and p.status is S.SENDING and attempt.id == p.current_attempt:
+                    updates[n.id] = p._replace(status=S.SENT)
         if attempts:
             await self.store.record_progress(list(updates.values()), attempts)

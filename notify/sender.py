@@ -13,17 +13,18 @@ import asyncio
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
 from channels.port import Outgoing, Sent
 from channels.registry import Channels
 from hub.store.port import Store
-from models.citizen import Channel, Citizen
+from models.citizen import Channel, Contact
 from models.errors import PermanentError, RetryableError
 from models.events import new_id
-from models.notifications import DeliveryAttempt, DeliveryStatus, Notification
+from models.notifications import DeliveryAttempt, DeliveryStatus, Notification, Progress
 from models.privacy import mask_text
 from notify.links import Links
 
@@ -41,13 +42,15 @@ class Policy:
     backoff_cap: float = 3600.0
     lease: float = 120.0
     batch: int = 256
+    workers: int = 2
 
 
 @dataclass(slots=True)
 class _Step:
     """What a round decided for one notification."""
 
-    update: Notification
+    notification: Notification
+    update: Progress
     attempt: DeliveryAttempt | None = None
     outgoing: Outgoing | None = None
     provider: object | None = None
@@ -72,25 +75,29 @@ class Sender:
         self.clock = clock
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._busy = False
-        self._listeners: list[Callable[[list[Notification]], None]] = []
+        self._tasks: list[asyncio.Task] = []
+        self._busy = 0
+        self._claiming = asyncio.Lock()
+        self._listeners: list[Callable[[list[tuple[Notification, Progress]]], None]] = []
         store.on_notifications_added(self._wake.set)
 
-    def on_recorded(self, listener: Callable[[list[Notification]], None]) -> None:
+    def on_recorded(self, listener: Callable[[list[tuple[Notification, Progress]]], None]) -> None:
         """Told of every batch of outcomes once committed (benchmarks, metrics)."""
         self._listeners.append(listener)
 
     # the loop
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="notify-sender")
+        # Two rounds in flight: while one waits on the database or a provider,
+        # the other decides and renders. Claims keep them off each other's rows.
+        self._tasks = [asyncio.create_task(self._run(), name=f"notify-sender-{i}")
+                       for i in range(self.policy.workers)]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -123,39 +130,40 @@ class Sender:
 
     async def run_once(self) -> int:
         """One round; returns how many notifications it looked at."""
-        self._busy = True
+        self._busy += 1
         try:
             return await self._round()
         finally:
-            self._busy = False
+            self._busy -= 1
 
     async def _round(self) -> int:
         now = self.clock()
-        due = await self.store.due_notifications(now, self.policy.batch)
-        if not due:
-            return 0
-        citizens = await self.store.get_citizens([n.citizen_id for n in due])
-        steps = [await self._decide(n, citizens.get(n.citizen_id), now) for n in due]
-        claimed = await self.store.start_sending(
-            [n.id for n in due], now, self.policy.lease, [s.update for s in steps],
-            [s.attempt for s in steps if s.attempt is not None])
-        sending = [s for s in steps if s.outgoing is not None and s.update.id in claimed]
+        async with self._claiming:  # rounds in this process never read the same rows
+            due = await self.store.due_notifications(now, self.policy.batch)
+            if not due:
+                return 0
+            claimed = await self.store.claim_notifications([n.id for n in due], now, self.policy.lease)
+        due = [n for n in due if n.id in claimed]  # another process may have taken some
+        contacts = await self.store.get_contacts([n.citizen_id for n in due])
+        stamp = _stamp(now)
+        steps = [await self._decide(n, contacts.get(n.citizen_id), now, stamp) for n in due]
+        await self.store.start_sending([s.update for s in steps], [s.attempt for s in steps if s.attempt])
+        sending = [s for s in steps if s.outgoing is not None]
         if sending:
-            outcomes = await asyncio.gather(*(self._send(s) for s in sending))
-            updates = [u for u, _ in outcomes]
-            await self.store.record_progress(updates, [a for _, a in outcomes])
+            outcomes = await self._send_all(sending)
+            await self.store.record_progress([u for u, _ in outcomes], [a for _, a in outcomes])
             for listener in self._listeners:
-                listener(updates)
+                listener([(s.notification, u) for s, (u, _) in zip(sending, outcomes)])
         return len(due)
 
     # deciding
 
-    async def _decide(self, n: Notification, citizen: Citizen | None, now: float) -> _Step:
+    async def _decide(self, n: Notification, citizen: Contact | None, now: float, stamp: str) -> _Step:
         if citizen is None:
-            return _Step(replace(n, status=S.CANCELLED, next_at=None))
+            return _Step(n, Progress(n.id, S.CANCELLED, n.channel, n.tried, n.tries, n.current_attempt, None))
         if n.status is S.SENDING and n.current_attempt:
             # The lease ran out mid-send (a crash): the same attempt again.
-            return self._prepare(n, citizen, Channel(n.channel), now, attempt_id=n.current_attempt, tries=n.tries)
+            return self._prepare(n, citizen, Channel(n.channel), now, stamp, n.current_attempt, n.tries, n.tried)
         tried = n.tried
         if n.status is S.SENT and n.channel and n.channel not in tried:
             tried = (*tried, n.channel)  # no receipt before the deadline
@@ -167,35 +175,32 @@ class Sender:
         if channel is None:
             channel = self.channels.route(citizen, tried)
         if channel is None:
-            return _Step(self._exhausted(n, tried))
+            return _Step(n, self._exhausted(n, tried))
         if self.channels.quiet(channel) and not n.urgent:
             allowed = self.quiet.next_allowed(datetime.fromtimestamp(now, timezone.utc)).timestamp()
             if allowed > now:
-                return _Step(replace(n, status=S.DEFERRED, tried=tried, next_at=allowed))
-        step = self._prepare(n, citizen, channel, now, attempt_id=new_id(),
-                             tries=n.tries + 1 if channel.value == n.channel and n.channel not in tried else 1,
-                             tried=tried)
-        if step.outgoing is not None:
-            wait = await self.limiter.reserve(step.provider.limits(step.outgoing), now)
+                return _Step(n, Progress(n.id, S.DEFERRED, n.channel, tried, n.tries, n.current_attempt, allowed))
+        again = channel.value == n.channel and n.channel not in tried
+        step = self._prepare(n, citizen, channel, now, stamp, new_id(), n.tries + 1 if again else 1, tried)
+        limits = step.provider.limits(step.outgoing) if step.outgoing is not None else None
+        if limits:
+            wait = await self.limiter.reserve(limits, now)
             if wait > 0:  # no token: come back when there is one, without spending an attempt
-                return _Step(replace(n, tried=tried, next_at=now + wait))
+                return _Step(n, Progress(n.id, n.status, n.channel, tried, n.tries, n.current_attempt, now + wait))
         return step
 
-    def _exhausted(self, n: Notification, tried: tuple[str, ...]) -> Notification:
+    @staticmethod
+    def _exhausted(n: Notification, tried: tuple[str, ...]) -> Progress:
         """No channel left: the last failure stands; with no attempt at all
         (no consented channel) there was nothing to send."""
-        if n.status in GIVEN_UP or n.status is S.SENT:
-            return replace(n, tried=tried, next_at=None)
-        return replace(n, status=S.CANCELLED, tried=tried, next_at=None)
+        status = n.status if n.status in GIVEN_UP or n.status is S.SENT else S.CANCELLED
+        return Progress(n.id, status, n.channel, tried, n.tries, n.current_attempt, None)
 
-    def _prepare(self, n: Notification, citizen: Citizen, channel: Channel, now: float, *, attempt_id: str,
-                 tries: int, tried: tuple[str, ...] | None = None) -> _Step:
+    def _prepare(self, n: Notification, citizen: Contact, channel: Channel, now: float, stamp: str,
+                 attempt_id: str, tries: int, tried: tuple[str, ...]) -> _Step:
         provider = self.channels.provider(channel)
-        update = replace(n, status=S.SENDING, channel=channel.value, tries=tries, current_attempt=attempt_id,
-                         tried=n.tried if tried is None else tried, next_at=now + self.policy.lease)
-        attempt = DeliveryAttempt(id=attempt_id, notification_id=n.id, channel=channel.value,
-                                  provider=provider.name, status=S.SENDING, created_at=_stamp(now),
-                                  updated_at=_stamp(now))
+        update = Progress(n.id, S.SENDING, channel.value, tried, tries, attempt_id, now + self.policy.lease)
+        attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
         unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if channel is Channel.EMAIL else None
         context = {**n.context, "citizen_name": citizen.full_name, "org": self.org, "unsubscribe_url": unsubscribe}
         try:
@@ -203,45 +208,72 @@ class Sender:
         except PermanentError as exc:  # a broken template for this channel: try the next one
             log.error("template failed", extra={"template": n.template, "channel": channel.value,
                                                 "error": str(exc)})
-            failed = replace(attempt, status=S.PERMANENT_FAILURE, error=str(exc)[:500])
-            return _Step(replace(update, status=S.PERMANENT_FAILURE, tried=(*update.tried, channel.value),
-                                 next_at=now), failed)
+            failed = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp,
+                                     stamp, error=str(exc)[:500])
+            return _Step(n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now),
+                         failed)
         outgoing = Outgoing(attempt_id=attempt_id, channel=channel, address=self.channels.address(channel, citizen),
                             text=rendered.text, subject=rendered.subject, html=rendered.html,
                             unsubscribe_url=unsubscribe)
-        return _Step(update, attempt, outgoing, provider)
+        return _Step(n, update, attempt, outgoing, provider)
 
     # sending
 
-    async def _send(self, step: _Step) -> tuple[Notification, DeliveryAttempt]:
-        n, attempt = step.update, step.attempt or DeliveryAttempt(
-            id=step.update.current_attempt, notification_id=step.update.id, channel=step.update.channel,
-            provider=step.provider.name, status=S.SENDING, created_at="", updated_at="")
-        try:
-            sent: Sent = await step.provider.send(step.outgoing)
-        except RetryableError as exc:
-            return self._temporary(n, attempt, exc)
-        except PermanentError as exc:
-            return self._given_up(n, attempt, S.PERMANENT_FAILURE, str(exc))
-        except Exception as exc:  # an adapter bug must not stop the round; treat it as temporary
-            log.exception("provider raised an unexpected error",
-                          extra={"provider": step.provider.name, "error": mask_text(repr(exc))})
-            return self._temporary(n, attempt, RetryableError(repr(exc)))
-        now = self.clock()
-        deadline = None if sent.status is S.DELIVERED else now + self.channels.receipt_deadline(Channel(n.channel))
-        return (replace(n, status=sent.status, next_at=deadline),
-                replace(attempt, status=sent.status, provider_ref=sent.provider_ref))
+    async def _send_all(self, sending: list[_Step]) -> list[tuple[Progress, DeliveryAttempt]]:
+        """Each provider gets its share at once: one that can send many in one
+        go (a connection pool, a batch API, a recording table) says so with
+        `send_many`; the others get one call per message, concurrently."""
+        by_provider: dict[int, list[_Step]] = defaultdict(list)
+        for step in sending:
+            by_provider[id(step.provider)].append(step)
+        outcomes: dict[int, tuple[Progress, DeliveryAttempt]] = {}
 
-    def _temporary(self, n: Notification, attempt: DeliveryAttempt, exc: RetryableError):
+        async def run(steps: list[_Step]) -> None:
+            provider = steps[0].provider
+            many = getattr(provider, "send_many", None)
+            if many is not None:
+                results = await many([s.outgoing for s in steps])
+            else:
+                results = await asyncio.gather(*(provider.send(s.outgoing) for s in steps), return_exceptions=True)
+            for step, result in zip(steps, results, strict=True):
+                outcomes[id(step)] = self._outcome(step, result)
+
+        await asyncio.gather(*(run(steps) for steps in by_provider.values()))
+        return [outcomes[id(step)] for step in sending]
+
+    def _outcome(self, step: _Step, result: Sent | BaseException) -> tuple[Progress, DeliveryAttempt]:
+        n, attempt = step.update, step.attempt
+        if isinstance(result, asyncio.CancelledError):
+            raise result
+        if isinstance(result, RetryableError):
+            return self._temporary(n, attempt, result)
+        if isinstance(result, PermanentError):
+            return self._given_up(n, attempt, S.PERMANENT_FAILURE, str(result))
+        if isinstance(result, BaseException):  # an adapter bug must not stop the round: treat it as temporary
+            log.error("provider raised an unexpected error",
+                      extra={"provider": step.provider.name, "error": mask_text(repr(result))})
+            return self._temporary(n, attempt, RetryableError(repr(result)))
+        now = self.clock()
+        deadline = None if result.status is S.DELIVERED else now + self.channels.receipt_deadline(Channel(n.channel))
+        return (n._replace(status=result.status, next_at=deadline),
+                _attempt(attempt, result.status, provider_ref=result.provider_ref))
+
+    def _temporary(self, n: Progress, attempt: DeliveryAttempt, exc: RetryableError):
         if n.tries >= self.policy.max_attempts:
             return self._given_up(n, attempt, S.TECHNICAL_FAILURE, f"{exc} (after {n.tries} attempts)")
         delay = self.rng.uniform(0, min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (n.tries - 1)))
         if exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
-        return (replace(n, status=S.TEMPORARY_FAILURE, next_at=self.clock() + delay),
-                replace(attempt, status=S.TEMPORARY_FAILURE, error=str(exc)[:500]))
+        return (n._replace(status=S.TEMPORARY_FAILURE, next_at=self.clock() + delay),
+                _attempt(attempt, S.TEMPORARY_FAILURE, error=str(exc)[:500]))
 
-    def _given_up(self, n: Notification, attempt: DeliveryAttempt, status: DeliveryStatus, error: str):
+    def _given_up(self, n: Progress, attempt: DeliveryAttempt, status: DeliveryStatus, error: str):
         # Due at once: the next round falls back to the next channel, if any.
-        return (replace(n, status=status, tried=(*n.tried, n.channel), next_at=self.clock()),
-                replace(attempt, status=status, error=error[:500]))
+        return (n._replace(status=status, tried=(*n.tried, n.channel), next_at=self.clock()),
+                _attempt(attempt, status, error=error[:500]))
+
+
+def _attempt(a: DeliveryAttempt, status: DeliveryStatus, *, provider_ref: str | None = None,
+             error: str | None = None) -> DeliveryAttempt:
+    return DeliveryAttempt(a.id, a.notification_id, a.channel, a.provider, status, a.created_at, a.updated_at,
+                           provider_ref, error)

@@ -20,7 +20,7 @@ from models.events import Message
 
 log = logging.getLogger(__name__)
 
-BATCH = 256
+BATCH = 1024
 
 
 class InProcessBus:
@@ -32,6 +32,7 @@ class InProcessBus:
         self.metrics = metrics
         self._subscribers: dict[str, dict[str, Handler]] = defaultdict(dict)
         self._batch: dict[str, tuple[frozenset[str], BatchHandler]] = {}
+        self._names_cache: dict[str, list[str]] = {}
         self._limit = asyncio.Semaphore(concurrency)
         self._retry = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
         self._poll = poll_seconds
@@ -46,13 +47,19 @@ class InProcessBus:
 
     def subscribe(self, message_type: type[Message], name: str, handler: Handler) -> None:
         self._subscribers[message_type.__name__][name] = handler
+        self._names_cache.clear()
 
     def subscribe_batch(self, message_types: tuple[type[Message], ...], name: str, handler: BatchHandler) -> None:
         self._batch[name] = (frozenset(t.__name__ for t in message_types), handler)
+        self._names_cache.clear()
 
     def _names(self, type_name: str) -> list[str]:
-        return [*self._subscribers.get(type_name, {}),
+        names = self._names_cache.get(type_name)
+        if names is None:
+            names = self._names_cache[type_name] = [
+                *self._subscribers.get(type_name, {}),
                 *(name for name, (types, _) in self._batch.items() if type_name in types)]
+        return names
 
     async def publish(self, *messages: Message) -> None:
         await self.store.append_outbox(list(messages))
@@ -120,7 +127,8 @@ class InProcessBus:
     async def _dispatch(self, rows: list[OutboxRow]) -> None:
         by_key: dict[str, list[OutboxRow]] = defaultdict(list)
         for row in rows:
-            by_key[row.key].append(row)
+            if row.type in self._subscribers:  # only rows that one-at-a-time handlers want
+                by_key[row.key].append(row)
         outcomes = await asyncio.gather(*(self._run_in_order(group) for group in by_key.values()),
                                         *(self._run_batch(rows, name) for name in self._batch))
         settled = {(r.message_id, r.handler) for group in outcomes for r in group if r.state != "retry"}

@@ -37,7 +37,7 @@ async def test_status_change_reaches_the_first_consented_channel(h):
     await h.pump()
     received = [n for n in await h.notifications() if n.purpose == "dossier_status"]
     assert [n.template for n in received] == ["dossier_received"]
-    [message] = h.sent(Channel.TELEGRAM)
+    registered, message = h.sent(Channel.TELEGRAM)
     assert message.address == "777001" and CODE in message.text
     assert received[0].status is S.DELIVERED
     assert [a.status for a in received[0].attempts] == [S.DELIVERED]
@@ -47,8 +47,8 @@ async def test_status_change_reaches_the_first_consented_channel(h):
 async def test_registration_is_told_once_and_repeats_are_not(h):
     await h.dossier()
     await h.pump()
-    await h.status("in_progress", "e1")
-    await h.status("in_progress", "e2", note="Bổ sung ghi chú")  # same status again: not news
+    await h.status("received", "e1")
+    await h.status("received", "e2", note="Bổ sung ghi chú")  # same status again: not news
     await h.pump()
     purposes = sorted(n.purpose for n in await h.notifications())
     assert purposes == ["dossier_received", "dossier_status"]
@@ -234,10 +234,11 @@ async def test_a_crash_mid_send_resends_the_same_attempt_once(h):
     await h.dossier()
     await h.plan()
     [n] = await h.store.due_notifications(h.clock.now, 10)
-    citizens = await h.store.get_citizens([n.citizen_id])
-    step = await h.sender._decide(n, citizens[n.citizen_id], h.clock.now)
-    claimed = await h.store.start_sending([n.id], h.clock.now, 30, [step.update], [step.attempt])
-    assert claimed == {n.id}
+    contacts = await h.store.get_contacts([n.citizen_id])
+    step = await h.sender._decide(n, contacts[n.citizen_id], h.clock.now, "2026-11-25T02:00:00")
+    assert await h.store.claim_notifications([n.id], h.clock.now, 30) == {n.id}
+    assert await h.store.claim_notifications([n.id], h.clock.now, 30) == set()  # leased: nobody else
+    await h.store.start_sending([step.update], [step.attempt])
     await step.provider.send(step.outgoing)  # the provider took it ... and the process died here
     h.clock.advance(10)
     assert await h.send() == 0  # still leased
@@ -326,7 +327,7 @@ async def test_unknown_template_variable_fails_the_channel_not_silently(h):
     await h.pump()
     n = await only(h, purpose="dossier_received")
     await h.store.add_notifications([replace(n, id="broken", source_event_id="x", template="no_such_template",
-                                             next_at=h.clock.now)])
+                                             status=S.QUEUED, attempts=(), next_at=h.clock.now)])
     await h.send()
     [broken] = [x for x in await h.notifications() if x.id == "broken"]
     assert broken.status is S.PERMANENT_FAILURE

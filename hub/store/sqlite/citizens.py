@@ -6,7 +6,7 @@ import orjson
 
 from hub.store.sqlite.db import placeholders
 from hub.store.sqlite.dossiers import from_iso, iso
-from models.citizen import Channel, Citizen, ConsentRecord
+from models.citizen import Channel, Citizen, ConsentRecord, Contact
 from models.events import new_id
 from models.timeutil import utcnow
 
@@ -80,3 +80,43 @@ async def follow(db, code: str, citizen_id: str, channel: Channel, via: str) -> 
         "INSERT OR IGNORE INTO subscriptions (dossier_code, citizen_id, channel, via, created_at)"
         " VALUES (?, ?, ?, ?, ?)", (code, citizen_id, channel.value, via, iso(utcnow())))
     return db.total_changes > before
+
+
+# The latest record per (citizen, channel) is the ledger's current answer.
+_CURRENT_CONSENT = """
+SELECT citizen_id, channel, granted FROM (
+    SELECT citizen_id, channel, granted,
+           row_number() OVER (PARTITION BY citizen_id, channel ORDER BY at DESC, id DESC) AS newest
+      FROM consents WHERE citizen_id IN ({ids}))
+ WHERE newest = 1 AND granted = 1"""
+
+
+async def get_contacts(db, ids: list[str]) -> dict[str, Contact]:
+    ids = list(dict.fromkeys(ids))
+    found: dict[str, Contact] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = placeholders(chunk)
+        consented: dict[str, set[Channel]] = {}
+        for citizen_id, channel, _ in await db.execute_fetchall(_CURRENT_CONSENT.format(ids=marks), chunk):
+            consented.setdefault(citizen_id, set()).add(Channel(channel))
+        for row in await db.execute_fetchall(
+                f"SELECT id, full_name, phone, email, telegram_chat_id, preferred_channels FROM citizens"
+                f" WHERE id IN ({marks})", chunk):
+            found[row[0]] = Contact(
+                id=row[0], full_name=row[1], phone=row[2], email=row[3], telegram_chat_id=row[4],
+                preferred_channels=_channels(row[5]), consented=frozenset(consented.get(row[0], ())))
+    return found
+
+
+_PARSED_CHANNELS: dict[str, tuple[Channel, ...]] = {}
+
+
+def _channels(text: str) -> tuple[Channel, ...]:
+    # A handful of distinct orders across all citizens: parse each once.
+    parsed = _PARSED_CHANNELS.get(text)
+    if parsed is None:
+        parsed = tuple(Channel(c) for c in orjson.loads(text))
+        if len(_PARSED_CHANNELS) < 1024:
+            _PARSED_CHANNELS[text] = parsed
+    return parsed

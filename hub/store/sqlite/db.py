@@ -53,6 +53,9 @@ class Database:
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=10000")
         await conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        # Random hex keys touch pages all over the B-trees: 64 MiB of page cache
+        # per connection instead of SQLite's 2 MiB.
+        await conn.execute("PRAGMA cache_size=-65536")
         return conn
 
     async def close(self) -> None:

@@ -17,6 +17,9 @@ from models.events import DossierRegistered, DossierStatusChanged, DossierUpdate
 from models.timeutil import utcnow
 
 
+STATUSES = {s.value: s for s in DossierStatus}
+
+
 def iso(moment: datetime | None) -> str | None:
     """UTC, so that stored times sort as text."""
     return None if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds")
@@ -74,9 +77,12 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
              applicant.telegram_chat_id, *[orjson.dumps(list(applicant.preferred_channels)).decode()] * 2,
              now, citizen_id))
     if applicant.consents:
+        # The one-stop-shop resends the same consents with every update of the
+        # dossier: the ledger keeps each decision once.
         await db.executemany(
             "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM consents WHERE citizen_id = ?1"
+            " AND channel = ?2 AND granted = ?3 AND at = ?4 AND via = ?5)",
             [(citizen_id, c.channel.value, int(c.granted), iso(c.at), c.via, c.legal_basis)
              for c in applicant.consents])
     return citizen_id
@@ -122,7 +128,8 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
     dossiers = {row["code"]: dict(row) for row in await db.execute_fetchall(
         f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})",
         codes)}
-    now = iso(utcnow())
+    recorded_at = utcnow().replace(microsecond=0)  # as stored, so that a replay answers the same
+    now = iso(recorded_at)
     results, event_rows, outbox = [], [], []
     for change in changes:
         if change.event_id in existing:
@@ -132,7 +139,7 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
         if dossier is None:
             results.append(StatusChangeResult("not_found"))
             continue
-        current = DossierStatus(dossier["status"])
+        current = STATUSES[dossier["status"]]
         if not check_transition(current, change.status):
             results.append(StatusChangeResult("illegal", previous_status=current, current_status=current))
             continue
@@ -152,7 +159,11 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
             status=change.status.value, at=row["at"], actor=change.actor, note=change.note,
             due_at=row["due_at"], applicant_id=dossier["applicant_id"], previous_due_at=previous_due_at,
             result=change.result))
-        results.append(_result_from_row(row, "accepted"))
+        # Built from what was written, not parsed back: this is the ingest hot path.
+        results.append(StatusChangeResult(
+            "accepted", entry=TimelineEntry(status=change.status, at=change.at.replace(microsecond=0), actor=change.actor,
+                                            note=change.note, event_id=change.event_id),
+            previous_status=current, current_status=change.status, recorded_at=recorded_at))
     if event_rows:
         await db.executemany(
             "INSERT INTO dossier_events (event_id, code, previous_status, status, at, actor, note, due_at,"

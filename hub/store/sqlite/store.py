@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -14,14 +15,15 @@ from hub.store.port import (
 from hub.store.sqlite import broadcasts, citizens, dossiers, notifications, outbox
 from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
-from models.citizen import Channel, Citizen, ConsentRecord
+from models.citizen import Channel, Citizen, ConsentRecord, Contact
 from models.dossier import Dossier
-from models.notifications import DeliveryAttempt, Notification
+from models.notifications import DeliveryAttempt, Notification, Progress
 from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
+CONTACT_CACHE_SECONDS = 5.0
 
 
 class SqliteStore:
@@ -31,6 +33,8 @@ class SqliteStore:
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task | None = None
         self._notification_listeners: list[Callable[[], None]] = []
+        self._contacts: dict[str, tuple[Contact, float]] = {}
+        self._contacts_generation = 0
 
     async def open(self) -> None:
         await self.db.open()
@@ -63,7 +67,9 @@ class SqliteStore:
                 await dossiers.insert_outbox(db, events)
         if events:
             self.db.outbox_appended()
-        return UpsertResult(created, await self.get_dossier(data.code), changed)
+        dossier = await self.get_dossier(data.code)
+        self._forget_contact(dossier.applicant_id)
+        return UpsertResult(created, dossier, changed)
 
     async def record_status_change(self, change: StatusChange) -> StatusChangeResult:
         future = asyncio.get_running_loop().create_future()
@@ -105,9 +111,37 @@ class SqliteStore:
     async def get_citizens(self, ids: list[str]) -> dict[str, Citizen]:
         return await citizens.get_citizens(self.db.reader, ids)
 
+    async def get_contacts(self, ids: list[str]) -> dict[str, Contact]:
+        """Routing asks for the same citizens over and over; writes through this
+        store forget them at once, and anything cached is re-read after a few
+        seconds in case another process changed it."""
+        now = time.monotonic()
+        found, missing = {}, []
+        for citizen_id in ids:
+            cached = self._contacts.get(citizen_id)
+            if cached is not None and cached[1] > now:
+                found[citizen_id] = cached[0]
+            else:
+                missing.append(citizen_id)
+        if missing:
+            generation = self._contacts_generation
+            fresh = await citizens.get_contacts(self.db.reader, missing)
+            found.update(fresh)
+            if generation == self._contacts_generation:  # no write raced the read
+                if len(self._contacts) > 200_000:
+                    self._contacts.clear()
+                expires = now + CONTACT_CACHE_SECONDS
+                self._contacts.update((k, (v, expires)) for k, v in fresh.items())
+        return found
+
+    def _forget_contact(self, citizen_id: str) -> None:
+        self._contacts_generation += 1
+        self._contacts.pop(citizen_id, None)
+
     async def add_consent(self, citizen_id: str, record: ConsentRecord) -> None:
         async with self.db.transaction() as db:
             await citizens.add_consent(db, citizen_id, record)
+        self._forget_contact(citizen_id)
 
     async def find_contact(self, channel: Channel, address: str | int) -> str | None:
         return await citizens.find_contact(self.db.reader, channel, address)
@@ -126,6 +160,7 @@ class SqliteStore:
             await citizens.add_consent(db, citizen_id, consent)
             await citizens.prefer_channel(db, citizen_id, channel)
             added = await citizens.follow(db, code, citizen_id, channel, via)
+        self._forget_contact(citizen_id)
         return citizen_id, added
 
     # notifications
@@ -155,16 +190,17 @@ class SqliteStore:
     async def next_notification_due(self) -> float | None:
         return await notifications.next_due(self.db.reader)
 
-    async def start_sending(self, claim_ids: list[str], now: float, lease: float,
-                            updates: list[Notification], attempts: list[DeliveryAttempt]) -> set[str]:
+    async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         async with self.db.transaction() as db:
-            claimed = await notifications.claim(db, claim_ids, now, lease)
-            stamp = iso(utcnow())
-            await notifications.update_notifications(db, [n for n in updates if n.id in claimed], stamp)
-            await notifications.insert_attempts(db, [a for a in attempts if a.notification_id in claimed])
-        return claimed
+            return await notifications.claim(db, ids, now, lease)
 
-    async def record_progress(self, updates: list[Notification], attempts: list[DeliveryAttempt]) -> None:
+    async def start_sending(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None:
+        async with self.db.transaction() as db:
+            stamp = iso(utcnow())
+            await notifications.update_notifications(db, updates, stamp)
+            await notifications.insert_attempts(db, attempts)
+
+    async def record_progress(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None:
         async with self.db.transaction() as db:
             stamp = iso(utcnow())
             await notifications.update_attempts(db, attempts, stamp)
