@@ -4,8 +4,8 @@ apply, how long to wait for a receipt) and which provider serves each."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from channels.port import Provider
 from models.citizen import Channel, Citizen

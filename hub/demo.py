@@ -11,6 +11,7 @@ from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus as S
 from models.timeutil import VN_TZ, utcnow
 
+
 def _consents(*channels: str) -> tuple[ConsentRecord, ...]:
     # Given at the one-stop-shop counter when the dossier was filed.
     return tuple(ConsentRecord(channel=Channel(c), granted=True, at=datetime(2026, 1, 5, 8, 0, tzinfo=VN_TZ),

@@ -4,9 +4,9 @@ object that is passed in; nothing reads the environment at import."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 
 def _bool(text: str) -> bool:
@@ -70,7 +70,7 @@ class Settings:
         return self.data_dir / "tongdai.sqlite3"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):

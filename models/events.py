@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-REGISTRY: dict[str, type["Message"]] = {}
+REGISTRY: dict[str, type[Message]] = {}
 _FIELDS: dict[type, frozenset[str]] = {}
 
 
@@ -35,7 +35,7 @@ class Message:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_dict(cls, name: str, data: dict[str, Any]) -> "Message":
+    def from_dict(cls, name: str, data: dict[str, Any]) -> Message:
         try:
             target = REGISTRY[name]
         except KeyError:

@@ -106,7 +106,7 @@ class Progress(NamedTuple):
     next_at: float | None
 
     @classmethod
-    def of(cls, n: "Notification") -> "Progress":
+    def of(cls, n: Notification) -> Progress:
         return cls(n.id, n.status, n.channel, n.tried, n.tries, n.current_attempt, n.next_at)
 
 

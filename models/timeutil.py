@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 # Asia/Ho_Chi_Minh has been UTC+7 without daylight saving since 1975; a fixed
 # offset converts several times faster than a ZoneInfo on the lookup path.
@@ -24,7 +24,7 @@ def parse_datetime(value: object) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VN_TZ)
     try:
-        parsed.astimezone(timezone.utc)
+        parsed.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:00-12:00 cannot be stored as UTC
         raise ValueError(f"'{value}' nằm ngoài khoảng thời gian hỗ trợ") from None
     return parsed
@@ -41,4 +41,4 @@ def format_vn(moment: datetime) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

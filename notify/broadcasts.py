@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import orjson
 

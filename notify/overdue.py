@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from hub.store.port import Store
 from notify.planner import Planner
@@ -26,7 +26,7 @@ class OverdueScheduler:
         """How many apologies it queued."""
         queued = 0
         while True:
-            now = datetime.fromtimestamp(self.clock(), timezone.utc)
+            now = datetime.fromtimestamp(self.clock(), UTC)
             codes = await self.store.overdue_without_apology(now, 200)
             if not codes:
                 return queued
@@ -53,5 +53,7 @@ class OverdueScheduler:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError from None
                 log.exception("overdue scan failed")
             await asyncio.sleep(self.interval)

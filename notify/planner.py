@@ -6,17 +6,27 @@ when the bus delivers an event twice, the second plan inserts nothing."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from hub.store.port import DossierTargets, Store
 from models.dossier import DossierStatus
 from models.events import DossierRegistered, DossierStatusChanged, Message, new_id
 from models.notifications import (
-    DOSSIER_RECEIVED, DOSSIER_STATUS, OVERDUE_APOLOGY, DeliveryStatus, Notification,
+    DOSSIER_RECEIVED,
+    DOSSIER_STATUS,
+    OVERDUE_APOLOGY,
+    DeliveryStatus,
+    Notification,
 )
 from notify.context import (
-    APOLOGY, GENERIC, STATUS_TEMPLATES, dossier_context, display, missing_documents, result_info,
+    APOLOGY,
+    GENERIC,
+    STATUS_TEMPLATES,
+    display,
+    dossier_context,
+    missing_documents,
+    result_info,
 )
 
 

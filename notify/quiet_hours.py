@@ -25,7 +25,7 @@ class QuietHours:
     tz: tzinfo = field(default=VN_TZ)
 
     @classmethod
-    def parse(cls, text: str, holidays: HolidayCalendar | None = None, tz: tzinfo = VN_TZ) -> "QuietHours":
+    def parse(cls, text: str, holidays: HolidayCalendar | None = None, tz: tzinfo = VN_TZ) -> QuietHours:
         """'21:00-07:00'; equal ends ('00:00-00:00') mean no nightly quiet."""
         start, sep, end = text.partition("-")
         if not sep:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from hub.store.port import Store
 from models.events import DeliveryReceiptReceived, Message

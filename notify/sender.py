@@ -14,9 +14,9 @@ import logging
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from channels.port import Outgoing, Sent
 from channels.registry import Channels
@@ -57,7 +57,7 @@ class _Step:
 
 
 def _stamp(now: float) -> str:
-    return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")
 
 
 class Sender:
@@ -110,6 +110,8 @@ class Sender:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the rows are still there next round
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError from None  # stopping: the error was a side effect
                 log.exception("notification round failed")
                 upcoming = self.clock() + 1.0
             delay = 5.0 if upcoming is None else min(5.0, max(0.0, upcoming - self.clock()))
@@ -177,7 +179,7 @@ class Sender:
         if channel is None:
             return _Step(n, self._exhausted(n, tried))
         if self.channels.quiet(channel) and not n.urgent:
-            allowed = self.quiet.next_allowed(datetime.fromtimestamp(now, timezone.utc)).timestamp()
+            allowed = self.quiet.next_allowed(datetime.fromtimestamp(now, UTC)).timestamp()
             if allowed > now:
                 return _Step(n, Progress(n.id, S.DEFERRED, n.channel, tried, n.tries, n.current_attempt, allowed))
         again = channel.value == n.channel and n.channel not in tried

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.dossier import DossierStatus, NATIONAL_PORTAL_CODES
+from models.dossier import NATIONAL_PORTAL_CODES, DossierStatus
 from notify.openapi import PATHS as NOTIFY_PATHS
 
 

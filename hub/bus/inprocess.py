@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from hub.bus.backoff import next_attempt
 from hub.bus.port import BatchHandler, Handler

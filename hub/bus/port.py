@@ -3,7 +3,8 @@ at-least-once delivery with each (message, handler) success recorded once."""
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from models.events import Message
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus as S
 from models.errors import Conflict
 
-T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
 def dossier(code="H12-0001", phone="+84912345678", name="Nguyễn Văn An", **extra) -> DossierData:

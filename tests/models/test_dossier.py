@@ -1,12 +1,20 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from models.dossier import (
-    FINAL, LABELS, TRANSITIONS, Dossier, DossierStatus as S, check_transition, parse_status,
+    FINAL,
+    LABELS,
+    TRANSITIONS,
+    Dossier,
+    check_transition,
+    parse_status,
+)
+from models.dossier import (
+    DossierStatus as S,
 )
 
-NOW = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
 
 def dossier(status: S, due_in_days: float) -> Dossier:

@@ -4,7 +4,7 @@ providers and a clock the test moves by hand: no sleeping, no wall time."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from channels.recording import MemorySink, RecordingProvider
 from channels.registry import Channels
@@ -43,7 +43,7 @@ class Clock:
         self.now += seconds
 
 
-def granted(*channels: Channel, at: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)):
+def granted(*channels: Channel, at: datetime = datetime(2026, 1, 1, tzinfo=UTC)):
     return tuple(ConsentRecord(channel=c, granted=True, at=at, via="one_stop_shop", legal_basis="consent")
                  for c in channels)
 
@@ -74,14 +74,14 @@ class Harness:
     async def dossier(self, code: str = CODE, applicant: ApplicantData = APPLICANT, due_at=None):
         await self.store.upsert_dossier(DossierData(
             code=code, procedure="Đăng ký khai sinh", agency="UBND phường Thạch Thang",
-            received_at=datetime.fromtimestamp(self.clock.now, timezone.utc), due_at=due_at,
+            received_at=datetime.fromtimestamp(self.clock.now, UTC), due_at=due_at,
             applicant=applicant))
 
     async def status(self, status: str, event_id: str, code: str = CODE, note: str = "", due_at=None,
                      result=None):
         outcome = await self.store.record_status_change(StatusChange(
             code=code, event_id=event_id, status=DossierStatus(status),
-            at=datetime.fromtimestamp(self.clock.now, timezone.utc), actor="Một cửa", note=note, due_at=due_at,
+            at=datetime.fromtimestamp(self.clock.now, UTC), actor="Một cửa", note=note, due_at=due_at,
             result=result))
         assert outcome.outcome in ("accepted", "duplicate"), outcome
         return outcome

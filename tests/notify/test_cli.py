@@ -5,6 +5,7 @@ when the command runs twice; templates preview with their SMS cost."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 
 import aiohttp
@@ -94,7 +95,7 @@ async def test_broadcast_from_csv_runs_once_and_can_be_rerun(server, tmp_path):
     assert "2/2" in out  # the progress bar reached the end
     code, again, err = await run_cli(data_dir, *args)
     assert code == 0, err
-    broadcast_id = out.split()[3]
+    broadcast_id = re.search(r"\bb_[0-9a-f]+", out).group()
     assert broadcast_id in again
     code, tail, _ = await run_cli(data_dir, "outbox", "tail", "-n", "50")
     assert tail.count("Thông báo nghỉ lễ") == 1  # once, to the one who consented

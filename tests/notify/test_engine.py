@@ -5,7 +5,7 @@ dedupe, crash recovery, overdue apologies and followers."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -71,7 +71,7 @@ async def test_withdrawn_consent_moves_to_the_next_channel(h):
     await h.dossier()
     citizen_id = (await h.store.get_dossier(CODE)).applicant_id
     await h.store.add_consent(citizen_id, ConsentRecord(
-        channel=Channel.TELEGRAM, granted=False, at=datetime.now(timezone.utc), via="telegram_block",
+        channel=Channel.TELEGRAM, granted=False, at=datetime.now(UTC), via="telegram_block",
         legal_basis="withdrawal"))
     await h.status("received", "e1")
     await h.pump()
@@ -276,7 +276,7 @@ async def test_a_new_due_date_on_a_late_dossier_is_the_apologys_return_date(h):
 async def test_followers_are_told_like_the_applicant(h):
     await h.dossier()
     await h.pump()
-    consent = ConsentRecord(channel=Channel.EMAIL, granted=True, at=datetime.now(timezone.utc),
+    consent = ConsentRecord(channel=Channel.EMAIL, granted=True, at=datetime.now(UTC),
                             via="follow_dossier", legal_basis="consent")
     follower, added = await h.store.follow(CODE, Channel.EMAIL, "con.trai@example.vn", "api", consent)
     assert added
@@ -341,7 +341,7 @@ async def test_consent_is_judged_at_send_time(h):
     await h.pump()
     citizen_id = (await h.store.get_dossier(CODE)).applicant_id
     await h.store.add_consent(citizen_id, ConsentRecord(channel=Channel.SMS, granted=False,
-                                                        at=datetime.now(timezone.utc) + timedelta(seconds=1),
+                                                        at=datetime.now(UTC) + timedelta(seconds=1),
                                                         via="sms_keyword HUY", legal_basis="withdrawal"))
     h.clock.set(datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ))
     await h.send()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import AsyncIterator, Callable
 
 import aiosqlite
 
@@ -97,7 +99,10 @@ class Database:
                 yield self.writer
                 await self.writer.execute("COMMIT")
             except BaseException:
-                if self.writer.in_transaction:
+                # Cancelled while COMMIT ran in the worker thread, the transaction
+                # may be over by the time ROLLBACK reaches it: that must not
+                # turn the cancellation into an error that callers swallow.
+                with contextlib.suppress(sqlite3.OperationalError):
                     await self.writer.execute("ROLLBACK")
                 raise
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiosqlite
 import orjson
 
 from hub.store.port import (
-    ApplicantData, DossierData, DossierLookup, StatusChange, StatusChangeResult,
+    ApplicantData,
+    DossierData,
+    DossierLookup,
+    StatusChange,
+    StatusChangeResult,
 )
 from hub.store.sqlite.db import placeholders
 from models.dossier import Dossier, DossierStatus, TimelineEntry, check_transition
@@ -16,13 +20,12 @@ from models.errors import Conflict
 from models.events import DossierRegistered, DossierStatusChanged, DossierUpdated, Message, new_id
 from models.timeutil import utcnow
 
-
 STATUSES = {s.value: s for s in DossierStatus}
 
 
 def iso(moment: datetime | None) -> str | None:
     """UTC, so that stored times sort as text."""
-    return None if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def from_iso(text: str | None) -> datetime | None:

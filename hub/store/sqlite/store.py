@@ -5,12 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from hub.store.port import (
-    Broadcast, DeadLetter, DeliveryResult, DossierData, DossierLookup, DossierTargets, OutboxRow, StatusChange,
-    StatusChangeResult, UpsertResult,
+    Broadcast,
+    DeadLetter,
+    DeliveryResult,
+    DossierData,
+    DossierLookup,
+    DossierTargets,
+    OutboxRow,
+    StatusChange,
+    StatusChangeResult,
+    UpsertResult,
 )
 from hub.store.sqlite import broadcasts, citizens, dossiers, notifications, outbox
 from hub.store.sqlite.db import Database, migrations
