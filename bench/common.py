@@ -73,7 +73,7 @@ async def put_dossiers(session: aiohttp.ClientSession, url: str, key: str,
 
     try:
         await asyncio.gather(*(worker() for _ in range(min(parallel, len(dossiers)) or 1)))
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise SystemExit(f"setup: cannot create dossiers at {url}: {type(exc).__name__}: {exc}") from None
 
 

@@ -23,7 +23,6 @@ import json
 import time
 
 import aiohttp
-
 import common
 
 TARGET_EVENTS_PER_S = 3000

@@ -26,7 +26,6 @@ import gc
 import time
 
 import aiohttp
-
 import common
 
 TARGET_RATE, TARGET_P99_MS = 1000, 5.0

@@ -17,18 +17,18 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hub.app import make_bus, make_notifier, open_store, recording_channels  # noqa: E402
-from hub.settings import Settings  # noqa: E402
-from hub.store.port import ApplicantData, DossierData, StatusChange  # noqa: E402
-from models.citizen import Channel, ConsentRecord  # noqa: E402
-from models.dossier import DossierStatus  # noqa: E402
-from notify.links import Links  # noqa: E402
-from notify.rendering import Templates  # noqa: E402
+from hub.app import make_bus, make_notifier, open_store, recording_channels
+from hub.settings import Settings
+from hub.store.port import ApplicantData, DossierData, StatusChange
+from models.citizen import Channel, ConsentRecord
+from models.dossier import DossierStatus
+from notify.links import Links
+from notify.rendering import Templates
 
 # Legal moves that change the status every time, so that every event is news.
 CYCLE = [DossierStatus.IN_PROGRESS, DossierStatus.SUPPLEMENT_REQUESTED]
@@ -41,7 +41,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def seed(store, dossiers: int) -> list[str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     codes = []
     for i in range(dossiers):
         preferred = CHANNEL_MIX[i % len(CHANNEL_MIX)]
@@ -115,7 +115,7 @@ async def run(args) -> None:
             all_done.set()
 
     notifier.sender.on_recorded(on_recorded)
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     counters = {code: 0 for code in codes}
 
     # 1. A backlog: N events committed while the engine is stopped (a burst, or

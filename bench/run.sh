@@ -69,5 +69,8 @@ trap 'kill $FLOOR_PID 2>/dev/null; cleanup' EXIT
 sleep 1
 "$PYTHON" "$HERE/lookup.py" --url "http://127.0.0.1:$FLOOR_PORT" --key floor
 echo
+echo "== notify (in-process, its own data directory)"
+"$PYTHON" "$HERE/notify.py"
+echo
 echo "== startup"
 "$PYTHON" "$HERE/startup.py" --tongdai "$TONGDAI"

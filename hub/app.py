@@ -30,7 +30,7 @@ from notify.links import Links
 from notify.overdue import OverdueScheduler
 from notify.planner import Planner
 from notify.quiet_hours import QuietHours
-from notify.ratelimit import MemoryRateLimiter
+from notify.ratelimit import Limit, MemoryRateLimiter, parse_rates
 from notify.receipts import Receipts
 from notify.rendering import Templates
 from notify.sender import Policy, Sender
@@ -60,9 +60,13 @@ def recording_channels(store, settings: Settings) -> Channels:
     """The embedded default: every channel records instead of sending. The
     channel adapters replace these one by one when their settings are given."""
     failures = parse_failures(settings.recording_fail)
+    rates = parse_rates(settings.rate_limits)
     sink = StoreSink(store)
     return Channels([RecordingProvider(channel, sink, receipts=settings.recording_receipts,
-                                       fail=failures.get(channel)) for channel in SPECS],
+                                       fail=failures.get(channel),
+                                       limits=[Limit(f"recording:{channel.value}", *rates[channel.value])]
+                                       if channel.value in rates else None)
+                     for channel in SPECS],
                     deadlines=parse_deadlines(settings.receipt_deadlines),
                     quiet=frozenset(Channel(c) for c in settings.quiet_channels.split(",") if c.strip()))
 

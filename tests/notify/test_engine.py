@@ -347,3 +347,16 @@ async def test_consent_is_judged_at_send_time(h):
     await h.send()
     assert not h.sent(Channel.SMS)
     assert (await only(h, purpose="dossier_received")).status is S.CANCELLED
+
+
+def test_operator_rate_limits_and_failures_reach_the_recording_providers(tmp_path):
+    from hub.app import recording_channels
+    from hub.settings import Settings
+
+    channels = recording_channels(None, Settings(data_dir=tmp_path, rate_limits="sms=10/s:5,email=2/s",
+                                                 recording_fail="telegram=temporary"))
+    assert channels.provider(Channel.SMS).limits(None) == [Limit("recording:sms", 10.0, 5)]
+    assert channels.provider(Channel.EMAIL).limits(None) == [Limit("recording:email", 2.0, 2)]
+    assert channels.provider(Channel.PHONE).limits(None) == []
+    with pytest.raises(ValueError, match="N/s"):
+        recording_channels(None, Settings(data_dir=tmp_path, rate_limits="sms=10"))
