@@ -60,6 +60,29 @@ class Settings:
     # withhold delivery receipts, to watch retries and fallback
     recording_fail: str = ""
     recording_receipts: bool = True
+    # Channels. A channel whose settings are absent runs on its recording
+    # provider; its webhooks still refuse anything unsigned.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "starttls"  # starttls | implicit | none
+    smtp_timeout_seconds: float = 30.0
+    smtp_pool_size: int = 4
+    smtp_from: str = "Tổng đài <no-reply@tongdai.example.gov.vn>"
+    smtp_inbound_host: str = ""  # aiosmtpd receiver for citizens' replies and bounces; empty: off
+    smtp_inbound_port: int = 2525
+    smtp_inbound_domain: str = "tongdai.example.gov.vn"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_base_url: str = ""  # tests point the SDK at Prism
+    sms_gateways: str = ""  # JSON list of generic HTTP gateways (Vietnamese brandname providers)
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_mode: str = "webhook"  # webhook | polling
+    telegram_api_url: str = ""  # a Bot API server other than api.telegram.org (tests: telegram-test-api)
+    telegram_bot_username: str = ""
 
     @property
     def base_url(self) -> str:
