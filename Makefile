@@ -23,7 +23,13 @@ run: $(RUN_VENV)/.installed
 	$(RUN_VENV)/bin/tongdai demo --data-dir $(DATA_DIR)
 	$(RUN_VENV)/bin/tongdai serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
-test: $(TEST_VENV)/.installed
+# Real peers the channel tests talk to (Telegram Bot API emulator, Prism for Twilio).
+PEERS := tests/peers/node_modules/.installed
+$(PEERS): tests/peers/package.json tests/peers/package-lock.json
+	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(TEST_VENV)/.installed $(PEERS)
 	$(TEST_VENV)/bin/python -m pytest
 
 bench: $(RUN_VENV)/.installed

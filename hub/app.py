@@ -12,12 +12,26 @@ from aiohttp import web
 
 from channels.recording import RecordingProvider, StoreSink, parse_failures
 from channels.registry import SPECS, Channels, parse_deadlines
+from contact_center import api as contact_center_api
+from contact_center.inbox import Inbox
 from hub.api import dossiers, ops
 from hub.api.auth import ApiKeys
 from hub.api.errors import json_errors
 from hub.api.guard import FailureLimiter
 from hub.bus.inprocess import InProcessBus
-from hub.keys import API_KEYS, BUS, CHANNELS, LINKS, LOOKUP_GUARD, METRICS, NOTIFIER, SETTINGS, STORE, TEMPLATES
+from hub.keys import (
+    API_KEYS,
+    BUS,
+    CHANNELS,
+    INBOX,
+    LINKS,
+    LOOKUP_GUARD,
+    METRICS,
+    NOTIFIER,
+    SETTINGS,
+    STORE,
+    TEMPLATES,
+)
 from hub.metrics import Metrics
 from hub.secrets import load_secret
 from hub.settings import Settings
@@ -102,13 +116,21 @@ async def _notify_ctx(app: web.Application):
     app[LINKS] = Links(settings.base_url, secret)
     app[TEMPLATES] = await asyncio.to_thread(
         Templates, Path(settings.templates_dir) if settings.templates_dir else None)
-    app[CHANNELS] = recording_channels(app[STORE], settings)
     notifier = make_notifier(app[STORE], app[CHANNELS], app[TEMPLATES], app[LINKS], settings)
     notifier.subscribe(app[BUS])
     app[NOTIFIER] = notifier
     await notifier.start()
     yield
     await notifier.stop()
+
+
+async def _channels_ctx(app: web.Application):
+    """The inbox every adapter hands inbound messages to, and the providers:
+    recording ones unless a channel's settings are given."""
+    settings = app[SETTINGS]
+    app[INBOX] = Inbox(app[STORE], app[BUS], app[LOOKUP_GUARD])
+    app[CHANNELS] = recording_channels(app[STORE], settings)
+    yield
 
 
 async def _bus_ctx(app: web.Application):
@@ -143,9 +165,11 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app[LOOKUP_GUARD] = FailureLimiter(settings.lookup_max_failures, settings.lookup_window_seconds)
     app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_bus_ctx)
     app.add_routes(dossiers.routes)
     app.add_routes(notify_api.routes)
+    app.add_routes(contact_center_api.routes)
     app.add_routes(ops.routes)
     return app

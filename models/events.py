@@ -111,6 +111,12 @@ class InboundMessageReceived(Event):
     sender: str
     text: str
     provider_message_id: str
+    conversation_id: str = ""
+    citizen_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.conversation_id  # one conversation's messages are handled in order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -138,6 +138,25 @@ class Broadcast:
     counts: dict[str, int] = field(default_factory=dict)  # notification status -> how many
 
 
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    channel: Channel
+    address: str
+    text: str
+    provider_message_id: str
+    citizen_id: str | None = None
+    dossier_code: str | None = None
+    subject: str | None = None
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    conversation_id: str
+    new_message: bool  # False: the same provider message came before (a webhook retried)
+    new_conversation: bool
+
+
 class Store(Protocol):
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -190,6 +209,20 @@ class Store(Protocol):
     async def record_messages(self, rows: list[tuple]) -> None: ...
     async def recorded_after(self, after_id: int, limit: int) -> list[dict]: ...
     async def last_recorded(self, count: int) -> list[dict]: ...
+
+    # conversations
+    async def add_inbound(self, record: InboundRecord, events_for) -> InboundResult:
+        """Stores the message once per (channel, provider id), in the conversation
+        it belongs to; `events_for(conversation_id)` gives the bus events that
+        commit with it."""
+    async def add_outbound(self, conversation_id: str, channel: Channel, text: str, buttons: list,
+                           provider_message_id: str | None = None) -> None: ...
+    async def list_conversations(self, *, channel: Channel | None = None, citizen: str | None = None,
+                                 dossier: str | None = None, limit: int = 50) -> list[dict]: ...
+    async def get_conversation(self, conversation_id: str) -> dict | None: ...
+    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int,
+                           consent: ConsentRecord) -> None:
+        """A verified link (a Telegram deep link) puts the address on that citizen."""
 
     # broadcasts
     async def create_broadcast(self, broadcast: Broadcast) -> Broadcast: ...

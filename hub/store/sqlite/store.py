@@ -15,12 +15,14 @@ from hub.store.port import (
     DossierData,
     DossierLookup,
     DossierTargets,
+    InboundRecord,
+    InboundResult,
     OutboxRow,
     StatusChange,
     StatusChangeResult,
     UpsertResult,
 )
-from hub.store.sqlite import broadcasts, citizens, dossiers, notifications, outbox
+from hub.store.sqlite import broadcasts, citizens, conversations, dossiers, notifications, outbox
 from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
 from models.citizen import Channel, Citizen, ConsentRecord, Contact
@@ -239,6 +241,38 @@ class SqliteStore:
 
     async def last_recorded(self, count: int) -> list[dict]:
         return await notifications.last_recorded(self.db.reader, count)
+
+    # conversations
+
+    async def add_inbound(self, record: InboundRecord, events_for) -> InboundResult:
+        async with self.db.transaction() as db:
+            result = await conversations.add_inbound(db, record, events_for)
+        if result.new_message:
+            self.db.outbox_appended()
+        return result
+
+    async def add_outbound(self, conversation_id: str, channel: Channel, text: str, buttons: list,
+                           provider_message_id: str | None = None) -> None:
+        async with self.db.transaction() as db:
+            await conversations.add_outbound(db, conversation_id, channel, text, buttons, provider_message_id)
+
+    async def list_conversations(self, *, channel: Channel | None = None, citizen: str | None = None,
+                                 dossier: str | None = None, limit: int = 50) -> list[dict]:
+        return await conversations.list_conversations(self.db.reader, channel=channel, citizen=citizen,
+                                                      dossier=dossier, limit=limit)
+
+    async def get_conversation(self, conversation_id: str) -> dict | None:
+        return await conversations.get_conversation(self.db.reader, conversation_id)
+
+    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int,
+                           consent: ConsentRecord) -> None:
+        async with self.db.transaction() as db:
+            await conversations.link_contact(db, citizen_id, channel, address)
+            await citizens.add_consent(db, citizen_id, consent)
+            await citizens.prefer_channel(db, citizen_id, channel)
+        # The address may have left another citizen: forget every cached contact.
+        self._contacts_generation += 1
+        self._contacts.clear()
 
     # broadcasts
 

@@ -1,0 +1,56 @@
+"""HTTP: conversations as agents and supervisors read them. Until the help
+center lands, this is where inbound messages can be seen."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.api.errors import ApiError
+from hub.api.replies import reply
+from hub.keys import API_KEYS, STORE
+from models.citizen import Channel
+from models.privacy import mask_email, mask_phone
+
+routes = web.RouteTableDef()
+
+
+def _masked(conversation: dict) -> dict:
+    # Agents see who wrote by citizen id and a masked address; the full address
+    # stays with the channel that answers.
+    address = conversation["address"]
+    if conversation["channel"] in (Channel.SMS.value, Channel.PHONE.value):
+        address = mask_phone(address)
+    elif conversation["channel"] == Channel.EMAIL.value:
+        address = mask_email(address)
+    return {**conversation, "address": address}
+
+
+@routes.get("/api/v1/conversations")
+async def list_conversations(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    query = request.query
+    channel = None
+    if query.get("channel"):
+        try:
+            channel = Channel(query["channel"])
+        except ValueError:
+            raise ApiError(422, f"Kênh '{query['channel']}' không có; dùng một trong "
+                                f"{', '.join(c.value for c in Channel)}.", field="channel") from None
+    try:
+        limit = int(query.get("limit", "50"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 500:
+        raise ApiError(422, "'limit' phải là số từ 1 đến 500.", field="limit")
+    items = await request.app[STORE].list_conversations(
+        channel=channel, citizen=query.get("citizen") or None, dossier=query.get("dossier") or None, limit=limit)
+    return reply({"conversations": [_masked(c) for c in items]})
+
+
+@routes.get("/api/v1/conversations/{conversation_id}")
+async def get_conversation(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    found = await request.app[STORE].get_conversation(request.match_info["conversation_id"])
+    if found is None:
+        raise ApiError(404, "Không có cuộc hội thoại này.")
+    return reply(_masked(found))

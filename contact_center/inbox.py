@@ -1,0 +1,167 @@
+"""The inbox behind every channel adapter: stores what citizens write once,
+links the sender to a citizen, answers keyword commands at once, and puts
+everything else on the bus for whoever answers (the assistant, an agent).
+
+A message and the bus event it causes commit together; a webhook retried by
+the provider finds the message already there and is answered without effect."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from channels.inbound import Incoming, Reply
+from contact_center import keywords
+from hub.store.port import InboundRecord, Store
+from hub.tracking import verify_matches
+from models.citizen import Channel, ConsentRecord
+from models.dossier import PROCESSING_DONE
+from models.events import DeliveryReceiptReceived, InboundMessageReceived
+from models.notifications import DeliveryStatus
+from models.timeutil import format_vn, utcnow
+
+log = logging.getLogger(__name__)
+
+CHANNEL_NAMES = {Channel.SMS: "tin nhắn SMS", Channel.TELEGRAM: "Telegram", Channel.EMAIL: "email",
+                 Channel.PHONE: "cuộc gọi", Channel.WEBCHAT: "trò chuyện trên web", Channel.KIOSK: "ki-ốt"}
+# Channels a citizen can be notified on, so following a dossier from them makes sense.
+FOLLOWABLE = {Channel.SMS, Channel.TELEGRAM, Channel.EMAIL}
+
+HELP = ("Tra cứu hồ sơ: TRACUU <mã hồ sơ> <4 số cuối điện thoại>. Nhận thông báo: THEODOI <mã hồ sơ> "
+        "<4 số cuối điện thoại>. Dừng nhận thông báo: HUY.")
+NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại."
+ACKNOWLEDGED = ("Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ sẽ trả lời trên kênh này trong giờ hành chính. "
+                + HELP)
+
+
+class Inbox:
+    def __init__(self, store: Store, bus, guard, *, read_link: Callable[[str], tuple[str, str] | None] | None = None,
+                 clock=utcnow):
+        self.store = store
+        self.bus = bus
+        self.guard = guard  # the public lookup's brute-force guard: guessing digits by SMS counts too
+        self.read_link = read_link or (lambda token: None)
+        self.clock = clock
+
+    async def receive(self, message: Incoming) -> list[Reply]:
+        command = keywords.parse(message.text)
+        citizen_id = await self._citizen(message, command)
+        record = InboundRecord(channel=message.channel, address=message.address, text=message.text,
+                               provider_message_id=message.provider_message_id, citizen_id=citizen_id,
+                               dossier_code=await self._dossier_named(message, command), subject=message.subject,
+                               references=message.references)
+
+        def events_for(conversation_id: str) -> list:
+            if command is not None:
+                return []  # answered here; nobody else needs to
+            return [InboundMessageReceived(channel=message.channel.value, sender=message.address, text=message.text,
+                                           provider_message_id=message.provider_message_id,
+                                           conversation_id=conversation_id, citizen_id=citizen_id)]
+
+        stored = await self.store.add_inbound(record, events_for)
+        if not stored.new_message:
+            return []  # the provider retried a webhook we already handled
+        if command is not None:
+            replies = await self._command(message, command, citizen_id)
+        elif stored.new_conversation:
+            replies = [Reply(ACKNOWLEDGED)]
+        else:
+            replies = []
+        for reply in replies:
+            await self.store.add_outbound(stored.conversation_id, message.channel, reply.text,
+                                          [{"title": b.title, "payload": b.payload} for b in reply.buttons])
+        return replies
+
+    async def withdraw(self, channel: Channel, address: str, via: str) -> None:
+        citizen_id = await self.store.ensure_contact(channel, _address(channel, address))
+        await self.store.add_consent(citizen_id, ConsentRecord(channel=channel, granted=False, at=self.clock(),
+                                                               via=via, legal_basis="withdrawal"))
+
+    async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus,
+                      error: str | None = None) -> None:
+        await self.bus.publish(DeliveryReceiptReceived(provider=provider, provider_ref=provider_ref,
+                                                       status=status.value, error=error))
+
+    # who and what
+
+    async def _citizen(self, message: Incoming, command) -> str:
+        token = message.link_token or (command.argument if command and command.name == "start" else None)
+        address = _address(message.channel, message.address)
+        if token:
+            linked = self.read_link(token)
+            if linked is not None:
+                citizen_id, _ = linked
+                await self.store.link_contact(citizen_id, message.channel, address, ConsentRecord(
+                    channel=message.channel, granted=True, at=self.clock(), via="telegram_deeplink",
+                    legal_basis="consent"))
+                return citizen_id
+        return await self.store.ensure_contact(message.channel, address)
+
+    async def _dossier_named(self, message: Incoming, command) -> str | None:
+        if command is not None and command.code:
+            return command.code
+        if message.link_token:
+            linked = self.read_link(message.link_token)
+            if linked is not None:
+                return linked[1]
+        code = keywords.find_code(message.subject, message.text)
+        if code and await self.store.get_dossier(code) is not None:
+            return code
+        return None
+
+    # commands
+
+    async def _command(self, message: Incoming, command: keywords.Command, citizen_id: str) -> list[Reply]:
+        if command.name == "stop":
+            await self.withdraw(message.channel, message.address, via=f"{message.channel.value}_keyword")
+            return [Reply(f"Đã dừng gửi thông báo qua {CHANNEL_NAMES[message.channel]}. Để nhận lại, nhắn "
+                          "THEODOI <mã hồ sơ> <4 số cuối điện thoại>.")]
+        if command.name == "start":
+            token = message.link_token or command.argument
+            if token and self.read_link(token) is not None:
+                _, code = self.read_link(token)
+                return [Reply(f"Đã liên kết {CHANNEL_NAMES[message.channel]} với hồ sơ {code}. Ông/Bà sẽ nhận "
+                              "thông báo tại đây khi hồ sơ thay đổi trạng thái.")]
+            if token:
+                return [Reply("Liên kết đã hết hạn hoặc không hợp lệ. Ông/Bà vẫn có thể tra cứu: " + HELP)]
+            return [Reply("Xin chào Ông/Bà! Đây là Tổng đài hỗ trợ thủ tục hành chính. " + HELP)]
+        if not (command.code and command.digits):
+            return [Reply("Chưa đủ thông tin. " + HELP)]
+        found = await self._verified(message, command)
+        if found is None:
+            return [Reply(NOT_FOUND)]
+        if command.name == "lookup":
+            return [Reply(_status_line(found.dossier, self.clock()))]
+        if message.channel not in FOLLOWABLE:
+            return [Reply("Kênh này không gửi được thông báo; Ông/Bà có thể theo dõi qua SMS, Telegram hoặc email.")]
+        consent = ConsentRecord(channel=message.channel, granted=True, at=self.clock(),
+                                via=f"{message.channel.value}_keyword", legal_basis="consent")
+        await self.store.follow(found.dossier.code, message.channel, _address(message.channel, message.address),
+                                f"{message.channel.value}_keyword", consent)
+        return [Reply(f"Ông/Bà sẽ nhận thông báo qua {CHANNEL_NAMES[message.channel]} khi hồ sơ "
+                      f"{found.dossier.code} thay đổi trạng thái. Nhắn HUY để dừng.")]
+
+    async def _verified(self, message: Incoming, command: keywords.Command):
+        keys = (f"addr:{message.channel.value}:{message.address}", "code:" + command.code)
+        if self.guard.retry_after(*keys) is not None:
+            return None  # the same answer as wrong digits: no hint for whoever is guessing
+        found = await self.store.lookup_dossier(command.code)
+        if found is None or not verify_matches(found.applicant_phone, command.digits):
+            self.guard.fail(*keys)
+            return None
+        return found
+
+
+def _address(channel: Channel, address: str):
+    return int(address) if channel is Channel.TELEGRAM else address
+
+
+def _status_line(dossier, now) -> str:
+    overdue = dossier.is_overdue(now)
+    status = dossier.status.label + (" (quá hạn)" if overdue else "")
+    line = f"Hồ sơ {dossier.code} ({dossier.procedure}): {status}"
+    if dossier.timeline and dossier.timeline[-1].at is not None:
+        line += f" từ {format_vn(dossier.timeline[-1].at)}"
+    if dossier.due_at is not None and dossier.status not in PROCESSING_DONE:
+        line += f". Hẹn trả kết quả: {format_vn(dossier.due_at)}"
+    return line + "."
