@@ -27,6 +27,9 @@ class Sent:
     # DELIVERED when the provider knows at once (a recording provider does);
     # SENT when a receipt will come later.
     status: DeliveryStatus = DeliveryStatus.SENT
+    # Which provider really sent it, when one stands for several (SMS failover):
+    # receipts come back under that provider's name.
+    provider: str | None = None
 
 
 class Provider(Protocol):

@@ -258,7 +258,8 @@ class Sender:
         now = self.clock()
         deadline = None if result.status is S.DELIVERED else now + self.channels.receipt_deadline(Channel(n.channel))
         return (n._replace(status=result.status, next_at=deadline),
-                _attempt(attempt, result.status, provider_ref=result.provider_ref))
+                _attempt(attempt, result.status, provider_ref=result.provider_ref,
+                         provider=result.provider or attempt.provider))
 
     def _temporary(self, n: Progress, attempt: DeliveryAttempt, exc: RetryableError):
         if n.tries >= self.policy.max_attempts:
@@ -276,6 +277,6 @@ class Sender:
 
 
 def _attempt(a: DeliveryAttempt, status: DeliveryStatus, *, provider_ref: str | None = None,
-             error: str | None = None) -> DeliveryAttempt:
-    return DeliveryAttempt(a.id, a.notification_id, a.channel, a.provider, status, a.created_at, a.updated_at,
-                           provider_ref, error)
+             error: str | None = None, provider: str | None = None) -> DeliveryAttempt:
+    return DeliveryAttempt(a.id, a.notification_id, a.channel, provider or a.provider, status, a.created_at,
+                           a.updated_at, provider_ref, error)

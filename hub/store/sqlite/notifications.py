@@ -102,9 +102,9 @@ async def insert_attempts(db, attempts: list[DeliveryAttempt]) -> None:
 
 async def update_attempts(db, attempts: list[DeliveryAttempt], now: str) -> None:
     await db.executemany(
-        f"UPDATE notification_attempts SET status = ?, provider_ref = coalesce(?, provider_ref),"
+        f"UPDATE notification_attempts SET status = ?, provider = ?, provider_ref = coalesce(?, provider_ref),"
         f" error = coalesce(?, error), updated_at = ? WHERE id = ? AND {_RANK_SQL} < ?",
-        [(a.status.value, a.provider_ref, a.error, now, a.id, a.status.rank) for a in attempts])
+        [(a.status.value, a.provider, a.provider_ref, a.error, now, a.id, a.status.rank) for a in attempts])
 
 
 async def update_notifications(db, items: list[Notification], now: str) -> None:
