@@ -158,8 +158,13 @@ def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
 
     async def signed_form(request: web.Request):
         """The form Twilio posted, once its signature proves it came from Twilio."""
-        form = await request.post()
         signature = request.headers.get(SIGNATURE_HEADER, "")
+        if validator is None or not signature:
+            raise ApiError(403, FORBIDDEN)
+        try:
+            form = await request.post()
+        except ValueError:  # a malformed multipart or urlencoded body
+            raise ApiError(400, "Nội dung yêu cầu không đọc được.") from None
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
         # The public URL, not the one we were reached on: behind a proxy they differ,
         # and Twilio signed the one it called.

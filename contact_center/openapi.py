@@ -40,5 +40,7 @@ WEBHOOKS = {
                                              "TwiML with the replies"),
     "/webhooks/sms/{provider}/inbound": _webhook("Inbound SMS from a Vietnamese gateway (X-Signature HMAC)",
                                                  _RAW_JSON, "Stored", [_PROVIDER]),
+    "/webhooks/sms/{provider}/status": _webhook("Delivery reports from a Vietnamese gateway (X-Signature HMAC)",
+                                                _RAW_JSON, "Recorded", [_PROVIDER]),
     "/webhooks/telegram": _webhook("Telegram updates (X-Telegram-Bot-Api-Secret-Token)", _RAW_JSON, "Handled"),
 }

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from channels.configured import Adapters
+from channels.deeplink import read_token
 from channels.recording import RecordingProvider, StoreSink, parse_failures
 from channels.registry import SPECS, Channels, parse_deadlines
 from contact_center import api as contact_center_api
@@ -20,6 +22,7 @@ from hub.api.errors import json_errors
 from hub.api.guard import FailureLimiter
 from hub.bus.inprocess import InProcessBus
 from hub.keys import (
+    ADAPTERS,
     API_KEYS,
     BUS,
     CHANNELS,
@@ -37,6 +40,7 @@ from hub.secrets import load_secret
 from hub.settings import Settings
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
+from models.timeutil import utcnow
 from notify import api as notify_api
 from notify.engine import Notifier
 from notify.holidays import load_holidays
@@ -128,9 +132,27 @@ async def _channels_ctx(app: web.Application):
     """The inbox every adapter hands inbound messages to, and the providers:
     recording ones unless a channel's settings are given."""
     settings = app[SETTINGS]
-    app[INBOX] = Inbox(app[STORE], app[BUS], app[LOOKUP_GUARD])
-    app[CHANNELS] = recording_channels(app[STORE], settings)
+    secret = await load_secret(settings)
+    app[INBOX] = Inbox(app[STORE], app[BUS], app[LOOKUP_GUARD],
+                       read_link=lambda token: read_token(secret, token, utcnow()))
+    channels = recording_channels(app[STORE], settings)
+    adapters = app[ADAPTERS]
+    adapters.register(channels)
+    app[CHANNELS] = channels
+    await adapters.start()
     yield
+    await adapters.close()
+
+
+class _AppInbox:
+    """The inbox as webhooks see it: their routes exist before the app starts,
+    the inbox only once it has."""
+
+    def __init__(self, app: web.Application):
+        self._app = app
+
+    def __getattr__(self, name: str):
+        return getattr(self._app[INBOX], name)
 
 
 async def _bus_ctx(app: web.Application):
@@ -164,6 +186,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[LOOKUP_GUARD] = FailureLimiter(settings.lookup_max_failures, settings.lookup_window_seconds)
+    app[ADAPTERS] = Adapters.from_settings(settings, _AppInbox(app))
+    app.add_routes(app[ADAPTERS].routes)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_channels_ctx)
     app.cleanup_ctx.append(_notify_ctx)

@@ -1,0 +1,76 @@
+"""Which real adapters the settings turn on. Each is built here without I/O
+(routes must exist before the app starts), started and closed by the app's
+cleanup context, and registered over the recording provider of its channel.
+A channel left unconfigured keeps its recording provider, and its webhooks
+are mounted all the same: they refuse whatever is not signed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from channels.email import SmtpProvider
+from channels.email_inbound import EmailReceiver
+from channels.registry import Channels
+from channels.sms import TwilioSmsProvider, twilio_routes
+from channels.sms_failover import FailoverSms
+from channels.sms_gateway import GatewaySmsProvider, gateway_routes
+from channels.telegram import WEBHOOK_PATH, TelegramBot, TelegramProvider, make_bot
+from hub.api.errors import ApiError
+
+
+async def _telegram_off(request: web.Request) -> web.Response:
+    raise ApiError(403, "Kênh Telegram chưa được cấu hình; yêu cầu bị từ chối.")
+
+
+@dataclass
+class Adapters:
+    providers: list = field(default_factory=list)  # registered over the recording ones
+    services: list = field(default_factory=list)  # started with the app: receivers, bots
+    routes: list = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings, inbox) -> Adapters:
+        found = cls()
+        sms = [p for p in (TwilioSmsProvider.from_settings(settings),) if p is not None]
+        gateways = GatewaySmsProvider.from_settings(settings)
+        sms += gateways
+        if sms:
+            found.providers.append(sms[0] if len(sms) == 1 else FailoverSms(sms))
+        found.routes += twilio_routes(inbox, settings) + gateway_routes(inbox, gateways)
+
+        email = SmtpProvider.from_settings(settings)
+        if email is not None:
+            found.providers.append(email)
+        receiver = EmailReceiver.from_settings(settings, inbox, replier=email)
+        if receiver is not None:
+            found.services.append(receiver)
+
+        if settings.telegram_bot_token:
+            bot = make_bot(settings.telegram_bot_token, settings.telegram_api_url)
+            found.providers.append(TelegramProvider.from_settings(settings, inbox, bot=bot))
+            telegram = TelegramBot.from_settings(settings, inbox, bot=bot)
+            found.services.append(telegram)
+            found.routes.append(telegram.webhook_route())
+        else:
+            found.routes.append(web.post(WEBHOOK_PATH, _telegram_off))
+        return found
+
+    def register(self, channels: Channels) -> None:
+        for provider in self.providers:
+            channels.register(provider)
+
+    async def start(self) -> None:
+        for provider in self.providers:
+            start = getattr(provider, "start", None)
+            if start is not None:
+                await start()
+        for service in self.services:
+            await service.start()
+
+    async def close(self) -> None:
+        for service in reversed(self.services):
+            await service.stop()
+        for provider in reversed(self.providers):
+            await provider.close()

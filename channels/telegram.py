@@ -1,0 +1,368 @@
+"""Telegram: the notification provider, and the bot citizens write to.
+
+Both speak the Bot API through one aiogram Bot. Telegram's failures are
+translated here, at the edge, into the service's error tree; what citizens
+write is handed to the inbox unchanged, commands included, because the inbox
+is the one place that understands them."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from typing import NamedTuple
+
+import orjson
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.enums import ChatType
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.methods import GetUpdates
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.token import TokenValidationError
+from aiohttp import web
+from pydantic import ValidationError
+
+from channels.inbound import Inbox, Incoming, Reply
+from channels.port import Outgoing, Sent
+from hub.api.errors import error_response
+from hub.api.replies import reply
+from models.citizen import Channel
+from models.errors import PermanentError, RetryableError, TongdaiError
+from models.messages import Button
+from models.notifications import DeliveryStatus
+from notify.ratelimit import telegram_limits
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+BLOCKED_VIA = "telegram_blocked"
+CALLBACK_DATA_BYTES = 64  # Telegram refuses longer callback_data
+
+GREETING = ("Xin chào! Đây là kênh Telegram của {org}.\n"
+            "Gửi /tracuu <mã hồ sơ> để tra cứu hồ sơ, /theodoi <mã hồ sơ> để nhận thông báo khi hồ sơ "
+            "thay đổi, /huy để ngừng nhận tin.\n"
+            "Để liên kết hồ sơ của bạn, hãy quét mã QR trên giấy tiếp nhận hồ sơ.")
+TEXT_ONLY = "Xin lỗi, Tổng đài hiện chỉ đọc được tin nhắn dạng chữ."
+FORBIDDEN = "Thiếu hoặc sai mã bí mật của webhook Telegram."
+MALFORMED = "Nội dung không phải một bản cập nhật Telegram hợp lệ."
+TRY_LATER = "Chưa xử lý được bản cập nhật; Telegram sẽ gửi lại sau."
+
+
+# --- errors: what a Bot API failure means for the caller -------------------
+
+class Outcome(NamedTuple):
+    error: Callable[[str, Exception], TongdaiError]
+    withdraw: bool = False  # the citizen can no longer be reached here: record an opt-out
+
+
+def _retry(text: str, exc: Exception) -> TongdaiError:
+    return RetryableError(text, retry_after=getattr(exc, "retry_after", None))
+
+
+def _permanent(text: str, exc: Exception) -> TongdaiError:
+    return PermanentError(text)
+
+
+# Looked up along the exception's class hierarchy, most specific first.
+OUTCOMES: dict[type[Exception], Outcome] = {
+    TelegramRetryAfter: Outcome(_retry),
+    # Blocked by the user, kicked, user deactivated: Telegram's way of saying
+    # the citizen left this channel.
+    TelegramForbiddenError: Outcome(_permanent, withdraw=True),
+    # Chat not found, text too long, bad markup: the same call fails the same way.
+    TelegramBadRequest: Outcome(_permanent),
+    TelegramNotFound: Outcome(_permanent),
+    TelegramMigrateToChat: Outcome(_permanent),  # group chats are not citizens' addresses
+    TelegramEntityTooLarge: Outcome(_permanent),
+    # A revoked token will not come back by retrying; failing lets the
+    # notification fall back to the next channel instead of waiting.
+    TelegramUnauthorizedError: Outcome(_permanent),
+    TelegramConflictError: Outcome(_retry),
+    TelegramServerError: Outcome(_retry),
+    TelegramNetworkError: Outcome(_retry),
+    ClientDecodeError: Outcome(_retry),  # a garbled answer, e.g. from a proxy
+    TelegramAPIError: Outcome(_retry),
+}
+
+
+def outcome(exc: Exception) -> Outcome:
+    for cls in type(exc).__mro__:
+        if cls in OUTCOMES:
+            return OUTCOMES[cls]
+    return Outcome(_retry)
+
+
+async def deliver(bot: Bot, inbox: Inbox, chat_id: int, text: str,
+                  markup: InlineKeyboardMarkup | None = None) -> Message:
+    """sendMessage, with failures as RetryableError or PermanentError. Plain
+    text on purpose (no parse_mode): templates and replies are not markup."""
+    try:
+        return await bot.send_message(chat_id, text, reply_markup=markup)
+    except AiogramError as exc:
+        result = outcome(exc)
+        if result.withdraw:
+            await inbox.withdraw(Channel.TELEGRAM, str(chat_id), via=BLOCKED_VIA)
+        raise result.error(f"telegram {type(exc).__name__}: {getattr(exc, 'message', exc)}", exc) from exc
+
+
+def make_bot(token: str, api_url: str = "") -> Bot:
+    api = TelegramAPIServer.from_base(api_url) if api_url else PRODUCTION
+    try:
+        return Bot(token, session=AiohttpSession(api=api))
+    except TokenValidationError:
+        # The token is a secret: say which setting is wrong, never echo it.
+        raise ValueError("TONGDAI_TELEGRAM_BOT_TOKEN is not a bot token (digits:secret)") from None
+
+
+# --- the provider ----------------------------------------------------------
+
+class TelegramProvider:
+    name = "telegram"
+    channel = Channel.TELEGRAM
+
+    def __init__(self, bot: Bot, inbox: Inbox):
+        self.bot = bot
+        self._inbox = inbox
+        self._bot_id = str(bot.id)
+
+    @classmethod
+    def from_settings(cls, settings, inbox: Inbox, bot: Bot | None = None) -> TelegramProvider | None:
+        if not settings.telegram_bot_token:
+            return None
+        return cls(bot or make_bot(settings.telegram_bot_token, settings.telegram_api_url), inbox)
+
+    def limits(self, message: Outgoing) -> list:
+        return telegram_limits(self._bot_id, message.address)
+
+    async def send(self, message: Outgoing) -> Sent:
+        try:
+            chat_id = int(message.address)
+        except ValueError:
+            raise PermanentError("telegram: the address is not a chat id") from None
+        sent = await deliver(self.bot, self._inbox, chat_id, message.text)
+        # The Bot API has no delivery receipts: once sendMessage answers, the
+        # message is in the chat on Telegram's servers and every client of the
+        # citizen syncs it. Nothing would ever turn SENT into DELIVERED later.
+        return Sent(provider_ref=f"{chat_id}:{sent.message_id}", status=DeliveryStatus.DELIVERED)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+# --- the bot: what citizens write -------------------------------------------
+
+def callback_data(button: Button) -> str:
+    # Cut on a character boundary: half a Vietnamese letter is not valid UTF-8.
+    raw = (button.payload or button.title).encode()[:CALLBACK_DATA_BYTES]
+    return raw.decode("utf-8", "ignore")
+
+
+def keyboard(buttons: Iterable[Button]) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(text=b.title, callback_data=callback_data(b))] for b in buttons if b.title]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def send_replies(bot: Bot, inbox: Inbox, chat_id: int, replies: list[Reply]) -> None:
+    """The inbox already holds the message; a reply that cannot be sent is
+    logged, not a reason to take the message again."""
+    for answer in replies:
+        if not answer.text:
+            continue
+        try:
+            await deliver(bot, inbox, chat_id, answer.text, keyboard(answer.buttons))
+        except TongdaiError as exc:
+            log.warning("telegram reply not sent", extra={"error": type(exc.__cause__).__name__})
+            return
+
+
+def _name(user) -> str | None:
+    return user.full_name if user else None
+
+
+async def _hand_over(message: Message, bot: Bot, inbox: Inbox, link_token: str | None = None) -> None:
+    incoming = Incoming(channel=Channel.TELEGRAM, address=str(message.chat.id), text=message.text,
+                        provider_message_id=f"{message.chat.id}:{message.message_id}",
+                        name=_name(message.from_user), link_token=link_token)
+    await send_replies(bot, inbox, message.chat.id, await inbox.receive(incoming))
+
+
+def build_router() -> Router:
+    """Handlers take `inbox` and `greeting` from the dispatcher's data."""
+    router = Router(name="tongdai-telegram")
+    # A citizen's address is their private chat with the bot; a group's
+    # messages must not link a group to anyone's dossier.
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+    @router.message(CommandStart(deep_link=True))
+    async def deep_link(message: Message, command: CommandObject, bot: Bot, inbox: Inbox) -> None:
+        # Verified by the inbox (channels.deeplink.read_token), which holds the key.
+        await _hand_over(message, bot, inbox, link_token=command.args)
+
+    @router.message(CommandStart())
+    async def start(message: Message, bot: Bot, inbox: Inbox, greeting: str) -> None:
+        await send_replies(bot, inbox, message.chat.id, [Reply(greeting)])
+
+    @router.message(F.text)
+    async def text(message: Message, bot: Bot, inbox: Inbox) -> None:
+        await _hand_over(message, bot, inbox)
+
+    @router.message()
+    async def other(message: Message, bot: Bot, inbox: Inbox) -> None:
+        await send_replies(bot, inbox, message.chat.id, [Reply(TEXT_ONLY)])
+
+    @router.callback_query()
+    async def button(query: CallbackQuery, bot: Bot, inbox: Inbox) -> None:
+        # Answer first: the citizen's client shows a spinner until we do.
+        with suppress(TelegramAPIError):
+            await query.answer()
+        if not query.data:
+            return  # a game button, not one of ours
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        incoming = Incoming(channel=Channel.TELEGRAM, address=str(chat_id), text=query.data,
+                            provider_message_id=f"callback:{query.id}", name=_name(query.from_user))
+        await send_replies(bot, inbox, chat_id, await inbox.receive(incoming))
+
+    return router
+
+
+class PaceEmptyPolls(BaseRequestMiddleware):
+    """aiogram asks getUpdates again at once. Telegram long-polls, so that is
+    fine; a Bot API server that answers an empty list at once (a local
+    emulator, a proxy) would be asked in a tight loop: wait out the rest."""
+
+    def __init__(self, pause: float):
+        self.pause = pause
+
+    async def __call__(self, make_request, bot, method):
+        started = time.monotonic()
+        updates = await make_request(bot, method)  # the result itself, not the Response
+        if isinstance(method, GetUpdates) and not updates:
+            rest = self.pause - (time.monotonic() - started)
+            if rest > 0:
+                await asyncio.sleep(rest)
+        return updates
+
+
+class TelegramBot:
+    """Owns the Bot and its Dispatcher; takes updates by webhook or polling."""
+
+    def __init__(self, bot: Bot, inbox: Inbox, *, webhook_secret: str, mode: str = "webhook",
+                 base_url: str = "", org_name: str = "Tổng đài", polling_timeout: int = 10,
+                 empty_poll_pause: float = 0.5):
+        if mode not in {"webhook", "polling"}:
+            raise ValueError(f"telegram mode {mode!r}: expected webhook or polling")
+        self.bot = bot
+        self.mode = mode
+        self.path = WEBHOOK_PATH
+        self._secret = webhook_secret.encode()
+        self._base_url = base_url.rstrip("/")
+        self._polling_timeout = polling_timeout
+        if mode == "polling":
+            bot.session.middleware(PaceEmptyPolls(empty_poll_pause))
+        self.dispatcher = Dispatcher(disable_fsm=True, inbox=inbox, greeting=GREETING.format(org=org_name))
+        self.dispatcher.include_router(build_router())
+        self._task: asyncio.Task | None = None
+
+    @classmethod
+    def from_settings(cls, settings, inbox: Inbox, bot: Bot | None = None) -> TelegramBot | None:
+        if not settings.telegram_bot_token:
+            return None
+        return cls(bot or make_bot(settings.telegram_bot_token, settings.telegram_api_url), inbox,
+                   webhook_secret=settings.telegram_webhook_secret, mode=settings.telegram_mode,
+                   base_url=settings.base_url, org_name=settings.org_name)
+
+    # webhook
+
+    def webhook_route(self, path: str = WEBHOOK_PATH) -> web.RouteDef:
+        self.path = path
+        return web.post(path, self.handle_webhook)
+
+    def _authentic(self, request: web.Request) -> bool:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        # Without a configured secret anyone could write as any citizen.
+        return bool(self._secret) and hmac.compare_digest(given, self._secret)
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        if not self._authentic(request):
+            return error_response(403, FORBIDDEN)
+        try:
+            update = Update.model_validate(orjson.loads(await request.read()), context={"bot": self.bot})
+        except (orjson.JSONDecodeError, ValidationError):
+            return error_response(400, MALFORMED)
+        # Processed before answering: Telegram sends the update again unless it
+        # gets a 200, and the inbox takes a message delivered twice only once.
+        try:
+            await self.dispatcher.feed_update(self.bot, update)
+        except PermanentError:
+            # Sending it again would fail the same way and hold back later updates.
+            log.exception("telegram update dropped", extra={"update_id": update.update_id})
+        except Exception:
+            log.exception("telegram update failed", extra={"update_id": update.update_id})
+            return error_response(503, TRY_LATER, headers={"Retry-After": "5"})
+        return reply({"ok": True})
+
+    # running
+
+    async def start(self) -> None:
+        if self.mode == "polling":
+            self._task = asyncio.create_task(self._poll(), name="telegram-polling")
+        elif self._secret:
+            self._task = asyncio.create_task(self._until_done(self._set_webhook), name="telegram-webhook")
+        else:
+            log.warning("telegram webhook not set: TONGDAI_TELEGRAM_WEBHOOK_SECRET is empty, "
+                        "and updates without it are refused")
+
+    async def _set_webhook(self) -> None:
+        await self.bot.set_webhook(url=self._base_url + self.path, secret_token=self._secret.decode(),
+                                   allowed_updates=self.dispatcher.resolve_used_update_types())
+
+    async def _poll(self) -> None:
+        # getUpdates is refused while a webhook is set.
+        await self._until_done(self.bot.delete_webhook)
+        await self.dispatcher.start_polling(self.bot, polling_timeout=self._polling_timeout,
+                                            handle_signals=False, close_bot_session=False)
+
+    @staticmethod
+    async def _until_done(call, cap: float = 300.0) -> None:
+        # Startup must not fail because Telegram is unreachable for a while.
+        delay = 1.0
+        while True:
+            try:
+                await call()
+                return
+            except AiogramError as exc:
+                log.warning("telegram call failed, retrying", extra={"error": type(exc).__name__, "delay": delay})
+                await asyncio.sleep(delay)
+                delay = min(cap, delay * 2)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            with suppress(RuntimeError):  # polling had not started yet
+                await self.dispatcher.stop_polling()
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        await self.bot.session.close()
