@@ -1,0 +1,46 @@
+"""The assistant engine port: what any engine (the built-in one, a Rasa
+server) offers. Shapes follow Rasa's HTTP API so that either engine's output
+can be compared line by line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from channels.inbound import Reply
+
+FALLBACK_INTENT = "nlu_fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    entity: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Parse:
+    text: str
+    intent: str
+    confidence: float
+    entities: tuple[Entity, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """As Rasa's /model/parse answers."""
+        return {"text": self.text, "intent": {"name": self.intent, "confidence": round(self.confidence, 4)},
+                "entities": [{"entity": e.entity, "value": e.value, "start": e.start, "end": e.end}
+                             for e in self.entities]}
+
+
+class Engine(Protocol):
+    name: str
+
+    async def parse(self, text: str) -> Parse:
+        """Intent and entities of one text; below the confidence threshold the
+        intent is FALLBACK_INTENT."""
+
+    async def turn(self, sender: str, text: str) -> list[Reply]:
+        """One conversational turn for `sender` (a conversation id): the
+        replies, with buttons where the engine offers choices."""
