@@ -7,7 +7,7 @@ DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean rasa
 
 $(RUN_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(RUN_VENV)
@@ -29,11 +29,32 @@ $(PEERS): tests/peers/package.json tests/peers/package-lock.json
 	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(TEST_VENV)/.installed $(PEERS)
+# The Rasa assistant: its own Python 3.10 venv and trained model, cached outside
+# the repo (~/.cache/tongdai, by content hash) by assistant/rasa/manage.py. The
+# stamp only spares make a call; the builder itself is cached.
+RASA_MANAGE := assistant/rasa/manage.py
+RASA_STAMP := $(TEST_VENV)/.rasa-built
+RASA_INPUTS := $(RASA_MANAGE) assistant/rasa/requirements.txt assistant/config.yml assistant/domain.yml \
+	$(wildcard assistant/data/*.yml)
+RASA_PORT ?= 5005
+RASA_ACTIONS_PORT ?= 5055
+TONGDAI_URL ?= http://$(HOST):$(PORT)
+$(RASA_STAMP): $(RASA_INPUTS)
+	$(PYTHON) $(RASA_MANAGE) build
+	mkdir -p $(@D) && touch $@
+
+# Rasa (HTTP API on RASA_PORT) + its action server, in the foreground; then
+# TONGDAI_ASSISTANT_ENGINE=rasa TONGDAI_RASA_URL=http://127.0.0.1:5005 tongdai serve
+rasa:
+	$(PYTHON) $(RASA_MANAGE) run --host $(HOST) --port $(RASA_PORT) --actions-port $(RASA_ACTIONS_PORT) \
+		--tongdai-url $(TONGDAI_URL)
+
+test: $(TEST_VENV)/.installed $(PEERS) $(RASA_STAMP)
 	$(TEST_VENV)/bin/python -m pytest
 
-bench: $(RUN_VENV)/.installed
-	PATH="$(CURDIR)/$(RUN_VENV)/bin:$$PATH" PYTHON=$(RUN_VENV)/bin/python bash bench/run.sh
+bench: $(RUN_VENV)/.installed $(TEST_VENV)/.installed
+	PATH="$(CURDIR)/$(RUN_VENV)/bin:$$PATH" PYTHON=$(RUN_VENV)/bin/python DEV_PYTHON=$(TEST_VENV)/bin/python \
+		bash bench/run.sh
 
 clean:
 	rm -rf $(RUN_VENV) $(TEST_VENV) *.egg-info

@@ -72,5 +72,8 @@ echo
 echo "== notify (in-process, its own data directory)"
 "$PYTHON" "$HERE/notify.py"
 echo
+echo "== email: our SMTP adapter vs Apprise, same local server (Apprise comes with the dev extra)"
+"${DEV_PYTHON:-$PYTHON}" "$HERE/email.py"
+echo
 echo "== startup"
 "$PYTHON" "$HERE/startup.py" --tongdai "$TONGDAI"
