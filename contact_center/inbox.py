@@ -36,8 +36,9 @@ ACKNOWLEDGED = ("Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ s
 
 class Inbox:
     def __init__(self, store: Store, bus, guard, *, read_link: Callable[[str], tuple[str, str] | None] | None = None,
-                 clock=utcnow):
+                 assistant=None, clock=utcnow):
         self.store = store
+        self.assistant = assistant  # answers free text; without one, a first message is acknowledged
         self.bus = bus
         self.guard = guard  # the public lookup's brute-force guard: guessing digits by SMS counts too
         self.read_link = read_link or (lambda token: None)
@@ -63,6 +64,8 @@ class Inbox:
             return []  # the provider retried a webhook we already handled
         if command is not None:
             replies = await self._command(message, command, citizen_id)
+        elif self.assistant is not None and self.assistant.ready:
+            replies = await self.assistant.converse(stored.conversation_id, message.text)
         elif stored.new_conversation:
             replies = [Reply(ACKNOWLEDGED)]
         else:
@@ -84,7 +87,9 @@ class Inbox:
 
     # who and what
 
-    async def _citizen(self, message: Incoming, command) -> str:
+    async def _citizen(self, message: Incoming, command) -> str | None:
+        if message.channel not in FOLLOWABLE:
+            return None  # a web chat session or a kiosk: nobody to link until they say who they are
         token = message.link_token or (command.argument if command and command.name == "start" else None)
         address = _address(message.channel, message.address)
         if token:
@@ -111,8 +116,10 @@ class Inbox:
 
     # commands
 
-    async def _command(self, message: Incoming, command: keywords.Command, citizen_id: str) -> list[Reply]:
+    async def _command(self, message: Incoming, command: keywords.Command, citizen_id: str | None) -> list[Reply]:
         if command.name == "stop":
+            if message.channel not in FOLLOWABLE:
+                return [Reply("Kênh này không gửi thông báo tự động; không có gì cần hủy.")]
             await self.withdraw(message.channel, message.address, via=f"{message.channel.value}_keyword")
             return [Reply(f"Đã dừng gửi thông báo qua {CHANNEL_NAMES[message.channel]}. Để nhận lại, nhắn "
                           "THEODOI <mã hồ sơ> <4 số cuối điện thoại>.")]
@@ -142,14 +149,22 @@ class Inbox:
                       f"{found.dossier.code} thay đổi trạng thái. Nhắn HUY để dừng.")]
 
     async def _verified(self, message: Incoming, command: keywords.Command):
-        keys = (f"addr:{message.channel.value}:{message.address}", "code:" + command.code)
+        return await self._lookup(command.code, command.digits, f"addr:{message.channel.value}:{message.address}")
+
+    async def _lookup(self, code: str, digits: str, *keys: str):
+        keys = (*keys, "code:" + code)
         if self.guard.retry_after(*keys) is not None:
             return None  # the same answer as wrong digits: no hint for whoever is guessing
-        found = await self.store.lookup_dossier(command.code)
-        if found is None or not verify_matches(found.applicant_phone, command.digits):
+        found = await self.store.lookup_dossier(code)
+        if found is None or not verify_matches(found.applicant_phone, digits):
             self.guard.fail(*keys)
             return None
         return found
+
+    async def status_text(self, code: str, digits: str) -> str:
+        """A dossier's status as the assistant tells it, behind the same guard."""
+        found = await self._lookup(code, digits)
+        return NOT_FOUND if found is None else _status_line(found.dossier, self.clock())
 
 
 def _address(channel: Channel, address: str):

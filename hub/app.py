@@ -10,6 +10,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from assistant import api as assistant_api
+from assistant.builtin import BuiltinEngine
+from assistant.rasa_engine import RasaEngine
+from assistant.service import Assistant
 from channels.configured import Adapters
 from channels.deeplink import read_token
 from channels.recording import RecordingProvider, StoreSink, parse_failures
@@ -24,6 +28,7 @@ from hub.bus.inprocess import InProcessBus
 from hub.keys import (
     ADAPTERS,
     API_KEYS,
+    ASSISTANT,
     BUS,
     CHANNELS,
     INBOX,
@@ -144,6 +149,35 @@ async def _channels_ctx(app: web.Application):
     await adapters.close()
 
 
+async def _assistant_ctx(app: web.Application):
+    """The assistant behind the inbox. The built-in engine trains in the
+    background (seconds), so the service is ready at once; until it is, a
+    first message is acknowledged instead of answered."""
+    settings = app[SETTINGS]
+    inbox = app[INBOX]
+    holidays = await asyncio.to_thread(load_holidays, Path(settings.holidays_file) if settings.holidays_file else None)
+    assistant = Assistant(None, app[STORE], holidays=holidays)
+    inbox.assistant = assistant
+    app[ASSISTANT] = assistant
+    training = None
+    if settings.assistant_engine == "rasa":
+        assistant.engine = RasaEngine(settings.rasa_url)
+        await assistant.engine.start()
+    else:
+        async def train() -> None:
+            assistant.engine = await BuiltinEngine.train(inbox.status_text, cache_dir=settings.assistant_cache)
+            log.info("assistant ready", extra={"engine": "builtin"})
+
+        training = asyncio.create_task(train(), name="assistant-training")
+    yield
+    if training is not None:
+        training.cancel()
+        await asyncio.gather(training, return_exceptions=True)
+    close = getattr(assistant.engine, "close", None)
+    if close is not None:
+        await close()
+
+
 class _AppInbox:
     """The inbox as webhooks see it: their routes exist before the app starts,
     the inbox only once it has."""
@@ -190,10 +224,12 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(app[ADAPTERS].routes)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_channels_ctx)
+    app.cleanup_ctx.append(_assistant_ctx)
     app.cleanup_ctx.append(_notify_ctx)
     app.cleanup_ctx.append(_bus_ctx)
     app.add_routes(dossiers.routes)
     app.add_routes(notify_api.routes)
     app.add_routes(contact_center_api.routes)
+    app.add_routes(assistant_api.routes)
     app.add_routes(ops.routes)
     return app

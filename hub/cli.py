@@ -139,6 +139,16 @@ def cmd_broadcast(args) -> int:
         return 130
 
 
+def cmd_assistant_parse(args) -> int:
+    from assistant import cli
+    return asyncio.run(cli.parse(_settings(args), args))
+
+
+def cmd_assistant_train(args) -> int:
+    from assistant import cli
+    return asyncio.run(cli.train(_settings(args), args))
+
+
 # The channel names operators know, mapped to the template kind they render.
 _KIND_OF_CHANNEL = {"sms": "sms", "email": "email", "telegram": "chat", "chat": "chat", "webchat": "chat",
                     "phone": "voice", "voice": "voice"}
@@ -198,6 +208,14 @@ def parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--no-wait", action="store_true", help="queue and return; do not show progress")
     broadcast.add_argument("action", nargs="?", choices=["status", "cancel"], default=None)
     broadcast.add_argument("id", nargs="?", default=None)
+
+    assistant = sub.add_parser("assistant", help="the virtual assistant").add_subparsers(
+        dest="action", required=True)
+    parse = nested(assistant, "parse", cmd_assistant_parse, "intent and entities, as Rasa's /model/parse")
+    parse.add_argument("text", nargs="?", default=None)
+    parse.add_argument("--jsonl", action="store_true", help="one text per line on stdin, one JSON per line out")
+    parse.add_argument("--engine", choices=["builtin", "rasa"], default=None)
+    nested(assistant, "train", cmd_assistant_train, "train the built-in engine now (it also trains at start)")
 
     dlq = sub.add_parser("dlq", help="the bus's dead-letter list").add_subparsers(dest="action", required=True)
     listing = dlq.add_parser("list")

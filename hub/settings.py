@@ -83,6 +83,15 @@ class Settings:
     telegram_mode: str = "webhook"  # webhook | polling
     telegram_api_url: str = ""  # a Bot API server other than api.telegram.org (tests: telegram-test-api)
     telegram_bot_username: str = ""
+    # The assistant: builtin (trained in-process at start) or rasa (a Rasa server at rasa_url).
+    assistant_engine: str = "builtin"
+    rasa_url: str = "http://127.0.0.1:5005"
+    # Where the trained built-in model is kept between starts; empty: ~/.cache/tongdai.
+    assistant_cache_dir: str = ""
+
+    @property
+    def assistant_cache(self) -> Path:
+        return Path(self.assistant_cache_dir) if self.assistant_cache_dir else Path.home() / ".cache" / "tongdai"
 
     @property
     def base_url(self) -> str:

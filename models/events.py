@@ -135,3 +135,19 @@ class DossierUpdated(Event):
     @property
     def key(self) -> str:
         return self.code
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EscalationRequested(Event):
+    """A person should answer: the citizen asked for one, complained, or the
+    assistant did not understand twice in a row."""
+
+    escalation_id: str
+    conversation_id: str
+    channel: str
+    reason: str  # request_human | complaint | not_understood
+    transcript: tuple = ()  # ({"direction", "text", "at"}, ...) oldest first
+
+    @property
+    def key(self) -> str:
+        return self.conversation_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.dossier import NATIONAL_PORTAL_CODES, DossierStatus
+from assistant.openapi import PATHS as ASSISTANT_PATHS
 from contact_center.openapi import PATHS as CONTACT_CENTER_PATHS
 from contact_center.openapi import WEBHOOKS as WEBHOOK_PATHS
 from notify.openapi import PATHS as NOTIFY_PATHS
@@ -139,6 +140,7 @@ def spec() -> dict:
                 "200": {"description": "Prometheus text format",
                         "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             **NOTIFY_PATHS,
+            **ASSISTANT_PATHS,
             **CONTACT_CENTER_PATHS,
             **WEBHOOK_PATHS,
         },

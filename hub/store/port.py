@@ -224,6 +224,11 @@ class Store(Protocol):
                            consent: ConsentRecord) -> None:
         """A verified link (a Telegram deep link) puts the address on that citizen."""
 
+    async def escalate(self, conversation_id: str, reason: str):
+        """Hand the conversation to a person: an EscalationRequested event with
+        the transcript, committed with it; None when it already waits."""
+    async def list_escalations(self, *, state: str | None = None, limit: int = 100) -> list[dict]: ...
+
     # broadcasts
     async def create_broadcast(self, broadcast: Broadcast) -> Broadcast: ...
     async def add_broadcast_recipients(self, broadcast_id: str, items: list[Notification], total: int,

@@ -22,7 +22,7 @@ from hub.store.port import (
     StatusChangeResult,
     UpsertResult,
 )
-from hub.store.sqlite import broadcasts, citizens, conversations, dossiers, notifications, outbox
+from hub.store.sqlite import broadcasts, citizens, conversations, dossiers, escalations, notifications, outbox
 from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
 from models.citizen import Channel, Citizen, ConsentRecord, Contact
@@ -273,6 +273,16 @@ class SqliteStore:
         # The address may have left another citizen: forget every cached contact.
         self._contacts_generation += 1
         self._contacts.clear()
+
+    async def escalate(self, conversation_id: str, reason: str):
+        async with self.db.transaction() as db:
+            event = await escalations.escalate(db, conversation_id, reason)
+        if event is not None:
+            self.db.outbox_appended()
+        return event
+
+    async def list_escalations(self, *, state: str | None = None, limit: int = 100) -> list[dict]:
+        return await escalations.list_escalations(self.db.reader, state=state, limit=limit)
 
     # broadcasts
 

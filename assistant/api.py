@@ -1,0 +1,45 @@
+"""HTTP: the assistant for web chat and the kiosk, and the escalations
+waiting for a person (until the help center lands)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from channels.inbound import Incoming
+from hub.api import body as b
+from hub.api.errors import ApiError
+from hub.api.replies import reply
+from hub.keys import API_KEYS, INBOX, STORE
+from models.citizen import Channel
+from models.events import new_id
+
+routes = web.RouteTableDef()
+CHANNELS = {"webchat": Channel.WEBCHAT, "kiosk": Channel.KIOSK}
+
+
+@routes.post("/api/v1/assistant/messages")
+async def post_message(request: web.Request) -> web.Response:
+    """One message from a web chat or kiosk session; answers with the replies.
+    `sender` is the session's own id; the same `message_id` sent again (a
+    retry) is answered with no replies rather than twice."""
+    body = await b.json_object(request)
+    sender = b.text(body, "sender", max_len=100)
+    text = b.text(body, "text", max_len=2000)
+    channel = CHANNELS.get(body.get("channel", "webchat"))
+    if channel is None:
+        raise ApiError(422, "'channel' là 'webchat' hoặc 'kiosk'.", field="channel")
+    message_id = b.text(body, "message_id", required=False, max_len=100) or new_id()
+    replies = await request.app[INBOX].receive(Incoming(
+        channel=channel, address=sender, text=text, provider_message_id=f"{sender}:{message_id}"))
+    return reply({"sender": sender, "replies": [
+        {"text": r.text, "buttons": [{"title": x.title, "payload": x.payload} for x in r.buttons]}
+        for r in replies]})
+
+
+@routes.get("/api/v1/escalations")
+async def list_escalations(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    state = request.query.get("state") or None
+    if state not in (None, "open", "closed"):
+        raise ApiError(422, "'state' là 'open' hoặc 'closed'.", field="state")
+    return reply({"escalations": await request.app[STORE].list_escalations(state=state, limit=200)})

@@ -1,0 +1,119 @@
+"""The assistant engine over a Rasa server's HTTP API (rasa 3.6, `rasa run
+--enable-api`): the service stays on its own Python, Rasa runs beside it
+(assistant/rasa/manage.py, `make rasa`).
+
+    engine = RasaEngine("http://127.0.0.1:5005")
+    await engine.start()
+    await engine.parse("lệ phí khai sinh bao nhiêu")  # POST /model/parse
+    await engine.turn("telegram:42", "xin chào")     # POST /webhooks/rest/webhook
+    await engine.close()
+
+A Rasa server that cannot be reached, times out or answers 5xx raises
+RetryableError; any other unexpected answer raises PermanentError.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import aiohttp
+
+from assistant.port import FALLBACK_INTENT, Entity, Parse
+from channels.inbound import Reply
+from models.errors import PermanentError, RetryableError
+from models.messages import Button
+
+
+class RasaEngine:
+    name = "rasa"
+
+    def __init__(self, url: str, *, timeout: float = 30.0, token: str | None = None,
+                 session: aiohttp.ClientSession | None = None):
+        """`url`: the Rasa server, e.g. http://127.0.0.1:5005. `timeout`: seconds
+        for one call (a turn includes Rasa's calls to the action server).
+        `token`: Rasa's --auth-token, if it was started with one. `session`:
+        a shared ClientSession (then close() leaves it open)."""
+        self.url = url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.token = token
+        self._session = session
+        self._owns_session = session is None
+
+    async def start(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            self._owns_session = True
+
+    async def close(self) -> None:
+        if self._session is not None and self._owns_session and not self._session.closed:
+            await self._session.close()
+        if self._owns_session:
+            self._session = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def status(self) -> dict:
+        """Rasa's GET /status: the loaded model (model_file, fingerprint...)."""
+        return await self._call("GET", "/status")
+
+    async def parse(self, text: str) -> Parse:
+        body = await self._call("POST", "/model/parse", {"text": text})
+        return parse_from_rasa(text, body)
+
+    async def turn(self, sender: str, text: str) -> list[Reply]:
+        body = await self._call("POST", "/webhooks/rest/webhook", {"sender": sender, "message": text})
+        if not isinstance(body, list):
+            raise PermanentError(f"Rasa REST webhook answered {type(body).__name__}, expected a list")
+        return replies_from_rasa(body)
+
+    async def _call(self, method: str, path: str, payload: dict | None = None) -> Any:
+        if self._session is None or self._session.closed:
+            await self.start()
+        params = {"token": self.token} if self.token else None
+        try:
+            async with self._session.request(method, self.url + path, json=payload, params=params,
+                                             timeout=self.timeout) as response:
+                if response.status >= 500 or response.status == 429:
+                    raise RetryableError(f"Rasa {path}: HTTP {response.status}")
+                if response.status != 200:
+                    detail = (await response.text())[:300]
+                    raise PermanentError(f"Rasa {path}: HTTP {response.status}: {detail}")
+                return await response.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+            raise RetryableError(f"Rasa at {self.url} unreachable ({type(exc).__name__}: {exc})") from exc
+        except aiohttp.ContentTypeError as exc:  # pragma: no cover - json(content_type=None) does not raise it
+            raise PermanentError(f"Rasa {path}: not JSON") from exc
+        except ValueError as exc:
+            raise PermanentError(f"Rasa {path}: not JSON ({exc})") from exc
+
+
+def parse_from_rasa(text: str, body: dict) -> Parse:
+    """Parse from the /model/parse answer."""
+    intent = body.get("intent") or {}
+    name = intent.get("name") or FALLBACK_INTENT
+    entities = tuple(
+        Entity(entity=str(e.get("entity")), value=str(e.get("value")), start=int(e.get("start", 0)),
+               end=int(e.get("end", 0)))
+        for e in body.get("entities") or [] if e.get("entity") is not None)
+    return Parse(text=body.get("text", text), intent=name, confidence=float(intent.get("confidence") or 0.0),
+                 entities=entities)
+
+
+def replies_from_rasa(messages: list) -> list[Reply]:
+    """Replies from the REST channel's list of {"text", "buttons"...}; images
+    and custom payloads, which our channels cannot show, are left out."""
+    replies = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        buttons = tuple(Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                        for b in message.get("buttons") or [] if isinstance(b, dict))
+        text = message.get("text") or ""
+        if text or buttons:
+            replies.append(Reply(text=text, buttons=buttons))
+    return replies

@@ -1,0 +1,149 @@
+"""The Rasa assistant for real: the trained model behind `rasa run --enable-api`,
+the custom actions in `rasa run actions`, and the actions calling a real
+`tongdai serve`, all driven through RasaEngine as the service drives it.
+
+The first run on a machine builds Rasa's environment and trains the model
+(several minutes, cached under ~/.cache/tongdai); `make test` does that
+before pytest starts.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from assistant.port import FALLBACK_INTENT
+from assistant.rasa_engine import RasaEngine
+from hub.api.dossiers import NOT_FOUND
+from models.errors import RetryableError
+from tests.support import rasa_peer
+from tests.support.server import free_port
+
+# Building and training on a fresh machine takes minutes: never cut short by a --timeout.
+pytestmark = pytest.mark.timeout(1800)
+
+
+@pytest.fixture(scope="module")
+def rasa(tmp_path_factory):
+    with rasa_peer.running(tmp_path_factory.mktemp("rasa")) as peer:
+        yield peer
+
+
+@pytest.fixture
+async def engine(rasa):
+    async with RasaEngine(rasa.url, timeout=60) as engine:
+        yield engine
+
+
+def sender() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("giờ làm việc của trung tâm thế nào ạ", "ask_office_hours"),
+    ("xin chào", "greet"),
+    ("lệ phí đăng ký khai sinh là bao nhiêu", "ask_fee"),
+    ("cho tôi gặp cán bộ", "request_human"),
+])
+async def test_parse_gives_the_intent(engine, text, intent):
+    parse = await engine.parse(text)
+    assert parse.text == text
+    assert parse.intent == intent, parse
+    assert 0 < parse.confidence <= 1
+
+
+async def test_parse_finds_a_dossier_code(engine):
+    parse = await engine.parse("tra cứu hồ sơ 000.00.21.H12-241105-0012")
+    assert parse.intent == "check_dossier_status", parse
+    codes = [e.value for e in parse.entities if e.entity == "dossier_code"]
+    assert codes == ["000.00.21.H12-241105-0012"], parse.entities
+
+
+async def test_parse_maps_a_procedure_synonym(engine):
+    parse = await engine.parse("lệ phí khai sinh bao nhiêu")
+    assert [e.value for e in parse.entities if e.entity == "procedure"] == ["khai_sinh"], parse
+
+
+async def test_greeting_offers_buttons(engine):
+    replies = await engine.turn(sender(), "xin chào")
+    assert len(replies) == 1
+    assert "trợ lý ảo" in replies[0].text
+    assert [b.payload for b in replies[0].buttons] == ["/check_dossier_status", "/ask_office_hours",
+                                                       "/request_human"]
+    assert replies[0].buttons[0].title == "Tra cứu hồ sơ"
+
+
+async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa):
+    dossier = rasa.dossier("BD-")  # BD-261015-0077 in the demo data
+    me = sender()
+    asked = await engine.turn(me, "tra cứu hồ sơ")
+    assert "mã hồ sơ" in asked[-1].text
+
+    asked = await engine.turn(me, dossier.code)
+    assert "4 số cuối" in asked[-1].text
+
+    answer = await engine.turn(me, dossier.verify)
+    text = "\n".join(r.text for r in answer)
+    # The status comes from tongdai's API, through the action server.
+    assert f"Hồ sơ {dossier.code}" in text
+    assert dossier.status in text
+    assert "Hẹn trả kết quả" in text
+
+
+async def test_the_form_rejects_a_bad_code_and_bad_digits(engine, rasa):
+    dossier = rasa.dossier("H12.22-")
+    me = sender()
+    await engine.turn(me, "tra cứu hồ sơ")
+    again = await engine.turn(me, "abc")
+    assert "chưa đúng định dạng" in again[0].text
+    # The code inside a sentence, typed in lower case.
+    asked = await engine.turn(me, f"mã của tôi là {dossier.code.lower()} ạ")
+    assert "4 số cuối" in asked[-1].text
+    again = await engine.turn(me, "12")
+    assert "đúng 4 chữ số" in again[0].text
+    answer = await engine.turn(me, dossier.verify)
+    assert f"Hồ sơ {dossier.code}" in answer[-1].text
+
+
+async def test_wrong_digits_get_tongdais_message(engine, rasa):
+    dossier = rasa.dossier("000.00.21.H12-")
+    wrong = "0000" if dossier.verify != "0000" else "1111"
+    me = sender()
+    await engine.turn(me, "tra cứu hồ sơ")
+    await engine.turn(me, dossier.code)
+    answer = await engine.turn(me, wrong)
+    # tongdai's own 404 message, word for word (hub/api/dossiers.py NOT_FOUND).
+    assert answer[-1].text == NOT_FOUND
+
+
+async def test_a_fee_question_with_a_procedure_answers_from_knowledge(engine):
+    replies = await engine.turn(sender(), "lệ phí đăng ký khai sinh là bao nhiêu")
+    text = "\n".join(r.text for r in replies)
+    assert "Miễn lệ phí khi đăng ký đúng hạn" in text  # knowledge.yml, procedures.khai_sinh.fee
+
+
+async def test_a_fee_question_without_a_procedure_asks_which(engine):
+    me = sender()
+    replies = await engine.turn(me, "lệ phí bao nhiêu tiền")
+    assert replies[-1].buttons, replies
+    choice = next(b for b in replies[-1].buttons if "khai_sinh" in b.payload)
+    answer = await engine.turn(me, choice.payload)
+    assert "Miễn lệ phí khi đăng ký đúng hạn" in answer[-1].text
+
+
+async def test_office_hours_answer_from_knowledge(engine):
+    replies = await engine.turn(sender(), "giờ làm việc của trung tâm thế nào ạ")
+    assert "7:30" in replies[-1].text
+
+
+async def test_an_unreachable_rasa_is_retryable():
+    async with RasaEngine(f"http://127.0.0.1:{free_port()}", timeout=5) as engine:
+        with pytest.raises(RetryableError):
+            await engine.parse("xin chào")
+        with pytest.raises(RetryableError):
+            await engine.turn("x", "xin chào")
+
+
+def test_fallback_intent_is_rasas():
+    assert FALLBACK_INTENT == "nlu_fallback"
