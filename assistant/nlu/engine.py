@@ -41,6 +41,7 @@ class BuiltinNlu:
         self.fallback_confidence = fallback_confidence
         self.training_seconds = 0.0
         self.training_examples = len(data.examples)
+        self.oof_accuracy = float("nan")  # out-of-fold accuracy measured while calibrating
 
     # ----------------------------------------------------------------- training
     @classmethod
