@@ -75,5 +75,8 @@ echo
 echo "== email: our SMTP adapter vs Apprise, same local server (Apprise comes with the dev extra)"
 "${DEV_PYTHON:-$PYTHON}" "$HERE/email.py"
 echo
+echo "== assistant: built-in engine vs a Rasa 3.6.21 server on the held-out set (Rasa built and trained if not cached)"
+"$PYTHON" "$HERE/assistant.py"
+echo
 echo "== startup"
 "$PYTHON" "$HERE/startup.py" --tongdai "$TONGDAI"

@@ -154,12 +154,20 @@ async def test_citizens_write_on_every_channel_and_are_answered(service):
     client, sink, inbound_port, bot_token, emulator_url = service  # noqa: F811
     assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=AUTH)).status == 201
 
+    async def assistant_ready():
+        return client.app[ASSISTANT].ready
+
     # Telegram: the applicant's chat asks for the status with the keyword command.
     async with aiohttp.ClientSession() as http:
         user = {"id": CHAT, "is_bot": False, "first_name": "Hồng"}
         await user_writes(http, emulator_url, bot_token, f"/tracuu {CODE} 5042", user=user)
         [answer] = await read_until(http, emulator_url, bot_token, CHAT, 1)
-    assert answer["text"].startswith(f"Hồ sơ {CODE} (Đăng ký khai sinh)")
+        assert answer["text"].startswith(f"Hồ sơ {CODE} (Đăng ký khai sinh)")
+        # A question in her own words goes to the assistant, which answers from the knowledge file.
+        await eventually(assistant_ready, timeout=60)
+        await user_writes(http, emulator_url, bot_token, "trung tâm làm việc mấy giờ vậy ạ", user=user)
+        [hours] = await read_until(http, emulator_url, bot_token, CHAT, 1)
+    assert "thứ Hai" in hours["text"] and "7:30" in hours["text"]
 
     # SMS through Twilio's inbound webhook: the reply comes back as TwiML.
     form = {"MessageSid": "SM" + "1" * 32, "From": "+84912345042", "To": "+15005550006", "Body": "HUY",
@@ -171,10 +179,6 @@ async def test_citizens_write_on_every_channel_and_are_answered(service):
     assert unsigned.status == 403
 
     # Email: a question by mail is stored and answered by the assistant, by mail, threaded.
-    async def assistant_ready():
-        return client.app[ASSISTANT].ready
-
-    await eventually(assistant_ready, timeout=60)
     question = (f"From: =?utf-8?b?{'Lê Thị Hồng'.encode().hex()}?= <hong@example.vn>\r\n"
                 "To: hotro@tongdai.test\r\nSubject: =?utf-8?q?H=E1=BB=8Fi_v=E1=BB=81_h=E1=BB=93_s=C6=A1?= "
                 f"{CODE}\r\nMessage-ID: <q1@example.vn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
