@@ -72,4 +72,7 @@ def load_nlu(project: Path = PROJECT, cache_dir: Path | None = None) -> BuiltinN
     partial = path.with_suffix(".tmp")
     partial.write_bytes(pickle.dumps(nlu, protocol=pickle.HIGHEST_PROTOCOL))
     partial.replace(path)
+    for stale in path.parent.glob("assistant-nlu-*.pickle"):  # models of earlier training data
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return nlu
