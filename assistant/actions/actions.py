@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -41,6 +41,10 @@ LOOKUP_TIMEOUT_SECONDS = 10.0
 DOSSIER_CODE = re.compile(
     r"(?<![A-Za-z0-9.\-])[A-Za-z0-9]{1,8}(?:\.[A-Za-z0-9]{1,8})*-\d{6}-\d{3,6}(?![A-Za-z0-9\-])")
 DIGIT_RUN = re.compile(r"\d+")
+
+# Intents that leave the dossier form half-way (data/rules.yml has a rule for
+# each "giữa chừng tra cứu"): the form steps aside so that those rules apply.
+LEAVE_FORM_INTENTS = ("request_human", "complaint", "goodbye")
 
 # Procedures offered as buttons when a question needs one and none was named.
 COMMON_PROCEDURES = ("khai_sinh", "ket_hon", "ly_lich_tu_phap", "cap_doi_cccd", "thuong_tru",
@@ -223,6 +227,17 @@ class ValidateDossierForm(FormValidationAction):
     def name(self) -> str:
         return "validate_dossier_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+        # The form takes any reply as the requested slot (from_text), so by
+        # itself it would answer "gặp cán bộ" with "the code is wrong". A reply
+        # that asks for an officer or says goodbye, and holds no code nor
+        # digits, rejects the form's turn: Rasa's rules for leaving it apply.
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text")
+        if intent in LEAVE_FORM_INTENTS and not find_dossier_code(text) and not find_verify_digits(text):
+            return [ActionExecutionRejected((tracker.active_loop or {}).get("name") or "dossier_form")]
+        return await super().run(dispatcher, tracker, domain)
+
     def validate_dossier_code(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> dict[str, Any]:
         # The whole reply (from_text) or an entity that may be cut short: look
@@ -331,4 +346,5 @@ class ActionEscalate(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
         dispatcher.utter_message(response="utter_handoff")
-        return []
+        # A look-up left half-way for an officer starts afresh next time.
+        return [SlotSet("dossier_code", None), SlotSet("verify_digits", None)]

@@ -106,6 +106,16 @@ async def test_the_form_rejects_a_bad_code_and_bad_digits(engine, rasa):
     assert f"Hồ sơ {dossier.code}" in answer[-1].text
 
 
+async def test_asking_for_an_officer_leaves_the_form(engine, rasa):
+    me = sender()
+    await engine.turn(me, "tra cứu hồ sơ")
+    await engine.turn(me, rasa.dossier("BD-").code)
+    handoff = await engine.turn(me, "cho tôi gặp cán bộ")
+    assert "chuyển tới cán bộ" in handoff[-1].text  # utter_handoff, not "enter 4 digits"
+    again = await engine.turn(me, "tra cứu hồ sơ")
+    assert "mã hồ sơ" in again[-1].text  # a fresh look-up
+
+
 async def test_wrong_digits_get_tongdais_message(engine, rasa):
     dossier = rasa.dossier("000.00.21.H12-")
     wrong = "0000" if dossier.verify != "0000" else "1111"
