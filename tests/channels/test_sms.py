@@ -27,7 +27,7 @@ from models.notifications import DeliveryStatus as D
 from notify.ratelimit import Limit
 from tests.support.peers_prism import PRISM, prism_mock
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared/peers/twilio/twilio_api_v2010.json"
+SPEC = Path(__file__).resolve().parents[1] / "peers" / "twilio" / "twilio_api_v2010.json"
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "twilio-test-auth-token"
 PUBLIC = "https://tongdai.example.gov.vn"
