@@ -17,13 +17,21 @@ on one. The last line of output is a one-line JSON summary.
 
 from __future__ import annotations
 
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+# Run by path, bench/ comes first on sys.path, where bench/email.py would stand in for
+# the standard library's email package (which urllib and aiohttp import).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import argparse
 import asyncio
 import json
 import time
 
 import aiohttp
-import common
+from bench import common
 
 TARGET_EVENTS_PER_S = 3000
 

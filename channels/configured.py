@@ -12,11 +12,10 @@ from aiohttp import web
 
 from channels.email import SmtpProvider
 from channels.email_inbound import EmailReceiver
-from channels.registry import Channels
+from channels.registry import TELEGRAM_WEBHOOK_PATH, Channels
 from channels.sms import TwilioSmsProvider, twilio_routes
 from channels.sms_failover import FailoverSms
 from channels.sms_gateway import GatewaySmsProvider, gateway_routes
-from channels.telegram import WEBHOOK_PATH, TelegramBot, TelegramProvider, make_bot
 from hub.api.errors import ApiError
 
 
@@ -48,13 +47,16 @@ class Adapters:
             found.services.append(receiver)
 
         if settings.telegram_bot_token:
+            # aiogram takes seconds to import (hundreds of pydantic models): only when used.
+            from channels.telegram import TelegramBot, TelegramProvider, make_bot
+
             bot = make_bot(settings.telegram_bot_token, settings.telegram_api_url)
             found.providers.append(TelegramProvider.from_settings(settings, inbox, bot=bot))
             telegram = TelegramBot.from_settings(settings, inbox, bot=bot)
             found.services.append(telegram)
             found.routes.append(telegram.webhook_route())
         else:
-            found.routes.append(web.post(WEBHOOK_PATH, _telegram_off))
+            found.routes.append(web.post(TELEGRAM_WEBHOOK_PATH, _telegram_off))
         return found
 
     def register(self, channels: Channels) -> None:

@@ -31,6 +31,10 @@ SPECS: dict[Channel, ChannelSpec] = {
     Channel.PHONE: ChannelSpec(Channel.PHONE, "voice", lambda c: c.phone, True, 1800),
 }
 
+# Where Telegram posts updates in webhook mode; mounted even when the bot is
+# not configured, to refuse whatever arrives.
+TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
+
 # When a citizen named no preference: the order that costs least and reaches soonest.
 DEFAULT_ORDER = (Channel.TELEGRAM, Channel.SMS, Channel.EMAIL)
 

@@ -45,6 +45,7 @@ from pydantic import ValidationError
 
 from channels.inbound import Inbox, Incoming, Reply
 from channels.port import Outgoing, Sent
+from channels.registry import TELEGRAM_WEBHOOK_PATH
 from hub.api.errors import error_response
 from hub.api.replies import reply
 from models.citizen import Channel
@@ -55,7 +56,7 @@ from notify.ratelimit import telegram_limits
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/webhooks/telegram"
+WEBHOOK_PATH = TELEGRAM_WEBHOOK_PATH
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BLOCKED_VIA = "telegram_blocked"
 CALLBACK_DATA_BYTES = 64  # Telegram refuses longer callback_data
