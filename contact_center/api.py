@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from datetime import timedelta
+
+from channels.deeplink import make_token, start_link
+from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
-from hub.keys import API_KEYS, STORE
+from hub.keys import API_KEYS, SETTINGS, STORE
+from hub.secrets import load_secret
 from models.citizen import Channel
 from models.privacy import mask_email, mask_phone
+from models.timeutil import to_iso, utcnow
+
+# A receipt's QR code should work while the dossier is being handled, and a while after.
+LINK_VALID_AFTER_DUE = timedelta(days=30)
 
 routes = web.RouteTableDef()
 
@@ -54,3 +63,26 @@ async def get_conversation(request: web.Request) -> web.Response:
     if found is None:
         raise ApiError(404, "Không có cuộc hội thoại này.")
     return reply(_masked(found))
+
+
+@routes.get("/api/v1/dossiers/{code}/telegram-link")
+async def telegram_link(request: web.Request) -> web.Response:
+    """For the one-stop-shop to print as a QR code on the dossier receipt:
+    opening it starts the bot, which links the chat to the applicant and the
+    dossier (a signed token that expires)."""
+    await request.app[API_KEYS].authenticate(request)
+    settings = request.app[SETTINGS]
+    if not (settings.telegram_bot_token and settings.telegram_bot_username):
+        raise ApiError(409, "Kênh Telegram chưa được cấu hình (TONGDAI_TELEGRAM_BOT_TOKEN, "
+                            "TONGDAI_TELEGRAM_BOT_USERNAME).")
+    code = b.dossier_code(request)
+    dossier = await request.app[STORE].get_dossier(code)
+    if dossier is None:
+        raise ApiError(404, f"Không có hồ sơ {code}.")
+    expires = max(dossier.due_at or utcnow(), utcnow()) + LINK_VALID_AFTER_DUE
+    try:
+        token = make_token(await load_secret(settings), dossier.applicant_id, code, expires)
+    except ValueError:
+        raise ApiError(422, "Mã hồ sơ quá dài để đưa vào liên kết Telegram.", field="code") from None
+    return reply({"code": code, "url": start_link(settings.telegram_bot_username, token),
+                  "expires_at": to_iso(expires)})

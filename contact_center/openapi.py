@@ -31,6 +31,13 @@ PATHS = {
         "summary": "One conversation with its messages", "security": _AUTH, "parameters": [_ID],
         "responses": {"200": _json("The conversation"), "401": _error("Missing or wrong API key"),
                       "404": _error("No such conversation")}}},
+    "/api/v1/dossiers/{code}/telegram-link": {"get": {
+        "summary": "A t.me deep link (for the receipt's QR code) that links the applicant's Telegram chat",
+        "security": _AUTH,
+        "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": _json("{code, url, expires_at}"), "401": _error("Missing or wrong API key"),
+                      "404": _error("Unknown dossier"), "409": _error("Telegram is not configured"),
+                      "422": _error("Code unusable in a link")}}},
 }
 
 # Added by the app only for the webhooks it mounts.
