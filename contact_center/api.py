@@ -3,9 +3,9 @@ center lands, this is where inbound messages can be seen."""
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from datetime import timedelta
+
+from aiohttp import web
 
 from channels.deeplink import make_token, start_link
 from hub.api import body as b
