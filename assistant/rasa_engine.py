@@ -15,6 +15,7 @@ RetryableError; any other unexpected answer raises PermanentError.
 from __future__ import annotations
 
 from typing import Any, Self
+from urllib.parse import quote
 
 import aiohttp
 
@@ -70,6 +71,13 @@ class RasaEngine:
         if not isinstance(body, list):
             raise PermanentError(f"Rasa REST webhook answered {type(body).__name__}, expected a list")
         return replies_from_rasa(body)
+
+    async def in_form(self, sender: str) -> bool:
+        """Whether Rasa is waiting for an answer to a form's question (the
+        tracker's active loop): such an answer is not a misunderstanding."""
+        body = await self._call("GET", f"/conversations/{quote(sender, safe='')}/tracker?include_events=NONE")
+        loop = body.get("active_loop") if isinstance(body, dict) else None
+        return bool(isinstance(loop, dict) and loop.get("name"))
 
     async def _call(self, method: str, path: str, payload: dict | None = None) -> Any:
         if self._session is None or self._session.closed:

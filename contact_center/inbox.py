@@ -16,6 +16,7 @@ from hub.store.port import InboundRecord, Store
 from hub.tracking import verify_matches
 from models.citizen import Channel, ConsentRecord
 from models.dossier import PROCESSING_DONE
+from models.errors import TongdaiError
 from models.events import DeliveryReceiptReceived, InboundMessageReceived
 from models.notifications import DeliveryStatus
 from models.timeutil import format_vn, utcnow
@@ -65,7 +66,13 @@ class Inbox:
         if command is not None:
             replies = await self._command(message, command, citizen_id)
         elif self.assistant is not None and self.assistant.ready:
-            replies = await self.assistant.converse(stored.conversation_id, message.text)
+            try:
+                replies = await self.assistant.converse(stored.conversation_id, message.text)
+            except TongdaiError as exc:
+                # Rasa down, say: the message is stored and on the bus for a person;
+                # the citizen hears that much rather than nothing.
+                log.warning("assistant failed; acknowledging instead", extra={"error": type(exc).__name__})
+                replies = [Reply(ACKNOWLEDGED)]
         elif stored.new_conversation:
             replies = [Reply(ACKNOWLEDGED)]
         else:

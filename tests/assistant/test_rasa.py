@@ -77,13 +77,16 @@ async def test_greeting_offers_buttons(engine):
 async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa):
     dossier = rasa.dossier("BD-")  # BD-261015-0077 in the demo data
     me = sender()
+    assert not await engine.in_form(me)
     asked = await engine.turn(me, "tra cứu hồ sơ")
     assert "mã hồ sơ" in asked[-1].text
+    assert await engine.in_form(me)  # an answer now is not a misunderstanding
 
     asked = await engine.turn(me, dossier.code)
     assert "4 số cuối" in asked[-1].text
 
     answer = await engine.turn(me, dossier.verify)
+    assert not await engine.in_form(me)
     text = "\n".join(r.text for r in answer)
     # The status comes from tongdai's API, through the action server.
     assert f"Hồ sơ {dossier.code}" in text

@@ -174,3 +174,20 @@ async def test_opt_outs_and_receipts_from_adapters(setup):
     [event] = inbox.bus.published
     assert isinstance(event, DeliveryReceiptReceived)
     assert (event.provider, event.provider_ref, event.status) == ("smtp", "<att@x>", "permanent_failure")
+
+
+async def test_an_assistant_that_fails_leaves_the_message_stored_and_acknowledged(setup):
+    from models.errors import RetryableError
+
+    class Down:
+        ready = True
+
+        async def converse(self, conversation_id, text):
+            raise RetryableError("Rasa at http://127.0.0.1:5005 unreachable")
+
+    store, inbox, _ = setup
+    inbox.assistant = Down()
+    assert [r.text for r in await inbox.receive(sms("lệ phí bao nhiêu", "SM1"))] == [ACKNOWLEDGED]
+    [conversation] = await store.list_conversations()
+    assert conversation["messages"][0]["text"] == "lệ phí bao nhiêu"
+    assert [e.text for e in await outbox_events(store) if isinstance(e, InboundMessageReceived)] == ["lệ phí bao nhiêu"]
