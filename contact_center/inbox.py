@@ -47,6 +47,9 @@ class Inbox:
 
     async def receive(self, message: Incoming) -> list[Reply]:
         command = keywords.parse(message.text)
+        if (command is not None and command.name in ("lookup", "follow") and not (command.code and command.digits)
+                and self.assistant is not None and self.assistant.ready):
+            command = None  # "tra cứu hồ sơ" alone: the assistant asks for the code and digits, one at a time
         citizen_id = await self._citizen(message, command)
         record = InboundRecord(channel=message.channel, address=message.address, text=message.text,
                                provider_message_id=message.provider_message_id, citizen_id=citizen_id,

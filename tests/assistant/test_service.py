@@ -57,6 +57,17 @@ async def test_a_dossier_is_checked_by_talking(chat):
     assert "Hẹn trả kết quả: 25/11/2099 17:00" in status["text"]
 
 
+async def test_a_keyword_without_its_details_starts_the_conversation(chat):
+    [ask_code] = await chat("Tra cứu hồ sơ", sender="web-5")
+    assert "mã hồ sơ" in ask_code["text"]
+    [ask_digits] = await chat(CODE, sender="web-5")
+    assert "4 số cuối" in ask_digits["text"]
+    [status] = await chat("4321", sender="web-5")
+    assert status["text"].startswith(f"Hồ sơ {CODE}")
+    [direct] = await chat(f"TRACUU {CODE} 4321", sender="web-6")  # the full keyword is answered at once
+    assert direct["text"] == status["text"]
+
+
 async def test_facts_come_from_the_knowledge_file(chat):
     [fee] = await chat("le phi dang ky khai sinh bao nhieu vay")
     assert "khai sinh" in fee["text"].lower() and "phí" in fee["text"].lower()
