@@ -138,8 +138,9 @@ async def run(args) -> None:
     finished.clear()
     all_done.clear()
     expected["count"] = args.live
-    await submit(store, codes, counters, args.n, args.live, at, args.concurrency, args.rate, submitted)
-    await asyncio.wait_for(all_done.wait(), timeout=args.timeout)
+    if args.live:
+        await submit(store, codes, counters, args.n, args.live, at, args.concurrency, args.rate, submitted)
+        await asyncio.wait_for(all_done.wait(), timeout=args.timeout)
     latencies = [(finished[e] - submitted[e]) * 1000 for e in submitted if e in finished]
 
     counts = await store.db.reader.execute_fetchall(
@@ -154,9 +155,10 @@ async def run(args) -> None:
     print(f"  events in, engine stopped: {args.n} in {ingest_seconds:.2f} s = {args.n / ingest_seconds:,.0f} events/s")
     print(f"  engine on that backlog:    {args.n} rendered, routed, sent and stored in {engine_seconds:.2f} s"
           f" = {args.n / engine_seconds:,.0f} events/s   (target >= 5,000)")
-    print(f"  live at {args.rate:,.0f} events/s:     {args.live} events, event -> sent p50 "
-          f"{statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
-          f"max {max(latencies):.1f} ms")
+    if latencies:
+        print(f"  live at {args.rate:,.0f} events/s:     {args.live} events, event -> sent p50 "
+              f"{statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
+              f"max {max(latencies):.1f} ms")
     print(f"  by channel: {dict((row[0], row[1]) for row in counts)}; recorded messages: {recorded}")
 
 
