@@ -28,6 +28,7 @@ class Adapters:
     providers: list = field(default_factory=list)  # registered over the recording ones
     services: list = field(default_factory=list)  # started with the app: receivers, bots
     routes: list = field(default_factory=list)
+    _started: list = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings, inbox) -> Adapters:
@@ -63,16 +64,20 @@ class Adapters:
         for provider in self.providers:
             channels.register(provider)
 
-    async def start(self) -> None:
+    async def start(self, *, services: bool = True) -> None:
+        """`services=False` in a sender process: providers only."""
         for provider in self.providers:
             start = getattr(provider, "start", None)
             if start is not None:
                 await start()
-        for service in self.services:
-            await service.start()
+        if services:
+            for service in self.services:
+                await service.start()
+                self._started.append(service)
 
     async def close(self) -> None:
-        for service in reversed(self.services):
+        for service in reversed(self._started):
             await service.stop()
+        self._started.clear()
         for provider in reversed(self.providers):
             await provider.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -95,11 +98,11 @@ def recording_channels(store, settings: Settings) -> Channels:
 
 
 def make_notifier(store, channels: Channels, templates: Templates, links: Links, settings: Settings,
-                  clock=time.time) -> Notifier:
+                  clock=time.time, idle: float = 5.0) -> Notifier:
     holidays = load_holidays(Path(settings.holidays_file) if settings.holidays_file else None)
     policy = Policy(max_attempts=settings.notify_max_attempts, backoff_base=settings.notify_backoff_base_seconds,
                     backoff_cap=settings.notify_backoff_max_seconds, lease=settings.notify_lease_seconds,
-                    batch=settings.notify_batch)
+                    batch=settings.notify_batch, idle=idle)
     org = {"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website}
     planner = Planner(store, clock)
     sender = Sender(store, channels, templates, quiet=QuietHours.parse(settings.quiet_hours, holidays),
@@ -128,9 +131,49 @@ async def _notify_ctx(app: web.Application):
     notifier = make_notifier(app[STORE], app[CHANNELS], app[TEMPLATES], app[LINKS], settings)
     notifier.subscribe(app[BUS])
     app[NOTIFIER] = notifier
-    await notifier.start()
+    sender = await _start_sender_process(settings) if settings.notify_sender_process else None
+    await notifier.start(send=sender is None)
     yield
     await notifier.stop()
+    if sender is not None:
+        sender.terminate()
+        await sender.wait()
+
+
+async def _start_sender_process(settings: Settings) -> asyncio.subprocess.Process:
+    # The same environment (settings are read from it) and data directory.
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "hub.cli", "notify-sender",
+                                                "--data-dir", str(settings.data_dir), env=dict(os.environ))
+
+
+async def run_sender_process(settings: Settings) -> None:
+    """`tongdai notify-sender`: the sender loop on the service's database, in
+    a process of its own so that rendering and sending use the second core.
+    Claims keep it off rows another sender holds; it learns of new work by
+    looking every few hundredths of a second. Runs until SIGTERM."""
+    store = open_store(settings)
+    await store.open()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    loop.add_signal_handler(signal.SIGINT, stopping.set)
+    # Providers only: webhooks, the bot's polling and the SMTP receiver stay with
+    # the service. A blocked Telegram bot still withdraws consent through this inbox.
+    inbox = Inbox(store, None, None)
+    adapters = Adapters.from_settings(settings, inbox)
+    channels = recording_channels(store, settings)
+    adapters.register(channels)
+    templates = await asyncio.to_thread(Templates, Path(settings.templates_dir) if settings.templates_dir else None)
+    links = Links(settings.base_url, await load_secret(settings))
+    notifier = make_notifier(store, channels, templates, links, settings, idle=0.05)
+    await adapters.start(services=False)
+    await notifier.sender.start()
+    try:
+        await stopping.wait()
+    finally:
+        await notifier.sender.stop()
+        await adapters.close()
+        await store.close()
 
 
 async def _channels_ctx(app: web.Application):

@@ -140,6 +140,14 @@ def cmd_broadcast(args) -> int:
         return 130
 
 
+def cmd_notify_sender(args) -> int:
+    from hub.app import run_sender_process
+    settings = _settings(args)
+    logs.configure(settings.log_level)
+    asyncio.run(run_sender_process(settings))
+    return 0
+
+
 def cmd_assistant_parse(args) -> int:
     from assistant import cli
     return asyncio.run(cli.parse(_settings(args), args))
@@ -169,6 +177,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     command("demo", cmd_demo, "seed demo citizens and dossiers")
+    command("notify-sender", cmd_notify_sender, "send notifications from a process of its own (serve starts it "
+            "when TONGDAI_NOTIFY_SENDER_PROCESS=true)")
 
     apikey = sub.add_parser("apikey", help="API keys for the one-stop-shop").add_subparsers(
         dest="action", required=True)

@@ -56,6 +56,9 @@ class Settings:
     notify_batch: int = 256
     notify_lease_seconds: float = 120.0
     overdue_scan_seconds: float = 60.0
+    # Send from a second process (`tongdai notify-sender`, started by serve):
+    # rendering and sending then use the second core.
+    notify_sender_process: bool = False
     # recording providers (the embedded default): make a channel fail, or
     # withhold delivery receipts, to watch retries and fallback
     recording_fail: str = ""

@@ -20,8 +20,10 @@ class Notifier:
         bus.subscribe_batch((DossierRegistered, DossierStatusChanged), "notify.plan", self.planner.handle)
         bus.subscribe_batch((DeliveryReceiptReceived,), "notify.receipts", self.receipts.handle)
 
-    async def start(self) -> None:
-        await self.sender.start()
+    async def start(self, *, send: bool = True) -> None:
+        """`send=False` when a sender process does the sending."""
+        if send:
+            await self.sender.start()
         await self.overdue.start()
 
     async def stop(self) -> None:

@@ -43,6 +43,9 @@ class Policy:
     lease: float = 120.0
     batch: int = 256
     workers: int = 2
+    # Longest sleep when nothing is due. In the service's own process new work
+    # wakes the sender at once; a sender process only learns of it by looking.
+    idle: float = 5.0
 
 
 @dataclass(slots=True)
@@ -114,7 +117,8 @@ class Sender:
                     raise asyncio.CancelledError from None  # stopping: the error was a side effect
                 log.exception("notification round failed")
                 upcoming = self.clock() + 1.0
-            delay = 5.0 if upcoming is None else min(5.0, max(0.0, upcoming - self.clock()))
+            idle = self.policy.idle
+            delay = idle if upcoming is None else min(idle, max(0.0, upcoming - self.clock()))
             timer = loop.call_later(delay, self._wake.set)
             try:
                 await self._wake.wait()

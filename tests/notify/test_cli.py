@@ -58,7 +58,32 @@ async def server(tmp_path):
 
 
 async def test_status_change_shows_up_in_outbox_tail(server):
-    data_dir, base, auth = server
+    await status_change_reaches_the_outbox(*server)
+
+
+async def test_a_sender_process_sends_for_the_service(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    port = free_port()
+    proc = await serve(data_dir, port, notify_sender_process="true")
+    try:
+        key = (await cli(data_dir, "apikey", "create", "--name", "test")).splitlines()[0]
+        assert f"notify-sender --data-dir {data_dir}" in await processes()
+        await status_change_reaches_the_outbox(data_dir, f"http://127.0.0.1:{port}",
+                                               {"Authorization": f"Bearer {key}"})
+    finally:
+        proc.terminate()
+        await proc.wait()
+    assert f"notify-sender --data-dir {data_dir}" not in await processes()  # it stopped with the service
+
+
+async def processes() -> str:
+    ps = await asyncio.create_subprocess_exec("ps", "-eww", "-o", "args", stdout=asyncio.subprocess.PIPE)
+    out, _ = await ps.communicate()
+    return out.decode()
+
+
+async def status_change_reaches_the_outbox(data_dir, base, auth):
     await cli(data_dir, "demo")
     async with aiohttp.ClientSession() as http:
         response = await http.post(f"{base}/api/v1/dossiers/000.00.21.H12-261120-0001/events", headers=auth,
