@@ -1,7 +1,9 @@
 """Custom actions of the Tổng đài assistant (rasa-sdk 3.6).
 
 This package runs in Rasa's own Python 3.10 environment (`rasa run actions`),
-not in the service: it imports only rasa_sdk, yaml and the standard library.
+not in the service: it imports only rasa_sdk, the standard library and
+../knowledge.py (stdlib + PyYAML), which the built-in engine answers from too,
+so both engines say the same thing.
 
 - validate_dossier_form: pulls a dossier code out of free text and checks the
   4 verification digits;
@@ -14,23 +16,24 @@ not in the service: it imports only rasa_sdk, yaml and the standard library.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import re
-import unicodedata
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-KNOWLEDGE_PATH = Path(__file__).resolve().parent.parent / "knowledge.yml"
+ASSISTANT_DIR = Path(__file__).resolve().parent.parent
+KNOWLEDGE_PATH = ASSISTANT_DIR / "knowledge.yml"
 DEFAULT_TONGDAI_URL = "http://127.0.0.1:8080"
 LOOKUP_TIMEOUT_SECONDS = 10.0
 
@@ -45,17 +48,6 @@ DIGIT_RUN = re.compile(r"\d+")
 # Intents that leave the dossier form half-way (data/rules.yml has a rule for
 # each "giữa chừng tra cứu"): the form steps aside so that those rules apply.
 LEAVE_FORM_INTENTS = ("request_human", "complaint", "goodbye")
-
-# Procedures offered as buttons when a question needs one and none was named.
-COMMON_PROCEDURES = ("khai_sinh", "ket_hon", "ly_lich_tu_phap", "cap_doi_cccd", "thuong_tru",
-                     "dang_ky_kinh_doanh")
-
-# Intents whose answer depends on the procedure.
-PROCEDURE_INTENTS = {
-    "ask_required_documents": "giấy tờ cần chuẩn bị",
-    "ask_fee": "lệ phí",
-    "ask_processing_time": "thời hạn giải quyết",
-}
 
 MSG_BAD_CODE = ("Mã hồ sơ chưa đúng định dạng. Ông/Bà vui lòng nhập lại mã in trên giấy tiếp nhận hồ sơ "
                 "và hẹn trả kết quả, ví dụ: 000.00.21.H12-241105-0012, H12.22-240301-0456 hoặc BD-240915-0077.")
@@ -88,100 +80,32 @@ def find_verify_digits(text: str | None) -> str | None:
     return None
 
 
-def _fold(text: str) -> str:
-    """Lower case, no diacritics, words joined by '_' (khai sinh -> khai_sinh)."""
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+def _load_knowledge_module():
+    # By path: the action server runs from assistant/ without the service's
+    # package on sys.path, and assistant/rasa/ must not shadow Rasa itself.
+    spec = importlib.util.spec_from_file_location("tongdai_knowledge", ASSISTANT_DIR / "knowledge.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-_knowledge_cache: dict[str, Any] = {"mtime": None, "data": {}}
+knowledge_module = _load_knowledge_module()
+_knowledge_cache: dict = {"mtime": None, "knowledge": None}
 
 
-def load_knowledge(path: Path = KNOWLEDGE_PATH) -> dict:
-    """knowledge.yml, re-read when the file changes (operators edit it live)."""
+def load_knowledge(path: Path = KNOWLEDGE_PATH):
+    """knowledge.yml as a Knowledge, re-read when the file changes (operators edit it live)."""
     mtime = path.stat().st_mtime
     if _knowledge_cache["mtime"] != mtime:
-        with open(path, encoding="utf-8") as f:
-            _knowledge_cache["data"] = yaml.safe_load(f) or {}
+        _knowledge_cache["knowledge"] = knowledge_module.Knowledge.load(path)
         _knowledge_cache["mtime"] = mtime
-    return _knowledge_cache["data"]
+    return _knowledge_cache["knowledge"]
 
 
-def resolve_procedure(value: Any, procedures: dict) -> str | None:
-    """The knowledge.yml key for a `procedure` slot value: the key itself (the
-    NLU synonyms map to keys), or a key/name written another way."""
-    if not value:
-        return None
-    if isinstance(value, list):  # several mentions: the last one wins
-        value = value[-1] if value else None
-        if not value:
-            return None
-    value = str(value)
-    if value in procedures:
-        return value
-    folded = _fold(value)
-    for key, info in procedures.items():
-        if folded in (_fold(key), _fold(str(info.get("name", "")))):
-            return key
-    return None
-
-
-def _bullets(items: list) -> str:
-    return "\n".join(f"- {item}" for item in items)
-
-
-def answer_for(intent: str | None, procedure: str | None, knowledge: dict) -> str | None:
-    """The answer text for `intent`, or None when it needs a procedure that
-    was not given."""
-    center = knowledge.get("center", {})
-    procedures = knowledge.get("procedures", {})
-    info = procedures.get(procedure) if procedure else None
-    name = info.get("name", procedure) if info else None
-
-    if intent == "ask_office_hours":
-        hours = knowledge.get("office_hours", {})
-        parts = [hours.get("text", ""), hours.get("lunch_break_note", "")]
-        return " ".join(p.strip() for p in parts if p)
-
-    if intent == "ask_required_documents":
-        if not info:
-            return None
-        return f"Hồ sơ thủ tục {name} gồm:\n{_bullets(info.get('required_documents', []))}"
-
-    if intent == "ask_fee":
-        if not info:
-            return None
-        return f"Lệ phí thủ tục {name}: {info.get('fee', 'chưa có thông tin')}"
-
-    if intent == "ask_processing_time":
-        if not info:
-            return None
-        return f"Thời hạn giải quyết thủ tục {name}: {info.get('processing_time', 'chưa có thông tin')}"
-
-    if intent == "ask_location":
-        if info and info.get("where"):
-            return f"Nơi nộp hồ sơ thủ tục {name}: {info['where']}"
-        lines = [f"- {loc['name']}: {loc['address']}. {loc.get('note', '')}".rstrip()
-                 for loc in knowledge.get("locations", [])]
-        return "Ông/Bà có thể nộp hồ sơ tại:\n" + "\n".join(lines)
-
-    if intent == "ask_online_submission":
-        online = knowledge.get("online", {})
-        if info:
-            verdict = "có thể nộp trực tuyến" if info.get("online") else "chưa nộp trực tuyến toàn trình được"
-            note = info.get("online_note", "")
-            return (f"Thủ tục {name} {verdict}. {note} "
-                    f"Cổng dịch vụ công: {online.get('portal_url', center.get('portal_url', ''))}").strip()
-        return online.get("text", "").strip() or online.get("login", "")
-
-    if intent == "ask_result_delivery":
-        delivery = knowledge.get("result_delivery", {})
-        lines = [f"- {opt['text']}" for opt in delivery.get("options", [])]
-        notes = [delivery.get(k) for k in ("proxy_note", "lost_receipt_note") if delivery.get(k)]
-        return "Ông/Bà có thể nhận kết quả:\n" + "\n".join(lines) + ("\n" + "\n".join(notes) if notes else "")
-
-    # Any other intent: how to reach the centre.
+def centre_contact(knowledge) -> str:
+    """For a question the knowledge file has no answer to: how to reach the centre."""
+    center = knowledge.center
     return (f"{center.get('name', 'Trung tâm Phục vụ hành chính công')}: {center.get('address', '')}. "
             f"Đường dây nóng: {center.get('hotline', '')}.")
 
@@ -290,30 +214,26 @@ class ActionAnswerFromKnowledge(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
         knowledge = load_knowledge()
-        procedures = knowledge.get("procedures", {})
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         # An entity in this very message outranks the remembered slot.
         mentioned = [e.get("value") for e in tracker.latest_message.get("entities", [])
                      if e.get("entity") == "procedure"]
-        procedure = resolve_procedure(mentioned[-1] if mentioned else None, procedures) or resolve_procedure(
-            tracker.get_slot("procedure"), procedures)
-        answer = answer_for(intent, procedure, knowledge)
+        procedure = knowledge.resolve(mentioned[-1] if mentioned else None) or knowledge.resolve(
+            tracker.get_slot("procedure"))
         events: list = []
         if procedure and procedure != tracker.get_slot("procedure"):
             events.append(SlotSet("procedure", procedure))
-        if answer is None:
-            topic = PROCEDURE_INTENTS.get(intent, "thông tin")
-            buttons = [{"title": procedures[key].get("name", key),
-                        "payload": "/" + intent + json.dumps({"procedure": key}, ensure_ascii=False)}
-                       for key in COMMON_PROCEDURES if key in procedures]
+        answer = knowledge.answer(intent, procedure)
+        if answer is None and knowledge.needs_procedure(intent):
+            topic = knowledge_module.TOPICS.get(intent, "thông tin")
+            buttons = [{"title": name, "payload": knowledge_module.procedure_payload(intent, key)}
+                       for key, name in knowledge.button_procedures()]
             dispatcher.utter_message(
                 text=f"Ông/Bà muốn hỏi {topic} của thủ tục nào ạ? Chọn một thủ tục dưới đây hoặc nhắn tên "
                      f"thủ tục (ví dụ: \"lệ phí khai sinh\").",
                 buttons=buttons)
             return events
-        if knowledge.get("sample_data"):
-            answer += "\n(Thông tin mẫu, chỉ mang tính minh họa.)"
-        dispatcher.utter_message(text=answer)
+        dispatcher.utter_message(text=answer or centre_contact(knowledge))
         return events
 
 
