@@ -11,8 +11,7 @@ from channels.deeplink import make_token, start_link
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
-from hub.keys import API_KEYS, SETTINGS, STORE
-from hub.secrets import load_secret
+from hub.keys import API_KEYS, SECRET, SETTINGS, STORE
 from models.citizen import Channel
 from models.privacy import mask_email, mask_phone
 from models.timeutil import to_iso, utcnow
@@ -81,7 +80,7 @@ async def telegram_link(request: web.Request) -> web.Response:
         raise ApiError(404, f"Không có hồ sơ {code}.")
     expires = max(dossier.due_at or utcnow(), utcnow()) + LINK_VALID_AFTER_DUE
     try:
-        token = make_token(await load_secret(settings), dossier.applicant_id, code, expires)
+        token = make_token(request.app[SECRET], dossier.applicant_id, code, expires)
     except ValueError:
         raise ApiError(422, "Mã hồ sơ quá dài để đưa vào liên kết Telegram.", field="code") from None
     return reply({"code": code, "url": start_link(settings.telegram_bot_username, token),

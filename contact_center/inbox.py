@@ -135,8 +135,9 @@ class Inbox:
                           "THEODOI <mã hồ sơ> <4 số cuối điện thoại>.")]
         if command.name == "start":
             token = message.link_token or command.argument
-            if token and self.read_link(token) is not None:
-                _, code = self.read_link(token)
+            linked = self.read_link(token) if token else None
+            if linked is not None:
+                _, code = linked
                 return [Reply(f"Đã liên kết {CHANNEL_NAMES[message.channel]} với hồ sơ {code}. Ông/Bà sẽ nhận "
                               "thông báo tại đây khi hồ sơ thay đổi trạng thái.")]
             if token:

@@ -39,6 +39,7 @@ from hub.keys import (
     LOOKUP_GUARD,
     METRICS,
     NOTIFIER,
+    SECRET,
     SETTINGS,
     STORE,
     TEMPLATES,
@@ -124,8 +125,7 @@ async def _store_ctx(app: web.Application):
 
 async def _notify_ctx(app: web.Application):
     settings = app[SETTINGS]
-    secret = await load_secret(settings)
-    app[LINKS] = Links(settings.base_url, secret)
+    app[LINKS] = Links(settings.base_url, app[SECRET])
     app[TEMPLATES] = await asyncio.to_thread(
         Templates, Path(settings.templates_dir) if settings.templates_dir else None)
     notifier = make_notifier(app[STORE], app[CHANNELS], app[TEMPLATES], app[LINKS], settings)
@@ -180,7 +180,8 @@ async def _channels_ctx(app: web.Application):
     """The inbox every adapter hands inbound messages to, and the providers:
     recording ones unless a channel's settings are given."""
     settings = app[SETTINGS]
-    secret = await load_secret(settings)
+    # Signs unsubscribe links and Telegram deep links: read once, here, the first place that needs it.
+    secret = app[SECRET] = await load_secret(settings)
     app[INBOX] = Inbox(app[STORE], app[BUS], app[LOOKUP_GUARD],
                        read_link=lambda token: read_token(secret, token, utcnow()))
     channels = recording_channels(app[STORE], settings)
