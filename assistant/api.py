@@ -1,15 +1,15 @@
-"""HTTP: the assistant for web chat and the kiosk, and the escalations
-waiting for a person (until the help center lands)."""
+"""HTTP: the assistant for web chat and the kiosk."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from channels.inbound import Incoming
+from channels.inbound import INBOX
+
+from models.messages import Incoming
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
-from hub.keys import API_KEYS, INBOX, STORE
 from models.citizen import Channel
 from models.events import new_id
 
@@ -35,11 +35,3 @@ async def post_message(request: web.Request) -> web.Response:
         {"text": r.text, "buttons": [{"title": x.title, "payload": x.payload} for x in r.buttons]}
         for r in replies]})
 
-
-@routes.get("/api/v1/escalations")
-async def list_escalations(request: web.Request) -> web.Response:
-    await request.app[API_KEYS].authenticate(request)
-    state = request.query.get("state") or None
-    if state not in (None, "open", "closed"):
-        raise ApiError(422, "'state' là 'open' hoặc 'closed'.", field="state")
-    return reply({"escalations": await request.app[STORE].list_escalations(state=state, limit=200)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import pickle
 from pathlib import Path
 
@@ -13,40 +14,73 @@ from assistant.domain import Domain
 from assistant.knowledge import Knowledge
 from assistant.nlu.engine import BuiltinNlu
 from assistant.port import Parse
-from channels.inbound import Reply
+from models.messages import Reply
 
 PROJECT = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 
 
 class BuiltinEngine:
+    """Trains at `start()` in a thread (seconds of CPU, or a cache hit), so the
+    service answers at once; until then `ready` is False and the assistant
+    acknowledges instead of answering."""
+
     name = "builtin"
 
-    def __init__(self, nlu: BuiltinNlu, dialogue: Dialogue):
-        self.nlu = nlu
-        self.dialogue = dialogue
+    def __init__(self, lookup, *, project: Path = PROJECT, cache_dir: Path | None = None):
+        self._lookup, self._project, self._cache_dir = lookup, project, cache_dir
+        self.nlu: BuiltinNlu | None = None
+        self.dialogue: Dialogue | None = None
+        self._training: asyncio.Task | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.dialogue is not None
+
+    async def start(self) -> None:
+        if self._training is None and not self.ready:
+            self._training = asyncio.create_task(self.trained(), name="assistant-training")
+
+    async def close(self) -> None:
+        if self._training is not None:
+            self._training.cancel()
+            await asyncio.gather(self._training, return_exceptions=True)
+
+    async def trained(self) -> BuiltinEngine:
+        if not self.ready:
+            self.nlu, self.dialogue = await asyncio.to_thread(_build, self._lookup, self._project, self._cache_dir)
+            log.info("assistant ready", extra={"engine": self.name})
+        return self
 
     @classmethod
     async def train(cls, lookup, project_dir: Path | None = None, cache_dir: Path | None = None) -> BuiltinEngine:
-        """Seconds of CPU: run in a thread so the service keeps answering."""
-        project = project_dir or PROJECT
-        return await asyncio.to_thread(cls.train_sync, lookup, project, cache_dir)
+        """Trained now (in a thread, so the event loop keeps going)."""
+        return await cls(lookup, project=project_dir or PROJECT, cache_dir=cache_dir).trained()
 
     @classmethod
     def train_sync(cls, lookup, project: Path = PROJECT, cache_dir: Path | None = None) -> BuiltinEngine:
-        nlu = load_nlu(project, cache_dir)
-        domain = Domain.load(project / "domain.yml", project / "data" / "rules.yml")
-        knowledge = Knowledge.load(project / "knowledge.yml", nlu_path=project / "data" / "nlu.yml")
-        return cls(nlu, Dialogue(domain, knowledge, lookup))
+        engine = cls(lookup, project=project, cache_dir=cache_dir)
+        engine.nlu, engine.dialogue = _build(lookup, project, cache_dir)
+        return engine
 
     async def parse(self, text: str) -> Parse:
+        assert self.nlu is not None and self.dialogue is not None, "parse before training"
         # A button's payload ("/ask_fee{...}") is what the citizen chose, not text to guess at.
         return (self.dialogue.parse_payload(text) if text.startswith("/") else None) or self.nlu.parse(text)
 
     async def turn(self, sender: str, text: str) -> list[Reply]:
+        assert self.dialogue is not None, "turn before training"
         return await self.dialogue.turn(sender, await self.parse(text))
 
     async def in_form(self, sender: str) -> bool:
-        return self.dialogue.active_form(sender) is not None
+        return self.dialogue is not None and self.dialogue.active_form(sender) is not None
+
+
+def _build(lookup, project: Path, cache_dir: Path | None) -> tuple[BuiltinNlu, Dialogue]:
+    nlu = load_nlu(project, cache_dir)
+    domain = Domain.load(project / "domain.yml", project / "data" / "rules.yml")
+    knowledge = Knowledge.load(project / "knowledge.yml", nlu_path=project / "data" / "nlu.yml")
+    return nlu, Dialogue(domain, knowledge, lookup)
 
 
 def fingerprint(project: Path = PROJECT) -> str:

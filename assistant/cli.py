@@ -11,10 +11,6 @@ import orjson
 from assistant.builtin import PROJECT, BuiltinEngine, fingerprint, load_nlu
 
 
-async def _no_lookup(code: str, digits: str) -> str:
-    return "Tra cứu hồ sơ không có trong chế độ dòng lệnh."
-
-
 async def _parse_all(engine, texts: list[str]) -> list[dict]:
     nlu = getattr(engine, "nlu", None)
     if nlu is not None:  # the built-in NLU vectorises a batch
@@ -29,22 +25,22 @@ async def _parse_all(engine, texts: list[str]) -> list[dict]:
     return list(await asyncio.gather(*(one(t) for t in texts)))
 
 
-async def parse(settings, args) -> int:
+async def parse(engine, args) -> int:
+    """`engine`: the one the service would use (bootstrap chooses it)."""
     if args.jsonl:
         texts = [line.rstrip("\r\n") for line in sys.stdin]
     elif args.text:
         texts = [args.text]
     else:
         raise SystemExit('tongdai assistant parse "câu hỏi"  hoặc  tongdai assistant parse --jsonl < cau_hoi.txt')
-    engine_name = args.engine or settings.assistant_engine
-    if engine_name == "rasa":
-        from assistant.rasa_engine import RasaEngine  # aiohttp: a third of a second to import, only for Rasa
-
-        async with RasaEngine(settings.rasa_url) as engine:
-            results = await _parse_all(engine, texts)
+    if isinstance(engine, BuiltinEngine):
+        await engine.trained()  # no lookups while parsing: texts are classified, not answered
     else:
-        engine = await BuiltinEngine.train(_no_lookup, cache_dir=settings.assistant_cache)
+        await engine.start()
+    try:
         results = await _parse_all(engine, texts)
+    finally:
+        await engine.close()
     out = sys.stdout.buffer
     for result in results:
         out.write(orjson.dumps(result) + b"\n")

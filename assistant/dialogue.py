@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from assistant.domain import Domain, Rule, Variant
 from assistant.knowledge import TOPICS, Knowledge, fold, procedure_payload
 from assistant.port import FALLBACK_INTENT, Entity, Parse
-from channels.inbound import Reply
+from models.messages import Reply
 from models.messages import Button
 
 log = logging.getLogger(__name__)

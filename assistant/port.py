@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from channels.inbound import Reply
+from models.messages import Reply
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -36,6 +36,10 @@ class Parse:
 
 class Engine(Protocol):
     name: str
+
+    @property
+    def ready(self) -> bool:
+        """False while the engine cannot answer yet (the built-in one trains at start)."""
 
     async def parse(self, text: str) -> Parse:
         """Intent and entities of one text; below the confidence threshold the

@@ -20,13 +20,14 @@ from urllib.parse import quote
 import aiohttp
 
 from assistant.port import FALLBACK_INTENT, Entity, Parse
-from channels.inbound import Reply
+from models.messages import Reply
 from models.errors import PermanentError, RetryableError
 from models.messages import Button
 
 
 class RasaEngine:
     name = "rasa"
+    ready = True  # a Rasa server that is down fails the call; the inbox acknowledges instead
 
     def __init__(self, url: str, *, timeout: float = 30.0, token: str | None = None,
                  session: aiohttp.ClientSession | None = None):

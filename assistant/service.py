@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 
 from assistant.port import FALLBACK_INTENT, Engine
-from channels.inbound import Reply
+from models.messages import Reply
 from models.timeutil import VN_TZ
 
 ESCALATING_INTENTS = {"request_human": "request_human", "complaint": "complaint"}
@@ -46,7 +46,7 @@ def handoff_text(now: datetime, holidays=None, *, already: bool = False) -> str:
 
 
 class Assistant:
-    def __init__(self, engine: Engine | None, store, *, holidays=None, clock=_time.time, max_conversations=100_000):
+    def __init__(self, engine: Engine, store, *, holidays=None, clock=_time.time, max_conversations=100_000):
         self.engine = engine
         self.store = store
         self.holidays = holidays
@@ -56,7 +56,7 @@ class Assistant:
 
     @property
     def ready(self) -> bool:
-        return self.engine is not None  # the built-in engine trains in the background at start
+        return self.engine.ready  # the built-in engine trains in the background at start
 
     async def converse(self, conversation_id: str, text: str) -> list[Reply]:
         parse = await self.engine.parse(text)

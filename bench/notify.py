@@ -26,13 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hub.app import make_bus, make_notifier, open_store, recording_channels
+from hub.app import bootstrap
 from hub.settings import Settings
 from hub.store.port import ApplicantData, DossierData, StatusChange
 from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus
-from notify.links import Links
-from notify.rendering import Templates
 
 # Legal moves that change the status every time, so that every event is news.
 CYCLE = [DossierStatus.IN_PROGRESS, DossierStatus.SUPPLEMENT_REQUESTED]
@@ -100,13 +98,10 @@ async def sender_process_backlog(args) -> float:
     env = {**os.environ, "TONGDAI_QUIET_HOURS": "00:00-00:00", "TONGDAI_SQLITE_SYNCHRONOUS": "FULL",
            "TONGDAI_NOTIFY_BATCH": str(args.batch), "PYTHONPATH": str(ROOT)}
     settings = Settings.from_env(env, data_dir=data_dir, bus_concurrency=64)
-    store = open_store(settings)
-    await store.open()
+    service = await bootstrap(settings, secret=b"k" * 32)
+    store, bus, notifier = service.store, service.bus, service.notifier
+    await service.open()
     codes = await seed(store, args.dossiers)
-    bus = make_bus(store, settings)
-    notifier = make_notifier(store, recording_channels(store, settings), Templates(),
-                             Links("http://bench", b"k" * 32), settings)
-    notifier.subscribe(bus)
     counters = {code: 0 for code in codes}
     await submit(store, codes, counters, 0, args.n, datetime.now(UTC), args.concurrency, None, {})
     sender = await asyncio.create_subprocess_exec(sys.executable, "-m", "hub.cli", "notify-sender", "--data-dir",
@@ -137,14 +132,12 @@ async def run(args) -> None:
     # Quiet hours off so that the figure does not depend on the time of day.
     settings = Settings(data_dir=data_dir, quiet_hours="00:00-00:00", sqlite_synchronous="FULL",
                         bus_concurrency=64, notify_batch=args.batch)
-    store = open_store(settings)
-    await store.open()
+    # The graph the service runs, started part by part: the bus and the
+    # notifier, not the adapters or the assistant's training.
+    service = await bootstrap(settings, secret=b"k" * 32)
+    store, bus, notifier = service.store, service.bus, service.notifier
+    await service.open()
     codes = await seed(store, args.dossiers)
-    bus = make_bus(store, settings)
-    templates = Templates()
-    channels = recording_channels(store, settings)
-    notifier = make_notifier(store, channels, templates, Links("http://bench", b"k" * 32), settings)
-    notifier.subscribe(bus)
 
     submitted: dict[str, float] = {}
     finished: dict[str, float] = {}

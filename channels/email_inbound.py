@@ -23,7 +23,8 @@ from typing import ClassVar
 
 from aiosmtpd.controller import Controller
 
-from channels.inbound import Inbox, Incoming, Reply
+from channels.inbound import Inbox
+from models.messages import Incoming, Reply
 from channels.port import Outgoing
 from models.citizen import Channel
 from models.errors import TongdaiError

@@ -1,36 +1,17 @@
-"""What a channel adapter hands over when a citizen writes, and what it gets
-back. Adapters only translate: the inbox behind this port stores the message
+"""The inbound port: where a channel adapter hands what a citizen writes
+(models.messages.Incoming) and gets the replies back. Adapters only translate: the inbox behind this port stores the message
 once, links the sender to a citizen, answers keyword commands at once and
 passes everything else on (assistant, agents) through the bus."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from aiohttp import web
+
 from models.citizen import Channel
-from models.messages import Button
+from models.messages import Incoming, Reply
 from models.notifications import DeliveryStatus
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    channel: Channel
-    address: str  # normalised: phone as models.phone.normalize_phone gives it, email lower-cased, chat id as text
-    text: str
-    provider_message_id: str  # unique per channel: a webhook delivered twice is one message
-    name: str | None = None  # as the sender presents themself (email display name, Telegram name)
-    subject: str | None = None  # email
-    references: tuple[str, ...] = ()  # email: In-Reply-To and References, to thread replies
-    link_token: str | None = None  # Telegram /start deep-link token, to link the chat to a citizen and dossier
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """Sent back on the channel the message came in on, to the same address.
-    Channels without buttons show them as numbered options."""
-    text: str
-    buttons: tuple[Button, ...] = ()
 
 
 class Inbox(Protocol):
@@ -66,3 +47,7 @@ class RecordingInbox:
     async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus,
                       error: str | None = None) -> None:
         self.receipts.append((provider, provider_ref, status, error))
+
+
+# Where routes that take messages in (web chat, the kiosk) find the inbox.
+INBOX = web.AppKey("inbox", Inbox)

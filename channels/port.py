@@ -32,12 +32,19 @@ class Sent:
     provider: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Limit:
+    key: str  # e.g. "telegram:bot:123", "telegram:chat:456", "sms:brandname:UBND"
+    rate: float  # tokens per second
+    burst: int  # bucket size
+
+
 class Provider(Protocol):
     name: str
     channel: Channel
 
-    def limits(self, message: Outgoing) -> list:
-        """The rate-limit buckets (notify.ratelimit.Limit) this message draws on."""
+    def limits(self, message: Outgoing) -> list[Limit]:
+        """The rate-limit buckets this message draws on."""
 
     async def send(self, message: Outgoing) -> Sent:
         """Raises models.errors.RetryableError or PermanentError on failure."""

@@ -27,7 +27,8 @@ from twilio.request_validator import (
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels.inbound import Inbox, Incoming, Reply
+from channels.inbound import Inbox
+from models.messages import Incoming, Reply
 from channels.port import Outgoing, Sent
 from channels.sms_status import TWILIO_DELIVERY_ERRORS, TWILIO_ERRORS, TWILIO_STATUSES, http_error, retry_after
 from hub.api.errors import ApiError
@@ -35,7 +36,8 @@ from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
 from models.phone import normalize_phone
 from models.privacy import mask_phone
-from notify.ratelimit import Limit, parse_rates
+from channels.limits import parse_rates
+from channels.port import Limit
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,8 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from channels.inbound import Inbox, Incoming
+from channels.inbound import Inbox
+from models.messages import Incoming
 from channels.port import Outgoing, Sent
 from channels.sms import as_text, e164
 from channels.sms_status import GATEWAY_STATUSES, http_error, retry_after
@@ -59,7 +60,7 @@ from models.notifications import DeliveryStatus
 from models.phone import normalize_phone
 from models.privacy import mask_phone, mask_text
 from models.smstext import unaccent
-from notify.ratelimit import Limit
+from channels.port import Limit
 
 log = logging.getLogger(__name__)
 

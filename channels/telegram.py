@@ -43,7 +43,8 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from pydantic import ValidationError
 
-from channels.inbound import Inbox, Incoming, Reply
+from channels.inbound import Inbox
+from models.messages import Incoming, Reply
 from channels.port import Outgoing, Sent
 from channels.registry import TELEGRAM_WEBHOOK_PATH
 from hub.api.errors import error_response
@@ -52,7 +53,7 @@ from models.citizen import Channel
 from models.errors import PermanentError, RetryableError, TongdaiError
 from models.messages import Button
 from models.notifications import DeliveryStatus
-from notify.ratelimit import telegram_limits
+from channels.limits import telegram_limits
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
-"""HTTP: conversations as agents and supervisors read them. Until the help
-center lands, this is where inbound messages can be seen."""
+"""HTTP: conversations and the escalations waiting for a person, as agents
+and supervisors read them. Until the help center lands, this is where inbound
+messages can be seen."""
 
 from __future__ import annotations
 
@@ -85,3 +86,12 @@ async def telegram_link(request: web.Request) -> web.Response:
         raise ApiError(422, "Mã hồ sơ quá dài để đưa vào liên kết Telegram.", field="code") from None
     return reply({"code": code, "url": start_link(settings.telegram_bot_username, token),
                   "expires_at": to_iso(expires)})
+
+
+@routes.get("/api/v1/escalations")
+async def list_escalations(request: web.Request) -> web.Response:
+    await request.app[API_KEYS].authenticate(request)
+    state = request.query.get("state") or None
+    if state not in (None, "open", "closed"):
+        raise ApiError(422, "'state' là 'open' hoặc 'closed'.", field="state")
+    return reply({"escalations": await request.app[STORE].list_escalations(state=state, limit=200)})

@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from channels.inbound import Incoming, Reply
+from models.messages import Incoming, Reply
 from contact_center import keywords
+from contact_center.status import NOT_FOUND, status_line
 from hub.store.port import InboundRecord, Store
 from hub.tracking import verify_matches
 from models.citizen import Channel, ConsentRecord
-from models.dossier import PROCESSING_DONE
 from models.errors import TongdaiError
 from models.events import DeliveryReceiptReceived, InboundMessageReceived
 from models.notifications import DeliveryStatus
-from models.timeutil import format_vn, utcnow
+from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ FOLLOWABLE = {Channel.SMS, Channel.TELEGRAM, Channel.EMAIL}
 
 HELP = ("Tra cứu hồ sơ: TRACUU <mã hồ sơ> <4 số cuối điện thoại>. Nhận thông báo: THEODOI <mã hồ sơ> "
         "<4 số cuối điện thoại>. Dừng nhận thông báo: HUY.")
-NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại."
 ACKNOWLEDGED = ("Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ sẽ trả lời trên kênh này trong giờ hành chính. "
                 + HELP)
 
@@ -149,7 +148,7 @@ class Inbox:
         if found is None:
             return [Reply(NOT_FOUND)]
         if command.name == "lookup":
-            return [Reply(_status_line(found.dossier, self.clock()))]
+            return [Reply(status_line(found.dossier, self.clock()))]
         if message.channel not in FOLLOWABLE:
             return [Reply("Kênh này không gửi được thông báo; Ông/Bà có thể theo dõi qua SMS, Telegram hoặc email.")]
         consent = ConsentRecord(channel=message.channel, granted=True, at=self.clock(),
@@ -172,22 +171,7 @@ class Inbox:
             return None
         return found
 
-    async def status_text(self, code: str, digits: str) -> str:
-        """A dossier's status as the assistant tells it, behind the same guard."""
-        found = await self._lookup(code, digits)
-        return NOT_FOUND if found is None else _status_line(found.dossier, self.clock())
-
 
 def _address(channel: Channel, address: str):
     return int(address) if channel is Channel.TELEGRAM else address
 
-
-def _status_line(dossier, now) -> str:
-    overdue = dossier.is_overdue(now)
-    status = dossier.status.label + (" (quá hạn)" if overdue else "")
-    line = f"Hồ sơ {dossier.code} ({dossier.procedure}): {status}"
-    if dossier.timeline and dossier.timeline[-1].at is not None:
-        line += f" từ {format_vn(dossier.timeline[-1].at)}"
-    if dossier.due_at is not None and dossier.status not in PROCESSING_DONE:
-        line += f". Hẹn trả kết quả: {format_vn(dossier.due_at)}"
-    return line + "."

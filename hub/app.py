@@ -1,4 +1,9 @@
-"""The composition root: the one place that wires settings, store, bus and routes."""
+"""The composition root: `bootstrap()` is the one place that builds the object
+graph (store, bus, channels, notifier, inbox, assistant) from the settings;
+`create_app` serves it over aiohttp, `run_sender_process` runs its sender
+loop alone. Tests, benchmarks and every CLI command call `bootstrap` with
+overrides instead of wiring their own. Nothing imports this module but the
+CLI (an import-linter contract keeps it so)."""
 
 from __future__ import annotations
 
@@ -9,78 +14,189 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from assistant import api as assistant_api
+from assistant import openapi as assistant_openapi
 from assistant.builtin import BuiltinEngine
+from assistant.port import Engine
 from assistant.rasa_engine import RasaEngine
 from assistant.service import Assistant
+from channels import openapi as channels_openapi
 from channels.configured import Adapters
 from channels.deeplink import read_token
+from channels.inbound import INBOX
+from channels.limits import parse_rates
+from channels.port import Limit, Provider
 from channels.recording import RecordingProvider, StoreSink, parse_failures
 from channels.registry import SPECS, Channels, parse_deadlines
 from contact_center import api as contact_center_api
+from contact_center import openapi as contact_center_openapi
 from contact_center.inbox import Inbox
+from contact_center.status import StatusAnswers
 from hub.api import dossiers, ops
 from hub.api.auth import ApiKeys
 from hub.api.errors import json_errors
 from hub.api.guard import FailureLimiter
+from hub.api.openapi import build_spec
 from hub.bus.inprocess import InProcessBus
-from hub.keys import (
-    ADAPTERS,
-    API_KEYS,
-    ASSISTANT,
-    BUS,
-    CHANNELS,
-    INBOX,
-    LINKS,
-    LOOKUP_GUARD,
-    METRICS,
-    NOTIFIER,
-    SECRET,
-    SETTINGS,
-    STORE,
-    TEMPLATES,
-)
+from hub.keys import API_KEYS, BUS, LOOKUP_GUARD, METRICS, OPENAPI, SECRET, SETTINGS, STORE
 from hub.metrics import Metrics
 from hub.secrets import load_secret
 from hub.settings import Settings
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
-from models.timeutil import utcnow
 from notify import api as notify_api
+from notify import openapi as notify_openapi
 from notify.engine import Notifier
-from notify.holidays import load_holidays
+from notify.holidays import HolidayCalendar, load_holidays
+from notify.keys import LINKS, TEMPLATES
 from notify.links import Links
 from notify.overdue import OverdueScheduler
 from notify.planner import Planner
 from notify.quiet_hours import QuietHours
-from notify.ratelimit import Limit, MemoryRateLimiter, parse_rates
+from notify.ratelimit import MemoryRateLimiter
 from notify.receipts import Receipts
 from notify.rendering import Templates
 from notify.sender import Policy, Sender
 
 log = logging.getLogger(__name__)
 
-
-def open_store(settings: Settings) -> SqliteStore:
-    return SqliteStore(settings.database_path, settings.sqlite_synchronous)
-
-
-def make_bus(store, settings: Settings, metrics: Metrics | None = None) -> InProcessBus:
-    return InProcessBus(store, concurrency=settings.bus_concurrency, max_attempts=settings.bus_max_attempts,
-                        backoff_base=settings.bus_backoff_base_seconds,
-                        backoff_cap=settings.bus_backoff_max_seconds,
-                        poll_seconds=settings.bus_poll_seconds, metrics=metrics)
+# How long an idle sender waits before looking again: in the service a new
+# notification wakes it; a sender process of its own can only look.
+SERVICE_IDLE, SENDER_PROCESS_IDLE = 5.0, 0.05
 
 
-def load_plugin(spec: str):
-    """'package.module:function' — an operator's extension point; the function
-    receives the app before the bus starts and may subscribe handlers."""
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr or "register")
+@dataclass
+class Service:
+    """Everything the service is made of, built and not yet started."""
+
+    settings: Settings
+    store: SqliteStore
+    bus: InProcessBus
+    metrics: Metrics
+    guard: FailureLimiter
+    api_keys: ApiKeys
+    secret: bytes
+    links: Links
+    templates: Templates
+    holidays: HolidayCalendar
+    channels: Channels
+    adapters: Adapters
+    engine: Engine
+    assistant: Assistant
+    inbox: Inbox
+    notifier: Notifier
+    openapi: dict
+    _sender_process: asyncio.subprocess.Process | None = field(default=None, repr=False)
+
+    async def open(self) -> None:
+        """The store only: what a CLI command needs."""
+        await self.store.open()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def start(self, before_bus: Callable[[], None] = lambda: None) -> None:
+        """Start in dependency order; `before_bus` runs when every handler can
+        still subscribe (operators' plugins)."""
+        await self.store.open()
+        await self.adapters.start()
+        await self.engine.start()
+        if self.settings.notify_sender_process:
+            self._sender_process = await _start_sender_process(self.settings)
+        await self.notifier.start(send=self._sender_process is None)
+        before_bus()
+        await self.bus.start()
+
+    async def stop(self) -> None:
+        await self.bus.stop()
+        await self.notifier.stop()
+        if self._sender_process is not None:
+            self._sender_process.terminate()
+            await self._sender_process.wait()
+        await self.engine.close()
+        await self.adapters.close()
+        await self.store.close()
+
+    async def start_sender(self) -> None:
+        """A sender process: the store, the providers (webhooks, the bot's
+        polling and the SMTP receiver stay with the service) and the sender loop."""
+        await self.store.open()
+        await self.adapters.start(services=False)
+        await self.notifier.sender.start()
+
+    async def stop_sender(self) -> None:
+        await self.notifier.sender.stop()
+        await self.adapters.close()
+        await self.store.close()
+
+
+async def bootstrap(settings: Settings, *, store: SqliteStore | None = None, providers: list[Provider] = (),
+                    clock: Callable[[], float] | None = None, engine: Engine | None = None,
+                    secret: bytes | None = None, policy: Policy | None = None) -> Service:
+    """The object graph for `settings`. Overrides replace one part each: a store,
+    providers registered over the recording ones and the adapters, a clock (epoch
+    seconds) for everything that tells time except the bus's retry timer, an
+    assistant engine, the signing secret, the sender's policy. File reads happen
+    here, in threads; connections and tasks open only at `start()`."""
+    now = clock or time.time
+    store = store or SqliteStore(settings.database_path, settings.sqlite_synchronous)
+    metrics = Metrics()
+    bus = InProcessBus(store, concurrency=settings.bus_concurrency, max_attempts=settings.bus_max_attempts,
+                       backoff_base=settings.bus_backoff_base_seconds, backoff_cap=settings.bus_backoff_max_seconds,
+                       poll_seconds=settings.bus_poll_seconds, metrics=metrics)
+    guard = FailureLimiter(settings.lookup_max_failures, settings.lookup_window_seconds)
+    secret = secret if secret is not None else await load_secret(settings)
+    templates = await asyncio.to_thread(Templates, Path(settings.templates_dir) if settings.templates_dir else None)
+    holidays = await asyncio.to_thread(load_holidays, Path(settings.holidays_file) if settings.holidays_file else None)
+    links = Links(settings.base_url, secret)
+
+    def utc_now() -> datetime:
+        return datetime.fromtimestamp(now(), UTC)
+
+    engine = engine or _engine(settings, StatusAnswers(store, guard, utc_now).text)
+    assistant = Assistant(engine, store, holidays=holidays, clock=now)
+    inbox = Inbox(store, bus, guard, read_link=lambda token: read_token(secret, token, utc_now()),
+                  assistant=assistant, clock=utc_now)
+
+    channels = recording_channels(store, settings)
+    adapters = Adapters.from_settings(settings, inbox)
+    adapters.register(channels)
+    for provider in providers:
+        channels.register(provider)
+
+    planner = Planner(store, now)
+    sender = Sender(store, channels, templates, quiet=QuietHours.parse(settings.quiet_hours, holidays),
+                    limiter=MemoryRateLimiter(), links=links,
+                    org={"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website},
+                    policy=policy or notify_policy(settings), clock=now)
+    notifier = Notifier(planner, sender, Receipts(store, now),
+                        OverdueScheduler(store, planner, interval=settings.overdue_scan_seconds, clock=now))
+    notifier.subscribe(bus)
+    openapi = build_spec(notify_openapi.PATHS, assistant_openapi.PATHS, contact_center_openapi.PATHS,
+                         channels_openapi.WEBHOOKS)
+    return Service(settings=settings, store=store, bus=bus, metrics=metrics, guard=guard, api_keys=ApiKeys(store),
+                   secret=secret, links=links, templates=templates, holidays=holidays, channels=channels,
+                   adapters=adapters, engine=engine, assistant=assistant, inbox=inbox, notifier=notifier,
+                   openapi=openapi)
+
+
+def notify_policy(settings: Settings, idle: float = SERVICE_IDLE) -> Policy:
+    return Policy(max_attempts=settings.notify_max_attempts, backoff_base=settings.notify_backoff_base_seconds,
+                  backoff_cap=settings.notify_backoff_max_seconds, lease=settings.notify_lease_seconds,
+                  batch=settings.notify_batch, idle=idle)
+
+
+def _engine(settings: Settings, lookup) -> Engine:
+    if settings.assistant_engine == "rasa":
+        return RasaEngine(settings.rasa_url)
+    return BuiltinEngine(lookup, cache_dir=settings.assistant_cache)
 
 
 def recording_channels(store, settings: Settings) -> Channels:
@@ -98,46 +214,11 @@ def recording_channels(store, settings: Settings) -> Channels:
                     quiet=frozenset(Channel(c) for c in settings.quiet_channels.split(",") if c.strip()))
 
 
-def make_notifier(store, channels: Channels, templates: Templates, links: Links, settings: Settings,
-                  clock=time.time, idle: float = 5.0) -> Notifier:
-    holidays = load_holidays(Path(settings.holidays_file) if settings.holidays_file else None)
-    policy = Policy(max_attempts=settings.notify_max_attempts, backoff_base=settings.notify_backoff_base_seconds,
-                    backoff_cap=settings.notify_backoff_max_seconds, lease=settings.notify_lease_seconds,
-                    batch=settings.notify_batch, idle=idle)
-    org = {"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website}
-    planner = Planner(store, clock)
-    sender = Sender(store, channels, templates, quiet=QuietHours.parse(settings.quiet_hours, holidays),
-                    limiter=MemoryRateLimiter(), links=links, org=org, policy=policy, clock=clock)
-    overdue = OverdueScheduler(store, planner, interval=settings.overdue_scan_seconds, clock=clock)
-    return Notifier(planner, sender, Receipts(store, clock), overdue)
-
-
-async def _store_ctx(app: web.Application):
-    settings = app[SETTINGS]
-    store = open_store(settings)
-    await store.open()
-    app[STORE] = store
-    app[API_KEYS] = ApiKeys(store)
-    app[BUS] = make_bus(store, settings, app[METRICS])
-    yield
-    await store.close()
-
-
-async def _notify_ctx(app: web.Application):
-    settings = app[SETTINGS]
-    app[LINKS] = Links(settings.base_url, app[SECRET])
-    app[TEMPLATES] = await asyncio.to_thread(
-        Templates, Path(settings.templates_dir) if settings.templates_dir else None)
-    notifier = make_notifier(app[STORE], app[CHANNELS], app[TEMPLATES], app[LINKS], settings)
-    notifier.subscribe(app[BUS])
-    app[NOTIFIER] = notifier
-    sender = await _start_sender_process(settings) if settings.notify_sender_process else None
-    await notifier.start(send=sender is None)
-    yield
-    await notifier.stop()
-    if sender is not None:
-        sender.terminate()
-        await sender.wait()
+def load_plugin(spec: str):
+    """'package.module:function' — an operator's extension point; the function
+    receives the app before the bus starts and may subscribe handlers."""
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr or "register")
 
 
 async def _start_sender_process(settings: Settings) -> asyncio.subprocess.Process:
@@ -151,95 +232,16 @@ async def run_sender_process(settings: Settings) -> None:
     a process of its own so that rendering and sending use the second core.
     Claims keep it off rows another sender holds; it learns of new work by
     looking every few hundredths of a second. Runs until SIGTERM."""
-    store = open_store(settings)
-    await store.open()
+    service = await bootstrap(settings, policy=notify_policy(settings, idle=SENDER_PROCESS_IDLE))
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
-    # Providers only: webhooks, the bot's polling and the SMTP receiver stay with
-    # the service. A blocked Telegram bot still withdraws consent through this inbox.
-    inbox = Inbox(store, None, None)
-    adapters = Adapters.from_settings(settings, inbox)
-    channels = recording_channels(store, settings)
-    adapters.register(channels)
-    templates = await asyncio.to_thread(Templates, Path(settings.templates_dir) if settings.templates_dir else None)
-    links = Links(settings.base_url, await load_secret(settings))
-    notifier = make_notifier(store, channels, templates, links, settings, idle=0.05)
-    await adapters.start(services=False)
-    await notifier.sender.start()
+    await service.start_sender()
     try:
         await stopping.wait()
     finally:
-        await notifier.sender.stop()
-        await adapters.close()
-        await store.close()
-
-
-async def _channels_ctx(app: web.Application):
-    """The inbox every adapter hands inbound messages to, and the providers:
-    recording ones unless a channel's settings are given."""
-    settings = app[SETTINGS]
-    # Signs unsubscribe links and Telegram deep links: read once, here, the first place that needs it.
-    secret = app[SECRET] = await load_secret(settings)
-    app[INBOX] = Inbox(app[STORE], app[BUS], app[LOOKUP_GUARD],
-                       read_link=lambda token: read_token(secret, token, utcnow()))
-    channels = recording_channels(app[STORE], settings)
-    adapters = app[ADAPTERS]
-    adapters.register(channels)
-    app[CHANNELS] = channels
-    await adapters.start()
-    yield
-    await adapters.close()
-
-
-async def _assistant_ctx(app: web.Application):
-    """The assistant behind the inbox. The built-in engine trains in the
-    background (seconds), so the service is ready at once; until it is, a
-    first message is acknowledged instead of answered."""
-    settings = app[SETTINGS]
-    inbox = app[INBOX]
-    holidays = await asyncio.to_thread(load_holidays, Path(settings.holidays_file) if settings.holidays_file else None)
-    assistant = Assistant(None, app[STORE], holidays=holidays)
-    inbox.assistant = assistant
-    app[ASSISTANT] = assistant
-    training = None
-    if settings.assistant_engine == "rasa":
-        assistant.engine = RasaEngine(settings.rasa_url)
-        await assistant.engine.start()
-    else:
-        async def train() -> None:
-            assistant.engine = await BuiltinEngine.train(inbox.status_text, cache_dir=settings.assistant_cache)
-            log.info("assistant ready", extra={"engine": "builtin"})
-
-        training = asyncio.create_task(train(), name="assistant-training")
-    yield
-    if training is not None:
-        training.cancel()
-        await asyncio.gather(training, return_exceptions=True)
-    close = getattr(assistant.engine, "close", None)
-    if close is not None:
-        await close()
-
-
-class _AppInbox:
-    """The inbox as webhooks see it: their routes exist before the app starts,
-    the inbox only once it has."""
-
-    def __init__(self, app: web.Application):
-        self._app = app
-
-    def __getattr__(self, name: str):
-        return getattr(self._app[INBOX], name)
-
-
-async def _bus_ctx(app: web.Application):
-    bus = app[BUS]
-    for spec in app[SETTINGS].plugins:
-        load_plugin(spec)(app)
-    await bus.start()
-    yield
-    await bus.stop()
+        await service.stop_sender()
 
 
 @web.middleware
@@ -259,21 +261,28 @@ async def _measure(request: web.Request, handler):
         request.app[METRICS].observe_request(request.method, route, status, time.perf_counter() - started)
 
 
-def create_app(settings: Settings) -> web.Application:
+SERVICE = web.AppKey("service", Service)
+
+
+async def create_app(settings: Settings, **overrides) -> web.Application:
+    """The service over HTTP; `overrides` as `bootstrap` takes them."""
+    service = await bootstrap(settings, **overrides)
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_measure, json_errors])
-    app[SETTINGS] = settings
-    app[METRICS] = Metrics()
-    app[LOOKUP_GUARD] = FailureLimiter(settings.lookup_max_failures, settings.lookup_window_seconds)
-    app[ADAPTERS] = Adapters.from_settings(settings, _AppInbox(app))
-    app.add_routes(app[ADAPTERS].routes)
-    app.cleanup_ctx.append(_store_ctx)
-    app.cleanup_ctx.append(_channels_ctx)
-    app.cleanup_ctx.append(_assistant_ctx)
-    app.cleanup_ctx.append(_notify_ctx)
-    app.cleanup_ctx.append(_bus_ctx)
-    app.add_routes(dossiers.routes)
-    app.add_routes(notify_api.routes)
-    app.add_routes(contact_center_api.routes)
-    app.add_routes(assistant_api.routes)
-    app.add_routes(ops.routes)
+    app[SERVICE] = service
+    app[SETTINGS], app[STORE], app[BUS], app[METRICS] = settings, service.store, service.bus, service.metrics
+    app[LOOKUP_GUARD], app[API_KEYS], app[SECRET] = service.guard, service.api_keys, service.secret
+    app[OPENAPI], app[INBOX] = service.openapi, service.inbox
+    app[TEMPLATES], app[LINKS] = service.templates, service.links
+
+    async def run(app: web.Application):
+        await service.start(before_bus=lambda: [load_plugin(spec)(app) for spec in settings.plugins])
+        yield
+        await service.stop()
+
+    app.cleanup_ctx.append(run)
+    app.add_routes(service.adapters.routes)
+    for package_routes in (dossiers.routes, notify_api.routes, contact_center_api.routes, assistant_api.routes,
+                           ops.routes):
+        app.add_routes(package_routes)
     return app
+

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from hub import logs
@@ -19,13 +20,19 @@ def _settings(args) -> Settings:
 
 
 async def _with_store(settings: Settings, work):
-    from hub.app import open_store
-    store = open_store(settings)
-    await store.open()
+    """A command's work on the store of the service that `settings` describe."""
+    from hub.app import bootstrap
+    service = await bootstrap(settings)
+    await service.open()
     try:
-        return await work(store)
+        return await work(service.store)
     finally:
-        await store.close()
+        await service.close()
+
+
+async def _templates(settings: Settings):
+    from hub.app import bootstrap
+    return (await bootstrap(settings)).templates
 
 
 def cmd_serve(args) -> int:
@@ -112,17 +119,13 @@ def cmd_outbox_tail(args) -> int:
 
 def cmd_templates_preview(args) -> int:
     from notify.preview import preview
-    from notify.rendering import Templates
-    settings = _settings(args)
-    templates = Templates(Path(settings.templates_dir) if settings.templates_dir else None)
+    templates = asyncio.run(_templates(_settings(args)))
     print(preview(templates, args.template, _KIND_OF_CHANNEL[args.channel]))
     return 0
 
 
 def cmd_templates_check(args) -> int:
-    from notify.rendering import Templates
-    settings = _settings(args)
-    problems = Templates(Path(settings.templates_dir) if settings.templates_dir else None).check()
+    problems = asyncio.run(_templates(_settings(args))).check()
     for problem in problems:
         print(problem, file=sys.stderr)
     print("Mọi mẫu đều hợp lệ." if not problems else f"{len(problems)} lỗi.")
@@ -150,7 +153,15 @@ def cmd_notify_sender(args) -> int:
 
 def cmd_assistant_parse(args) -> int:
     from assistant import cli
-    return asyncio.run(cli.parse(_settings(args), args))
+    from hub.app import bootstrap
+    settings = _settings(args)
+    if args.engine:
+        settings = replace(settings, assistant_engine=args.engine)
+
+    async def parse() -> int:
+        return await cli.parse((await bootstrap(settings)).engine, args)
+
+    return asyncio.run(parse())
 
 
 def cmd_assistant_train(args) -> int:

@@ -1,9 +1,13 @@
-"""Typed keys for what the composition root puts on the aiohttp app."""
+"""Typed keys for what the core puts on the aiohttp app. Feature packages
+declare their own keys beside the types they carry (notify.keys,
+channels.inbound.INBOX); the composition root fills them all once."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from hub.api.auth import ApiKeys
+from hub.api.guard import FailureLimiter
 from hub.bus.port import Bus
 from hub.metrics import Metrics
 from hub.settings import Settings
@@ -13,13 +17,7 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 BUS = web.AppKey("bus", Bus)
 METRICS = web.AppKey("metrics", Metrics)
-LOOKUP_GUARD = web.AppKey("lookup_guard", object)
-API_KEYS = web.AppKey("api_keys", object)
-TEMPLATES = web.AppKey("templates", object)
-LINKS = web.AppKey("links", object)
-NOTIFIER = web.AppKey("notifier", object)
-CHANNELS = web.AppKey("channels", object)
-INBOX = web.AppKey("inbox", object)
-ADAPTERS = web.AppKey("adapters", object)
-ASSISTANT = web.AppKey("assistant", object)
+LOOKUP_GUARD = web.AppKey("lookup_guard", FailureLimiter)
+API_KEYS = web.AppKey("api_keys", ApiKeys)
 SECRET = web.AppKey("secret", bytes)
+OPENAPI = web.AppKey("openapi", dict)

@@ -16,6 +16,26 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Incoming:
+    channel: Channel
+    address: str  # normalised: phone as models.phone.normalize_phone gives it, email lower-cased, chat id as text
+    text: str
+    provider_message_id: str  # unique per channel: a webhook delivered twice is one message
+    name: str | None = None  # as the sender presents themself (email display name, Telegram name)
+    subject: str | None = None  # email
+    references: tuple[str, ...] = ()  # email: In-Reply-To and References, to thread replies
+    link_token: str | None = None  # Telegram /start deep-link token, to link the chat to a citizen and dossier
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Sent back on the channel the message came in on, to the same address.
+    Channels without buttons show them as numbered options."""
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     id: str  # the provider's id, so a webhook delivered twice is one message
     channel: Channel

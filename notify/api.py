@@ -12,7 +12,7 @@ from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.guard import client_address
 from hub.api.replies import reply
-from hub.keys import API_KEYS, LINKS, LOOKUP_GUARD, SETTINGS, STORE, TEMPLATES
+from hub.keys import API_KEYS, LOOKUP_GUARD, SETTINGS, STORE
 from hub.store.port import Broadcast
 from hub.tracking import verify_matches
 from models.citizen import Channel, Citizen, ConsentRecord
@@ -20,6 +20,7 @@ from models.notifications import Notification
 from models.phone import normalize_phone
 from models.timeutil import to_iso, utcnow
 from notify import broadcasts
+from notify.keys import LINKS, TEMPLATES
 from notify.rendering import KINDS
 
 routes = web.RouteTableDef()

@@ -17,7 +17,7 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 async def client(settings):
-    app = create_app(settings)
+    app = await create_app(settings)
     async with TestClient(TestServer(app)) as client:
         yield client
 

@@ -1,22 +1,33 @@
-"""OpenAPI 3 description of every endpoint; a test checks it against the router."""
+"""The OpenAPI 3 document: the helpers every package describes its paths
+with, the core's own paths (dossiers, operations), and `build_spec`, which the
+composition root calls with each feature package's paths. A test checks the
+result against the router."""
 
 from __future__ import annotations
 
+from models.citizen import Channel
 from models.dossier import NATIONAL_PORTAL_CODES, DossierStatus
-from assistant.openapi import PATHS as ASSISTANT_PATHS
-from contact_center.openapi import PATHS as CONTACT_CENTER_PATHS
-from contact_center.openapi import WEBHOOKS as WEBHOOK_PATHS
-from notify.openapi import PATHS as NOTIFY_PATHS
+
+AUTH = [{"apiKey": []}]
+CHANNEL = {"type": "string", "enum": [c.value for c in Channel]}
 
 
-def _error(description: str) -> dict:
+def error(description: str) -> dict:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+def json_response(description: str, schema: dict | None = None) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": schema or {"type": "object"}}}}
+
+
+def json_body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 _CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
          "description": "Dossier code as the one-stop-shop issues it, e.g. 000.00.21.H12-241105-0012"}
-_AUTH = [{"apiKey": []}]
 _STATUS = {"oneOf": [
     {"type": "string", "enum": [s.value for s in DossierStatus]},
     {"type": "integer", "enum": sorted(NATIONAL_PORTAL_CODES),
@@ -26,7 +37,11 @@ _TIME = {"type": "string", "format": "date-time",
          "description": "ISO 8601; without an offset it is read as Asia/Ho_Chi_Minh"}
 
 
-def spec() -> dict:
+def build_spec(*parts: dict) -> dict:
+    """The whole document: the core's paths and each feature package's."""
+    paths: dict = {}
+    for part in parts:
+        paths.update(part)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Tổng đài API", "version": "1.0.0",
@@ -44,8 +59,7 @@ def spec() -> dict:
                     "email": {"type": "string", "format": "email"},
                     "id_number": {"type": "string", "description": "CCCD, 12 digits"},
                     "telegram_chat_id": {"type": "integer"},
-                    "preferred_channels": {"type": "array", "items": {"type": "string", "enum": [
-                        "email", "sms", "telegram", "phone", "webchat", "kiosk"]}},
+                    "preferred_channels": {"type": "array", "items": CHANNEL},
                     "consents": {"type": "array", "items": {"type": "object", "required": ["channel", "granted"],
                                  "properties": {"channel": {"type": "string"}, "granted": {"type": "boolean"},
                                                 "at": _TIME, "via": {"type": "string"},
@@ -84,7 +98,7 @@ def spec() -> dict:
             "/api/v1/dossiers/{code}": {
                 "put": {
                     "summary": "Create or update a dossier and its applicant (one-stop-shop)",
-                    "security": _AUTH, "parameters": [_CODE],
+                    "security": AUTH, "parameters": [_CODE],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/DossierIn"}}}},
                     "responses": {
@@ -92,10 +106,10 @@ def spec() -> dict:
                             "schema": {"$ref": "#/components/schemas/Dossier"}}}},
                         "201": {"description": "Created", "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/Dossier"}}}},
-                        "401": _error("Missing or wrong API key"),
-                        "409": _error("Status differs from the stored one, or the phone/ID belongs to another citizen"),
-                        "413": _error("Body over 1 MiB"),
-                        "422": _error("Malformed body; `field` names the culprit"),
+                        "401": error("Missing or wrong API key"),
+                        "409": error("Status differs from the stored one, or the phone/ID belongs to another citizen"),
+                        "413": error("Body over 1 MiB"),
+                        "422": error("Malformed body; `field` names the culprit"),
                     },
                 },
                 "get": {
@@ -106,9 +120,9 @@ def spec() -> dict:
                     "responses": {
                         "200": {"description": "The dossier", "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/Dossier"}}}},
-                        "404": _error("Unknown code or wrong digits (the same answer for both)"),
-                        "422": _error("verify is not four digits"),
-                        "429": _error("Five failures in 15 minutes from this address or on this code; "
+                        "404": error("Unknown code or wrong digits (the same answer for both)"),
+                        "422": error("verify is not four digits"),
+                        "429": error("Five failures in 15 minutes from this address or on this code; "
                                       "see Retry-After"),
                     },
                 },
@@ -116,18 +130,18 @@ def spec() -> dict:
             "/api/v1/dossiers/{code}/events": {
                 "post": {
                     "summary": "Record a status change; idempotent on event_id",
-                    "security": _AUTH, "parameters": [_CODE],
+                    "security": AUTH, "parameters": [_CODE],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/StatusEventIn"}}}},
                     "responses": {
                         "201": {"description": "Recorded (a repeat answers the same, with Idempotent-Replayed)",
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/StatusEventOut"}}}},
-                        "401": _error("Missing or wrong API key"),
-                        "404": _error("Unknown dossier"),
-                        "409": _error("Illegal transition (allowed_next lists the legal ones) or event_id reused"),
-                        "413": _error("Body over 1 MiB"),
-                        "422": _error("Unknown status or malformed body; `field` names the culprit"),
+                        "401": error("Missing or wrong API key"),
+                        "404": error("Unknown dossier"),
+                        "409": error("Illegal transition (allowed_next lists the legal ones) or event_id reused"),
+                        "413": error("Body over 1 MiB"),
+                        "422": error("Unknown status or malformed body; `field` names the culprit"),
                     },
                 },
             },
@@ -139,9 +153,6 @@ def spec() -> dict:
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
                 "200": {"description": "Prometheus text format",
                         "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            **NOTIFY_PATHS,
-            **ASSISTANT_PATHS,
-            **CONTACT_CENTER_PATHS,
-            **WEBHOOK_PATHS,
+            **paths,
         },
     }

@@ -6,9 +6,8 @@ import logging
 
 from aiohttp import web
 
-from hub.api.openapi import spec
 from hub.api.replies import reply
-from hub.keys import METRICS, STORE
+from hub.keys import METRICS, OPENAPI, STORE
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -41,4 +40,4 @@ async def metrics(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
-    return reply(spec())
+    return reply(request.app[OPENAPI])

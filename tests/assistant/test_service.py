@@ -11,7 +11,8 @@ import orjson
 import pytest
 
 from assistant.service import handoff_text, when_answered
-from hub.keys import ASSISTANT, STORE
+from hub.app import SERVICE
+from hub.keys import STORE
 from models.events import EscalationRequested, Message
 from models.timeutil import VN_TZ
 from notify.holidays import load_holidays
@@ -24,10 +25,10 @@ CODE = "BD-261120-0042"
 async def chat(client, auth):
     assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=auth)).status == 201
     for _ in range(600):  # the built-in engine trains in the background (cached after the first time)
-        if client.app[ASSISTANT].ready:
+        if client.app[SERVICE].assistant.ready:
             break
         await asyncio.sleep(0.05)
-    assert client.app[ASSISTANT].ready
+    assert client.app[SERVICE].assistant.ready
 
     async def say(text: str, sender: str = "web-1", **extra) -> list[dict]:
         response = await client.post("/api/v1/assistant/messages", json={"sender": sender, "text": text, **extra})

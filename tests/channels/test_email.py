@@ -19,7 +19,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from channels.email import SmtpProvider
 from channels.email_inbound import Bounce, EmailReceiver, parse_email
-from channels.inbound import RecordingInbox, Reply
+from channels.inbound import RecordingInbox
+from models.messages import Reply
 from channels.port import Outgoing, Sent
 from hub.settings import Settings
 from models.citizen import Channel

@@ -18,7 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
 from hub.app import create_app
-from hub.keys import ADAPTERS, ASSISTANT, BUS, NOTIFIER, STORE
+from hub.app import SERVICE
+from hub.keys import BUS, STORE
 from hub.settings import Settings
 from tests.channels.test_email import Sink, parse, start_server  # noqa: F401  (fixture)
 from tests.channels.test_sms import prism  # noqa: F401  (fixture)
@@ -47,8 +48,8 @@ async def service(tmp_path, start_server, prism, emulator):  # noqa: F811
         smtp_inbound_host="127.0.0.1", smtp_inbound_port=inbound_port, smtp_inbound_domain="tongdai.test",
         twilio_account_sid=SID, twilio_auth_token=TOKEN, twilio_from="+15005550006", twilio_base_url=prism,
         telegram_bot_token=bot_token, telegram_api_url=emulator, telegram_mode="polling")
-    app = create_app(settings)
-    for service in app[ADAPTERS].services:
+    app = await create_app(settings)
+    for service in app[SERVICE].adapters.services:
         if hasattr(service, "bot"):
             service.bot.session.middleware(AnswerGetMe())  # the emulator's getMe quirk
     async with TestClient(TestServer(app)) as client:
@@ -59,7 +60,7 @@ async def service(tmp_path, start_server, prism, emulator):  # noqa: F811
 async def settle(client) -> None:
     for _ in range(3):
         await client.app[BUS].wait_idle()
-        await client.app[NOTIFIER].sender.wait_idle()
+        await client.app[SERVICE].notifier.sender.wait_idle()
 
 
 async def eventually(check, timeout: float = 20.0):
@@ -155,7 +156,7 @@ async def test_citizens_write_on_every_channel_and_are_answered(service):
     assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=AUTH)).status == 201
 
     async def assistant_ready():
-        return client.app[ASSISTANT].ready
+        return client.app[SERVICE].assistant.ready
 
     # Telegram: the applicant's chat asks for the status with the keyword command.
     async with aiohttp.ClientSession() as http:

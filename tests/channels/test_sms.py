@@ -13,7 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
-from channels.inbound import RecordingInbox, Reply
+from channels.inbound import RecordingInbox
+from models.messages import Reply
 from channels.port import Outgoing, Sent
 from channels.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsProvider, e164, twilio_routes
 from channels.sms_failover import FailoverSms
@@ -24,7 +25,7 @@ from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
-from notify.ratelimit import Limit
+from channels.port import Limit
 from tests.support.peers_prism import PRISM, prism_mock
 
 SPEC = Path(__file__).resolve().parents[1] / "peers" / "twilio" / "twilio_api_v2010.json"

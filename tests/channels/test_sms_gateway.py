@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from channels.inbound import RecordingInbox, Reply
+from channels.inbound import RecordingInbox
+from models.messages import Reply
 from channels.port import Outgoing
 from channels.sms_gateway import GatewaySmsProvider, gateway_routes, parse_gateways, render, sign
 from channels.sms_status import ProviderRefused
@@ -22,7 +23,7 @@ from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
-from notify.ratelimit import Limit
+from channels.port import Limit
 
 PHONE = "+84912345678"
 TEXT = "Hồ sơ của Ông/Bà đã được tiếp nhận. Kết quả dự kiến ngày 15/01."

@@ -17,7 +17,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from channels.deeplink import MAX_LENGTH, make_token, read_token, start_link
-from channels.inbound import RecordingInbox, Reply
+from channels.inbound import RecordingInbox
+from models.messages import Reply
 from channels.port import Outgoing
 from channels.telegram import BLOCKED_VIA, SECRET_HEADER, TelegramBot, TelegramProvider, make_bot
 from hub.settings import Settings
@@ -25,7 +26,7 @@ from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus
-from notify.ratelimit import telegram_limits
+from channels.limits import telegram_limits
 from tests.support.server import free_port
 from tests.support.telegram_peer import PeerMissing, telegram_peer
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from channels.inbound import Incoming
+from models.messages import Incoming
 from contact_center import keywords
 from contact_center.inbox import ACKNOWLEDGED, NOT_FOUND, Inbox
 from hub.api.guard import FailureLimiter
@@ -17,7 +17,7 @@ from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
 from models.events import DeliveryReceiptReceived, InboundMessageReceived, Message
 from models.notifications import DeliveryStatus
-from tests.notify.harness import APPLICANT, CODE
+from tests.support.harness import APPLICANT, CODE
 
 PHONE = "+84987654321"
 

@@ -9,7 +9,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hub.api.auth import ApiKeys
 from hub.app import create_app
-from hub.keys import BUS, LINKS, NOTIFIER, STORE
+from hub.app import SERVICE
+from hub.keys import BUS, STORE
+from notify.keys import LINKS
 from hub.settings import Settings
 from models.citizen import Channel
 
@@ -36,7 +38,7 @@ async def settle(client):
     """Until the bus and the sender have nothing left to do now."""
     for _ in range(3):  # a send can publish, a publish can plan a send
         await client.app[BUS].wait_idle()
-        await client.app[NOTIFIER].sender.wait_idle()
+        await client.app[SERVICE].notifier.sender.wait_idle()
 
 
 async def notifications(client, auth, **query):
@@ -187,7 +189,7 @@ async def test_broadcast_with_a_missing_variable_is_refused(client, auth, dossie
 
 async def test_failing_channel_falls_back_in_the_service(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", bus_poll_seconds=0.05, recording_fail="telegram=permanent")
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with TestClient(TestServer(await create_app(settings))) as client:
         auth = {"Authorization": "Bearer " + await ApiKeys(client.app[STORE]).create("t")}
         assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=auth)).status == 201
         await settle(client)

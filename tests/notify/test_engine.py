@@ -13,9 +13,9 @@ from models.citizen import Channel, ConsentRecord
 from models.notifications import DeliveryStatus as S
 from models.notifications import Receipt
 from models.timeutil import VN_TZ
-from notify.ratelimit import Limit
+from channels.port import Limit
 from notify.sender import Policy
-from tests.notify.harness import APPLICANT, CODE, make_harness
+from tests.support.harness import APPLICANT, CODE, make_harness
 
 
 @pytest.fixture

@@ -1,27 +1,27 @@
-"""The notification engine on a real SQLite store with in-memory recording
-providers and a clock the test moves by hand: no sleeping, no wall time."""
+"""The notification engine as bootstrap() builds it, on a real SQLite store
+with in-memory recording providers and a clock the test moves by hand: no
+sleeping, no wall time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import random
+
 from channels.recording import MemorySink, RecordingProvider
 from channels.registry import Channels
+from hub.app import bootstrap
+from hub.settings import Settings
 from hub.store.port import ApplicantData, DossierData, StatusChange
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus
 from models.events import DossierRegistered, DossierStatusChanged, Message
 from models.timeutil import VN_TZ
-from notify.holidays import load_holidays
-from notify.links import Links
 from notify.overdue import OverdueScheduler
 from notify.planner import Planner
-from notify.quiet_hours import QuietHours
-from notify.ratelimit import MemoryRateLimiter
 from notify.receipts import Receipts
-from notify.rendering import Templates
 from notify.sender import Policy, Sender
 
 CODE = "H12.22-261120-0001"
@@ -116,20 +116,17 @@ class Harness:
 async def make_harness(tmp_path, *, receipts: bool = True, fail: dict | None = None, quiet="21:00-07:00",
                        policy: Policy = Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30),
                        limits: dict | None = None) -> Harness:
-    store = SqliteStore(tmp_path / "notify.sqlite3")
-    await store.open()
     clock = Clock()
     sinks = {c: MemorySink() for c in (Channel.TELEGRAM, Channel.SMS, Channel.EMAIL, Channel.PHONE)}
     providers = {c: RecordingProvider(c, sink, receipts=receipts, fail=(fail or {}).get(c),
                                       limits=(limits or {}).get(c))
                  for c, sink in sinks.items()}
-    channels = Channels(list(providers.values()))
-    planner = Planner(store, clock)
-    sender = Sender(store, channels, Templates(), quiet=QuietHours.parse(quiet, load_holidays()),
-                    limiter=MemoryRateLimiter(), links=Links("https://tongdai.example.vn", b"k" * 32),
-                    org={"name": "Trung tâm PVHCC", "hotline": "1900 0000", "website": "https://dvc.example.vn"},
-                    policy=policy, clock=clock)
-    import random
-    sender.rng = random.Random(7)
-    overdue = OverdueScheduler(store, planner, interval=60, clock=clock)
-    return Harness(store, clock, sinks, providers, channels, planner, sender, Receipts(store, clock), overdue)
+    settings = Settings(data_dir=tmp_path, quiet_hours=quiet, public_url="https://tongdai.example.vn",
+                        org_name="Trung tâm PVHCC", org_hotline="1900 0000", org_website="https://dvc.example.vn")
+    service = await bootstrap(settings, store=SqliteStore(tmp_path / "notify.sqlite3"),
+                              providers=list(providers.values()), clock=clock, secret=b"k" * 32, policy=policy)
+    await service.open()
+    notifier = service.notifier
+    notifier.sender.rng = random.Random(7)
+    return Harness(service.store, clock, sinks, providers, service.channels, notifier.planner, notifier.sender,
+                   notifier.receipts, notifier.overdue)

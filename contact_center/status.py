@@ -1,0 +1,39 @@
+"""A dossier's status in one line, as every channel tells it to the citizen."""
+
+from __future__ import annotations
+
+from hub.tracking import verify_matches
+from models.dossier import PROCESSING_DONE
+from models.timeutil import format_vn, utcnow
+
+
+def status_line(dossier, now) -> str:
+    overdue = dossier.is_overdue(now)
+    status = dossier.status.label + (" (quá hạn)" if overdue else "")
+    line = f"Hồ sơ {dossier.code} ({dossier.procedure}): {status}"
+    if dossier.timeline and dossier.timeline[-1].at is not None:
+        line += f" từ {format_vn(dossier.timeline[-1].at)}"
+    if dossier.due_at is not None and dossier.status not in PROCESSING_DONE:
+        line += f". Hẹn trả kết quả: {format_vn(dossier.due_at)}"
+    return line + "."
+
+
+NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại."
+
+
+class StatusAnswers:
+    """What the assistant tells a citizen who gives a code and four digits,
+    behind the same brute-force guard as every other lookup."""
+
+    def __init__(self, store, guard, clock=utcnow):
+        self.store, self.guard, self.clock = store, guard, clock
+
+    async def text(self, code: str, digits: str) -> str:
+        keys = ("code:" + code,)
+        if self.guard.retry_after(*keys) is not None:
+            return NOT_FOUND  # the same answer as wrong digits: no hint for whoever is guessing
+        found = await self.store.lookup_dossier(code)
+        if found is None or not verify_matches(found.applicant_phone, digits):
+            self.guard.fail(*keys)
+            return NOT_FOUND
+        return status_line(found.dossier, self.clock())

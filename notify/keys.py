@@ -1,0 +1,11 @@
+"""Typed keys for what the notification routes read from the app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from notify.links import Links
+from notify.rendering import Templates
+
+TEMPLATES = web.AppKey("templates", Templates)
+LINKS = web.AppKey("links", Links)
