@@ -7,7 +7,7 @@ DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test bench clean rasa
+.PHONY: run test lint bench clean rasa
 
 $(RUN_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(RUN_VENV)
@@ -49,7 +49,14 @@ rasa:
 	$(PYTHON) $(RASA_MANAGE) run --host $(HOST) --port $(RASA_PORT) --actions-port $(RASA_ACTIONS_PORT) \
 		--tongdai-url $(TONGDAI_URL)
 
-test: $(TEST_VENV)/.installed $(PEERS) $(RASA_STAMP)
+# Lint rules, formatting, types and the import layers (pyproject.toml holds each tool's settings).
+lint: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/ruff check .
+	$(TEST_VENV)/bin/ruff format --check .
+	$(TEST_VENV)/bin/mypy
+	$(TEST_VENV)/bin/lint-imports
+
+test: lint $(TEST_VENV)/.installed $(PEERS) $(RASA_STAMP)
 	$(TEST_VENV)/bin/python -m pytest
 
 bench: $(RUN_VENV)/.installed $(TEST_VENV)/.installed
