@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from channels.registry import REGISTRY
 from notify.openapi import _AUTH, _body, _error, _json
 
 PATHS = {
@@ -10,7 +11,7 @@ PATHS = {
         "requestBody": _body({"type": "object", "required": ["sender", "text"], "properties": {
             "sender": {"type": "string", "maxLength": 100, "description": "the session's own id"},
             "text": {"type": "string", "maxLength": 2000},
-            "channel": {"type": "string", "enum": ["webchat", "kiosk"]},
+            "channel": {"type": "string", "enum": [c.value for c, s in REGISTRY.items() if s.web_session]},
             "message_id": {"type": "string", "maxLength": 100,
                            "description": "sent again (a retry), the message is not answered twice"}}}),
         "responses": {"200": _json("The replies"), "413": _error("Body too large"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from channels.registry import followable
+from models.citizen import Channel
+
 
 def _error(description: str) -> dict:
     return {"description": description,
@@ -18,7 +21,7 @@ _CITIZEN = {"name": "citizen_id", "in": "path", "required": True, "schema": {"ty
 _BROADCAST = {"name": "broadcast_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 _TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
-_CHANNEL = {"type": "string", "enum": ["email", "sms", "telegram", "phone", "webchat", "kiosk"]}
+_CHANNEL = {"type": "string", "enum": [c.value for c in Channel]}
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
 
 
@@ -53,8 +56,8 @@ PATHS = {
         "parameters": [_CODE],
         "requestBody": _body({"type": "object", "required": ["verify"], "properties": {
             "verify": {"type": "string", "pattern": "^[0-9]{4}$"},
-            "channel": {"type": "string", "enum": ["sms", "phone", "email", "telegram"]},
-            "phone": {"type": "string"}, "email": {"type": "string"}, "telegram_chat_id": {"type": "integer"}}}),
+            "channel": {"type": "string", "enum": [s.channel.value for s in followable()]},
+            **{s.address_field: {"type": "integer" if s.address_type is int else "string"} for s in followable()}}}),
         "responses": {"200": _json("Already following"), "201": _json("Now following"),
                       "404": _error("Unknown code or wrong digits"), "413": _error("Body over 1 MiB"),
                       "422": _error("Malformed body"), "429": _error("Too many wrong tries; see Retry-After")}}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.citizen import Channel
 from models.dossier import NATIONAL_PORTAL_CODES, DossierStatus
 from assistant.openapi import PATHS as ASSISTANT_PATHS
 from contact_center.openapi import PATHS as CONTACT_CENTER_PATHS
@@ -45,7 +46,7 @@ def spec() -> dict:
                     "id_number": {"type": "string", "description": "CCCD, 12 digits"},
                     "telegram_chat_id": {"type": "integer"},
                     "preferred_channels": {"type": "array", "items": {"type": "string", "enum": [
-                        "email", "sms", "telegram", "phone", "webchat", "kiosk"]}},
+                        c.value for c in Channel]}},
                     "consents": {"type": "array", "items": {"type": "object", "required": ["channel", "granted"],
                                  "properties": {"channel": {"type": "string"}, "granted": {"type": "boolean"},
                                                 "at": _TIME, "via": {"type": "string"},
