@@ -192,7 +192,7 @@ async def create_broadcast(request: web.Request) -> web.Response:
         raise ApiError(422, "'context' phải là đối tượng JSON.", field="context")
     if not isinstance(recipients, list) or not recipients or not all(isinstance(r, dict) for r in recipients):
         raise ApiError(422, "'recipients' phải là danh sách không rỗng các đối tượng "
-                            "{citizen_id | phone | email | telegram_chat_id}.", field="recipients")
+                            f"{{{' | '.join(broadcasts.CONTACT_FIELDS)}}}.", field="recipients")
     urgent = body.get("urgent", False)
     if not isinstance(urgent, bool):
         raise ApiError(422, "'urgent' phải là true hoặc false.", field="urgent")
