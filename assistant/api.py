@@ -5,16 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from channels.inbound import INBOX
-
-from models.messages import Incoming
+from channels.registry import REGISTRY
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
-from models.citizen import Channel
+from models.messages import Incoming
 from models.events import new_id
 
 routes = web.RouteTableDef()
-CHANNELS = {"webchat": Channel.WEBCHAT, "kiosk": Channel.KIOSK}
+CHANNELS = {c.value: c for c, s in REGISTRY.items() if s.web_session}
 
 
 @routes.post("/api/v1/assistant/messages")
@@ -27,7 +26,7 @@ async def post_message(request: web.Request) -> web.Response:
     text = b.text(body, "text", max_len=2000)
     channel = CHANNELS.get(body.get("channel", "webchat"))
     if channel is None:
-        raise ApiError(422, "'channel' là 'webchat' hoặc 'kiosk'.", field="channel")
+        raise ApiError(422, f"'channel' là {' hoặc '.join(repr(c) for c in CHANNELS)}.", field="channel")
     message_id = b.text(body, "message_id", required=False, max_len=100) or new_id()
     replies = await request.app[INBOX].receive(Incoming(
         channel=channel, address=sender, text=text, provider_message_id=f"{sender}:{message_id}"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from channels.registry import REGISTRY
 from hub.api.openapi import error, json_body, json_response
-
 
 PATHS = {
     "/api/v1/assistant/messages": {"post": {
@@ -11,7 +11,7 @@ PATHS = {
         "requestBody": json_body({"type": "object", "required": ["sender", "text"], "properties": {
             "sender": {"type": "string", "maxLength": 100, "description": "the session's own id"},
             "text": {"type": "string", "maxLength": 2000},
-            "channel": {"type": "string", "enum": ["webchat", "kiosk"]},
+            "channel": {"type": "string", "enum": [c.value for c, s in REGISTRY.items() if s.web_session]},
             "message_id": {"type": "string", "maxLength": 100,
                            "description": "sent again (a retry), the message is not answered twice"}}}),
         "responses": {"200": json_response("The replies"), "413": error("Body too large"),

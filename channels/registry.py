@@ -1,35 +1,115 @@
-"""The channel registry: the one place that knows how channels differ (which
-template kind they render, where a citizen's address is, whether quiet hours
-apply, how long to wait for a receipt) and which provider serves each."""
+"""The channel registry: the one place that knows how channels differ. Each
+channel's facts live in its entry (its Vietnamese name, where a citizen's
+address is and how it is written and masked, whether it carries notifications
+and which template they render, quiet hours, receipt deadline, unsubscribe
+links, threading); the rest of the service asks the registry instead of
+switching on the channel, so a new channel is one entry here and one adapter.
+Channels also says which provider serves each channel."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from channels.port import Provider
-from models.citizen import Channel, Citizen
+from models.citizen import ADDRESS_FIELD, Channel, Citizen
+from models.phone import normalize_phone
+from models.privacy import mask_email, mask_phone
+from models.templates import TemplateKind
+
+
+def _phone(value: Any) -> str:
+    return normalize_phone(str(value))
+
+
+def _email(value: Any) -> str:
+    text = str(value).strip().lower()
+    if "@" not in text:
+        raise ValueError(f"địa chỉ email '{value}' không hợp lệ")
+    return text
+
+
+def _chat_id(value: Any) -> int:
+    # True is an int to Python, and 1.9 would silently become 1: neither is a chat id.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"mã trò chuyện '{value}' không hợp lệ: cần một số nguyên")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"mã trò chuyện '{value}' không hợp lệ: cần một số nguyên") from None
+    if not -2**63 <= number < 2**63:  # what the store's integer column holds
+        raise ValueError(f"mã trò chuyện '{value}' không hợp lệ: quá lớn")
+    return number
+
+
+def _unmasked(address: str) -> str:
+    # A chat or session id names no one outside the service that issued it.
+    return address
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelSpec:
     channel: Channel
-    kind: str  # template kind: email | sms | chat | voice
-    address: Callable[[Citizen], str | None]
-    quiet: bool  # subject to quiet hours (it rings or buzzes a phone)
-    receipt_deadline: float  # seconds to wait for a delivery receipt before falling back
+    label: str  # in Vietnamese, as replies name it: "thông báo qua {label}"
+    kind: TemplateKind | None  # the template shape its messages take; None: nothing templated shows on it
+    notifies: bool = False  # carries notifications: a provider can serve it
+    followable: bool = False  # a dossier can be followed on it, by the API or by writing THEODOI from it
+    normalize: Callable[[Any], str | int] | None = None  # address as typed -> as stored; ValueError if not one
+    address_type: type = str  # how the store keeps the address an adapter hands over as text
+    mask: Callable[[str], str] = _unmasked  # for agents' views and logs
+    quiet: bool = False  # subject to quiet hours by default (it rings or buzzes a phone)
+    receipt_deadline: float | None = None  # seconds to wait for a delivery receipt before falling back
+    unsubscribe_link: bool = False  # its notifications carry a one-click unsubscribe link
+    threads_by_reference: bool = False  # a message naming no earlier one starts a new conversation
+    web_session: bool = False  # written from our own pages (assistant API), by a session id
+
+    @property
+    def address_field(self) -> str | None:
+        """The Citizen attribute holding the address; None: the channel cannot find a person."""
+        return ADDRESS_FIELD.get(self.channel)
+
+    def address(self, citizen: Citizen) -> str | None:
+        value = getattr(citizen, self.address_field) if self.address_field else None
+        return None if value is None else str(value)
+
+    def stored(self, address: str) -> str | int:
+        """An adapter's address (already normalised, as text) in the form the store keys on."""
+        return self.address_type(address)
 
 
-def _str(value) -> str | None:
-    return None if value is None else str(value)
+# In the order operators read them: the follow API lists them so, and a
+# broadcast row with several address columns is matched by the first.
+REGISTRY: dict[Channel, ChannelSpec] = {spec.channel: spec for spec in (
+    ChannelSpec(Channel.SMS, "tin nhắn SMS", TemplateKind.SMS, notifies=True, followable=True, normalize=_phone,
+                mask=mask_phone, quiet=True, receipt_deadline=1800),
+    ChannelSpec(Channel.PHONE, "cuộc gọi", TemplateKind.VOICE, notifies=True, followable=True, normalize=_phone,
+                mask=mask_phone, quiet=True, receipt_deadline=1800),
+    ChannelSpec(Channel.EMAIL, "email", TemplateKind.EMAIL, notifies=True, followable=True, normalize=_email,
+                mask=mask_email, receipt_deadline=7200, unsubscribe_link=True, threads_by_reference=True),
+    ChannelSpec(Channel.TELEGRAM, "Telegram", TemplateKind.CHAT, notifies=True, followable=True,
+                normalize=_chat_id, address_type=int, receipt_deadline=600),
+    # Inbound only: citizens write from them, nothing is sent to them unasked.
+    ChannelSpec(Channel.WEBCHAT, "trò chuyện trên web", TemplateKind.CHAT, web_session=True),
+    ChannelSpec(Channel.KIOSK, "ki-ốt", None, web_session=True),
+)}
+
+# The channels that carry notifications.
+SPECS: dict[Channel, ChannelSpec] = {c: s for c, s in REGISTRY.items() if s.notifies}
 
 
-SPECS: dict[Channel, ChannelSpec] = {
-    Channel.TELEGRAM: ChannelSpec(Channel.TELEGRAM, "chat", lambda c: _str(c.telegram_chat_id), False, 600),
-    Channel.SMS: ChannelSpec(Channel.SMS, "sms", lambda c: c.phone, True, 1800),
-    Channel.EMAIL: ChannelSpec(Channel.EMAIL, "email", lambda c: c.email, False, 7200),
-    Channel.PHONE: ChannelSpec(Channel.PHONE, "voice", lambda c: c.phone, True, 1800),
-}
+def followable() -> list[ChannelSpec]:
+    return [s for s in REGISTRY.values() if s.followable]
+
+
+def by_address_field() -> dict[str, ChannelSpec]:
+    """One channel per address field (the first), to find a citizen by an address of that kind."""
+    found: dict[str, ChannelSpec] = {}
+    for s in REGISTRY.values():
+        if s.address_field and s.normalize:
+            found.setdefault(s.address_field, s)
+    return found
+
 
 # Where Telegram posts updates in webhook mode; mounted even when the bot is
 # not configured, to refuse whatever arrives.
@@ -71,7 +151,7 @@ class Channels:
     def providers(self) -> list[Provider]:
         return list(self._providers.values())
 
-    def kind(self, channel: Channel) -> str:
+    def kind(self, channel: Channel) -> TemplateKind:
         return SPECS[channel].kind
 
     def quiet(self, channel: Channel) -> bool:
@@ -81,8 +161,8 @@ class Channels:
         return self._deadlines[channel]
 
     def address(self, channel: Channel, citizen: Citizen) -> str | None:
-        spec = SPECS.get(channel)
-        return spec.address(citizen) if spec and channel in self._providers else None
+        found = SPECS.get(channel)
+        return found.address(citizen) if found and channel in self._providers else None
 
     def route(self, citizen: Citizen, tried: tuple[str, ...] = ()) -> Channel | None:
         """The first channel in the citizen's order that they consented to, that

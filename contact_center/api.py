@@ -9,12 +9,12 @@ from datetime import timedelta
 from aiohttp import web
 
 from channels.deeplink import make_token, start_link
+from channels.registry import REGISTRY
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
 from hub.keys import API_KEYS, SECRET, SETTINGS, STORE
 from models.citizen import Channel
-from models.privacy import mask_email, mask_phone
 from models.timeutil import to_iso, utcnow
 
 # A receipt's QR code should work while the dossier is being handled, and a while after.
@@ -26,12 +26,7 @@ routes = web.RouteTableDef()
 def _masked(conversation: dict) -> dict:
     # Agents see who wrote by citizen id and a masked address; the full address
     # stays with the channel that answers.
-    address = conversation["address"]
-    if conversation["channel"] in (Channel.SMS.value, Channel.PHONE.value):
-        address = mask_phone(address)
-    elif conversation["channel"] == Channel.EMAIL.value:
-        address = mask_email(address)
-    return {**conversation, "address": address}
+    return {**conversation, "address": REGISTRY[Channel(conversation["channel"])].mask(conversation["address"])}
 
 
 @routes.get("/api/v1/conversations")

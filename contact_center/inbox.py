@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from channels.registry import REGISTRY
 from models.messages import Incoming, Reply
 from contact_center import keywords
 from contact_center.status import NOT_FOUND, status_line
@@ -22,11 +23,6 @@ from models.notifications import DeliveryStatus
 from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-CHANNEL_NAMES = {Channel.SMS: "tin nhắn SMS", Channel.TELEGRAM: "Telegram", Channel.EMAIL: "email",
-                 Channel.PHONE: "cuộc gọi", Channel.WEBCHAT: "trò chuyện trên web", Channel.KIOSK: "ki-ốt"}
-# Channels a citizen can be notified on, so following a dossier from them makes sense.
-FOLLOWABLE = {Channel.SMS, Channel.TELEGRAM, Channel.EMAIL}
 
 HELP = ("Tra cứu hồ sơ: TRACUU <mã hồ sơ> <4 số cuối điện thoại>. Nhận thông báo: THEODOI <mã hồ sơ> "
         "<4 số cuối điện thoại>. Dừng nhận thông báo: HUY.")
@@ -53,7 +49,8 @@ class Inbox:
         record = InboundRecord(channel=message.channel, address=message.address, text=message.text,
                                provider_message_id=message.provider_message_id, citizen_id=citizen_id,
                                dossier_code=await self._dossier_named(message, command), subject=message.subject,
-                               references=message.references)
+                               references=message.references,
+                               threads_by_reference=REGISTRY[message.channel].threads_by_reference)
 
         def events_for(conversation_id: str) -> list:
             if command is not None:
@@ -97,7 +94,7 @@ class Inbox:
     # who and what
 
     async def _citizen(self, message: Incoming, command) -> str | None:
-        if message.channel not in FOLLOWABLE:
+        if not REGISTRY[message.channel].followable:
             return None  # a web chat session or a kiosk: nobody to link until they say who they are
         token = message.link_token or (command.argument if command and command.name == "start" else None)
         address = _address(message.channel, message.address)
@@ -127,17 +124,17 @@ class Inbox:
 
     async def _command(self, message: Incoming, command: keywords.Command, citizen_id: str | None) -> list[Reply]:
         if command.name == "stop":
-            if message.channel not in FOLLOWABLE:
+            if not REGISTRY[message.channel].followable:
                 return [Reply("Kênh này không gửi thông báo tự động; không có gì cần hủy.")]
             await self.withdraw(message.channel, message.address, via=f"{message.channel.value}_keyword")
-            return [Reply(f"Đã dừng gửi thông báo qua {CHANNEL_NAMES[message.channel]}. Để nhận lại, nhắn "
+            return [Reply(f"Đã dừng gửi thông báo qua {REGISTRY[message.channel].label}. Để nhận lại, nhắn "
                           "THEODOI <mã hồ sơ> <4 số cuối điện thoại>.")]
         if command.name == "start":
             token = message.link_token or command.argument
             linked = self.read_link(token) if token else None
             if linked is not None:
                 _, code = linked
-                return [Reply(f"Đã liên kết {CHANNEL_NAMES[message.channel]} với hồ sơ {code}. Ông/Bà sẽ nhận "
+                return [Reply(f"Đã liên kết {REGISTRY[message.channel].label} với hồ sơ {code}. Ông/Bà sẽ nhận "
                               "thông báo tại đây khi hồ sơ thay đổi trạng thái.")]
             if token:
                 return [Reply("Liên kết đã hết hạn hoặc không hợp lệ. Ông/Bà vẫn có thể tra cứu: " + HELP)]
@@ -149,13 +146,13 @@ class Inbox:
             return [Reply(NOT_FOUND)]
         if command.name == "lookup":
             return [Reply(status_line(found.dossier, self.clock()))]
-        if message.channel not in FOLLOWABLE:
+        if not REGISTRY[message.channel].followable:
             return [Reply("Kênh này không gửi được thông báo; Ông/Bà có thể theo dõi qua SMS, Telegram hoặc email.")]
         consent = ConsentRecord(channel=message.channel, granted=True, at=self.clock(),
                                 via=f"{message.channel.value}_keyword", legal_basis="consent")
         await self.store.follow(found.dossier.code, message.channel, _address(message.channel, message.address),
                                 f"{message.channel.value}_keyword", consent)
-        return [Reply(f"Ông/Bà sẽ nhận thông báo qua {CHANNEL_NAMES[message.channel]} khi hồ sơ "
+        return [Reply(f"Ông/Bà sẽ nhận thông báo qua {REGISTRY[message.channel].label} khi hồ sơ "
                       f"{found.dossier.code} thay đổi trạng thái. Nhắn HUY để dừng.")]
 
     async def _verified(self, message: Incoming, command: keywords.Command):
@@ -173,5 +170,5 @@ class Inbox:
 
 
 def _address(channel: Channel, address: str):
-    return int(address) if channel is Channel.TELEGRAM else address
+    return REGISTRY[channel].stored(address)
 

@@ -120,7 +120,7 @@ def cmd_outbox_tail(args) -> int:
 def cmd_templates_preview(args) -> int:
     from notify.preview import preview
     templates = asyncio.run(_templates(_settings(args)))
-    print(preview(templates, args.template, _KIND_OF_CHANNEL[args.channel]))
+    print(preview(templates, args.template, _kind_of_channel()[args.channel]))
     return 0
 
 
@@ -169,9 +169,11 @@ def cmd_assistant_train(args) -> int:
     return asyncio.run(cli.train(_settings(args), args))
 
 
-# The channel names operators know, mapped to the template kind they render.
-_KIND_OF_CHANNEL = {"sms": "sms", "email": "email", "telegram": "chat", "chat": "chat", "webchat": "chat",
-                    "phone": "voice", "voice": "voice"}
+def _kind_of_channel() -> dict:
+    """The names operators know, a channel's or a template kind's own, mapped to the kind they render."""
+    from channels.registry import REGISTRY
+    from models.templates import TemplateKind
+    return {c.value: s.kind for c, s in REGISTRY.items() if s.kind} | {k.value: k for k in TemplateKind}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -214,7 +216,7 @@ def parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     show = nested(templates, "preview", cmd_templates_preview, "render a template with its sample data")
     show.add_argument("template", help="e.g. status_changed, supplement_requested, result_ready")
-    show.add_argument("--channel", choices=sorted(_KIND_OF_CHANNEL), default="sms")
+    show.add_argument("--channel", choices=sorted(_kind_of_channel()), default="sms")
     nested(templates, "check", cmd_templates_check, "render every template; list what is broken")
 
     broadcast = sub.add_parser("broadcast", help="an announcement to many citizens")

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable
 
 import orjson
 
+from channels.registry import by_address_field
 from hub.store.port import Broadcast, Store
-from models.citizen import Channel
 from models.events import new_id
 from models.notifications import BROADCAST, FINAL, DeliveryStatus, Notification
-from models.phone import normalize_phone
 
-CONTACT_FIELDS = ("citizen_id", "phone", "email", "telegram_chat_id")
+# A recipient row names a citizen by id or by one of their addresses, matched in this order.
+ADDRESS_COLUMNS = by_address_field()
+CONTACT_FIELDS = ("citizen_id", *ADDRESS_COLUMNS)
 CHUNK = 500
 
 
@@ -44,18 +45,12 @@ async def resolve(store: Store, row: dict) -> str | None:
     broadcast never creates people: only those who consented hear from us)."""
     if row.get("citizen_id"):
         return row["citizen_id"] if await store.get_citizen(row["citizen_id"]) else None
-    if row.get("phone"):
-        try:
-            return await store.find_contact(Channel.SMS, normalize_phone(str(row["phone"])))
-        except ValueError:
-            return None
-    if row.get("email"):
-        return await store.find_contact(Channel.EMAIL, str(row["email"]).strip().lower())
-    if row.get("telegram_chat_id"):
-        try:
-            return await store.find_contact(Channel.TELEGRAM, int(row["telegram_chat_id"]))
-        except ValueError:
-            return None
+    for field, spec in ADDRESS_COLUMNS.items():
+        if row.get(field):
+            try:
+                return await store.find_contact(spec.channel, spec.normalize(row[field]))
+            except ValueError:
+                return None
     return None
 
 

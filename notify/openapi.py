@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from channels.registry import followable
 from hub.api.openapi import AUTH, CHANNEL, error, json_body, json_response
 
 
@@ -39,8 +40,8 @@ PATHS = {
         "parameters": [_CODE],
         "requestBody": json_body({"type": "object", "required": ["verify"], "properties": {
             "verify": {"type": "string", "pattern": "^[0-9]{4}$"},
-            "channel": {"type": "string", "enum": ["sms", "phone", "email", "telegram"]},
-            "phone": {"type": "string"}, "email": {"type": "string"}, "telegram_chat_id": {"type": "integer"}}}),
+            "channel": {"type": "string", "enum": [s.channel.value for s in followable()]},
+            **{s.address_field: {"type": "integer" if s.address_type is int else "string"} for s in followable()}}}),
         "responses": {"200": json_response("Already following"), "201": json_response("Now following"),
                       "404": error("Unknown code or wrong digits"), "413": error("Body over 1 MiB"),
                       "422": error("Malformed body"), "429": error("Too many wrong tries; see Retry-After")}}},

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from models.templates import TemplateKind
 from notify.rendering import Rendered, Templates
 
 _RULE = "─" * 40
 
 
-def preview(templates: Templates, name: str, kind: str, context: Mapping | None = None) -> str:
+def preview(templates: Templates, name: str, kind: TemplateKind, context: Mapping | None = None) -> str:
     """The rendered message; `context` None means the template's own sample."""
     if context is None:
         context = templates.meta(name).sample
@@ -19,9 +20,9 @@ def preview(templates: Templates, name: str, kind: str, context: Mapping | None 
 
 
 def show(rendered: Rendered) -> str:
-    if rendered.kind == "sms":
+    if rendered.kind == TemplateKind.SMS:
         return f"{rendered.text}\n{_RULE}\n{sms_cost(rendered)}"
-    if rendered.kind == "email":
+    if rendered.kind == TemplateKind.EMAIL:
         return (f"Tiêu đề: {rendered.subject}\n{_RULE} văn bản\n{rendered.text}\n"
                 f"{_RULE} HTML\n{rendered.html}")
     return rendered.text

@@ -25,15 +25,16 @@ from markupsafe import Markup, escape
 
 from models.errors import PermanentError
 from models.smstext import SmsCount, count, unaccent
+from models.templates import TemplateKind
 
-KINDS = ("email", "sms", "chat", "voice")
+KINDS = tuple(TemplateKind)
 
 # kind -> the files it renders, in Rendered's order (text, subject, html).
 FILES = {
-    "email": ("email.txt.j2", "email_subject.j2", "email.html.j2"),
-    "sms": ("sms.j2",),
-    "chat": ("chat.j2",),
-    "voice": ("voice.j2",),
+    TemplateKind.EMAIL: ("email.txt.j2", "email_subject.j2", "email.html.j2"),
+    TemplateKind.SMS: ("sms.j2",),
+    TemplateKind.CHAT: ("chat.j2",),
+    TemplateKind.VOICE: ("voice.j2",),
 }
 META_FILE = "template.toml"
 _KNOWN = {f for files in FILES.values() for f in files} | {META_FILE}
@@ -322,13 +323,13 @@ class Templates:
         if compiled is None:
             raise self._unavailable(name, kind)
         try:
-            if kind == "sms":
+            if kind == TemplateKind.SMS:
                 # A shortened value ends in "…"; the template's full stop after it is one too many.
                 text = _one_line(_nfc(compiled.text.render(context))).replace("….", "…")
                 if self._meta[name].sms_unaccented:
                     text = unaccent(text)
                 return Rendered(kind, text, sms=count(text))
-            if kind == "email":
+            if kind == TemplateKind.EMAIL:
                 return Rendered(kind, _paragraphs(_nfc(compiled.text.render(context))),
                                 subject=_one_line(_nfc(compiled.subject.render(context))),
                                 html=_nfc(compiled.html.render(context)).strip())

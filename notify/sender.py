@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from channels.port import Outgoing, Sent
-from channels.registry import Channels
+from channels.registry import REGISTRY, Channels
 from hub.store.port import Store
 from models.citizen import Channel, Contact
 from models.errors import PermanentError, RetryableError
@@ -207,7 +207,7 @@ class Sender:
         provider = self.channels.provider(channel)
         update = Progress(n.id, S.SENDING, channel.value, tried, tries, attempt_id, now + self.policy.lease)
         attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
-        unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if channel is Channel.EMAIL else None
+        unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if REGISTRY[channel].unsubscribe_link else None
         context = {**n.context, "citizen_name": citizen.full_name, "org": self.org, "unsubscribe_url": unsubscribe}
         try:
             rendered = self.templates.render(n.template, self.channels.kind(channel), context)

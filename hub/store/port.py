@@ -148,6 +148,9 @@ class InboundRecord:
     dossier_code: str | None = None
     subject: str | None = None
     references: tuple[str, ...] = ()
+    # The channel threads by reply references (email): a message naming none
+    # starts a new conversation instead of joining the address's recent one.
+    threads_by_reference: bool = False
 
 
 @dataclass(frozen=True, slots=True)

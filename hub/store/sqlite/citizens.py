@@ -6,14 +6,9 @@ import orjson
 
 from hub.store.sqlite.db import placeholders
 from hub.store.sqlite.dossiers import from_iso, iso
-from models.citizen import Channel, Citizen, ConsentRecord, Contact
+from models.citizen import ADDRESS_FIELD, Channel, Citizen, ConsentRecord, Contact
 from models.events import new_id
 from models.timeutil import utcnow
-
-# Which citizens column holds the address for a channel that can find a person.
-CONTACT_COLUMNS = {Channel.SMS: "phone", Channel.PHONE: "phone", Channel.EMAIL: "email",
-                   Channel.TELEGRAM: "telegram_chat_id"}
-
 
 async def get_citizens(db, ids: list[str]) -> dict[str, Citizen]:
     ids = list(dict.fromkeys(ids))
@@ -43,7 +38,7 @@ async def add_consent(db, citizen_id: str, record: ConsentRecord) -> None:
 
 
 async def find_contact(db, channel: Channel, address: str | int) -> str | None:
-    column = CONTACT_COLUMNS[channel]
+    column = ADDRESS_FIELD[channel]
     rows = await db.execute_fetchall(f"SELECT id FROM citizens WHERE {column} = ? LIMIT 1", (address,))
     return rows[0][0] if rows else None
 
@@ -57,7 +52,7 @@ async def ensure_contact(db, channel: Channel, address: str | int) -> str:
     now = iso(utcnow())
     citizen_id = "c_" + new_id()[:16]
     await db.execute(
-        f"INSERT INTO citizens (id, full_name, {CONTACT_COLUMNS[channel]}, preferred_channels, created_at,"
+        f"INSERT INTO citizens (id, full_name, {ADDRESS_FIELD[channel]}, preferred_channels, created_at,"
         f" updated_at) VALUES (?, '', ?, ?, ?, ?)",
         (citizen_id, address, orjson.dumps([channel.value]).decode(), now, now))
     return citizen_id

@@ -8,9 +8,8 @@ from datetime import timedelta
 import orjson
 
 from hub.store.port import InboundRecord, InboundResult
-from hub.store.sqlite.citizens import CONTACT_COLUMNS
 from hub.store.sqlite.dossiers import insert_outbox, iso
-from models.citizen import Channel
+from models.citizen import ADDRESS_FIELD, Channel
 from models.events import new_id
 from models.timeutil import utcnow
 
@@ -27,7 +26,7 @@ async def _thread(db, record: InboundRecord, now) -> str | None:
             " ORDER BY id DESC LIMIT 1", record.references)
         if rows:
             return rows[0][0]
-    if record.channel is Channel.EMAIL:
+    if record.threads_by_reference:
         return None  # a new email without references is a new thread
     rows = await db.execute_fetchall(
         "SELECT id FROM conversations WHERE channel = ? AND address = ? AND state != 'closed' AND updated_at >= ?"
@@ -122,7 +121,7 @@ async def get_conversation(db, conversation_id: str) -> dict | None:
 async def link_contact(db, citizen_id: str, channel: Channel, address) -> None:
     """Move the address to `citizen_id`; a nameless citizen created when the
     address first wrote hands its conversations over."""
-    column = CONTACT_COLUMNS[channel]
+    column = ADDRESS_FIELD[channel]
     previous = await db.execute_fetchall(f"SELECT id FROM citizens WHERE {column} = ? AND id != ?",
                                          (address, citizen_id))
     for (old_id,) in previous:
