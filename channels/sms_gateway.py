@@ -50,7 +50,7 @@ from aiohttp import web
 from channels.inbound import Inbox, Incoming
 from channels.port import Outgoing, Sent
 from channels.sms import as_text, e164
-from channels.sms_status import GATEWAY_STATUSES, http_error, retry_after
+from channels.sms_status import GATEWAY_STATUSES, http_outcome, retry_after
 from hub.api.errors import ApiError
 from hub.api.replies import reply as json_reply
 from models.citizen import Channel
@@ -282,9 +282,8 @@ class GatewaySmsProvider:
             answer = None
         snippet = mask_text(raw[:200].decode("utf-8", "replace"))
         if not 200 <= status < 300:
-            kind = http_error(status)
-            text = f"{self.name}: HTTP {status}: {snippet}"
-            raise RetryableError(text, retry_after=wait) if kind is RetryableError else kind(text)
+            raise http_outcome(status).error(f"{self.name}: HTTP {status}: {snippet}", provider=self.name,
+                                             retry_after=wait)
         if c["success_field"]:
             outcome = dig(answer, c["success_field"])
             if str(outcome) not in c["success_values"]:

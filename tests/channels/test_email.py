@@ -23,7 +23,7 @@ from channels.inbound import RecordingInbox, Reply
 from channels.port import Outgoing, Sent
 from hub.settings import Settings
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus
 
@@ -55,6 +55,14 @@ class Sink:
         self.sessions: list[tuple[bool | None, bool]] = []  # (authenticated, over TLS)
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply
         self.data_reply: str | None = None
+        self.refuse_sender: str | None = None  # the reply to MAIL FROM, when set
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -207,12 +215,24 @@ async def test_starttls_and_auth(start_server, make_provider, server_tls, client
     assert str(parse(server.handler.messages[0])["Subject"]) == SUBJECT
 
     wrong = make_provider(server.port, tls="starttls", username=USER, password="sai", tls_context=client_tls)
-    with pytest.raises(RetryableError) as caught:
+    with pytest.raises(ProviderRefused) as caught:
         await wrong.send(outgoing("a2"))
-    # The operator's credentials, not the citizen's address: never permanent.
-    assert not isinstance(caught.value, PermanentError)
-    assert caught.value.retry_after
+    # The operator's credentials, not the citizen's address: refused, so the
+    # notifier falls back to another channel instead of waiting for a fix.
+    assert not isinstance(caught.value, RetryableError)
+    assert caught.value.provider == "smtp"
     assert len(server.handler.messages) == 1
+
+
+async def test_a_refused_sender_address_is_provider_refused(start_server, make_provider):
+    server = await start_server()
+    server.handler.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
+    with pytest.raises(ProviderRefused):
+        await make_provider(server.port).send(outgoing())
+    server.handler.refuse_sender = "451 4.3.0 Try again later"
+    with pytest.raises(RetryableError):
+        await make_provider(server.port).send(outgoing("a2"))
+    assert server.handler.messages == []
 
 
 async def test_starttls_refuses_an_unknown_certificate(start_server, make_provider, server_tls):

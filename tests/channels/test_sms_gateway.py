@@ -14,12 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from channels.inbound import RecordingInbox, Reply
 from channels.port import Outgoing
 from channels.sms_gateway import GatewaySmsProvider, gateway_routes, parse_gateways, render, sign
-from channels.sms_status import ProviderRefused
 from hub.api.errors import json_errors
 from hub.settings import Settings
 from models import smstext
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
 from notify.ratelimit import Limit
@@ -129,10 +128,11 @@ async def test_gateway_answers_map_to_the_error_tree(gateway, provider, answer, 
 async def test_wrong_credentials_refuse_us_not_the_citizen(gateway):
     provider = GatewaySmsProvider({**config(gateway.url), "auth": {"type": "bearer", "token": "wrong"}})
     try:
-        with pytest.raises(ProviderRefused):
+        with pytest.raises(ProviderRefused) as caught:
             await provider.send(outgoing())
     finally:
         await provider.close()
+    assert caught.value.provider == provider.name
 
 
 async def test_a_slow_gateway_is_retryable(gateway, provider):
