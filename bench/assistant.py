@@ -27,7 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# bench/email.py would shadow the standard library's email package.
+# Run by path, bench/ comes first on sys.path, where this file would shadow the
+# `assistant` package it measures: the repository root goes there instead.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 

@@ -6,14 +6,6 @@ answering the same routes with a constant, no store, no middleware.
 Whatever latency this shows at a given rate is the machine's and the
 client's, not Tổng đài's; bench/run.sh measures both in the same run."""
 
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-# Run by path, bench/ comes first on sys.path, where bench/email.py would stand in for
-# the standard library's email package (which urllib and aiohttp import).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import sys
 
 from aiohttp import web

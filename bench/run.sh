@@ -73,7 +73,7 @@ echo "== notify (in-process, its own data directory)"
 "$PYTHON" "$HERE/notify.py"
 echo
 echo "== email: our SMTP adapter vs Apprise, same local server (Apprise comes with the dev extra)"
-"${DEV_PYTHON:-$PYTHON}" "$HERE/email.py"
+"${DEV_PYTHON:-$PYTHON}" "$HERE/email_send.py"
 echo
 echo "== assistant: built-in engine vs a Rasa 3.6.21 server on the held-out set (Rasa built and trained if not cached)"
 "$PYTHON" "$HERE/assistant.py"

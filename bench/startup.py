@@ -7,14 +7,6 @@ Target: under 2 seconds."""
 
 from __future__ import annotations
 
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-# Run by path, bench/ comes first on sys.path, where bench/email.py would stand in for
-# the standard library's email package (which urllib and aiohttp import).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import argparse
 import json
 import socket

@@ -15,7 +15,8 @@ from channels.email_inbound import EmailReceiver
 from channels.registry import TELEGRAM_WEBHOOK_PATH, Channels
 from channels.sms import TwilioSmsProvider, twilio_routes
 from channels.sms_failover import FailoverSms
-from channels.sms_gateway import GatewaySmsProvider, gateway_routes
+from channels.sms_gateway import GatewaySmsProvider
+from channels.sms_gateway_webhooks import gateway_routes
 from hub.api.errors import ApiError
 
 

@@ -23,6 +23,7 @@ from email.utils import formataddr, formatdate, parseaddr
 import aiosmtplib
 
 from channels.port import Outgoing, Sent
+from channels.vendor import RECIPIENT, REFUSED, RETRY, Outcome
 from models.citizen import Channel
 from models.errors import PermanentError, RetryableError, TongdaiError
 from models.notifications import DeliveryStatus
@@ -49,26 +50,28 @@ _ID_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 IDLE_SECONDS = 60.0
 
 
-# What an aiosmtplib failure means for the attempt, first match wins:
-# (exception type, SMTP reply codes or None for any, error raised, retry_after).
-_ERRORS: tuple[tuple[type[BaseException], range | None, type[TongdaiError], float | None], ...] = (
-    # Bad credentials are the operator's to fix, not the citizen's: a permanent
-    # error would mark every citizen's email as undeliverable and push each
-    # notification to another channel for good. Retrying keeps them waiting
-    # for the fix, spaced out so a wrong password does not hammer the relay.
-    (aiosmtplib.SMTPAuthenticationError, None, RetryableError, 300.0),
-    # The relay refusing our own sender address is configuration too.
-    (aiosmtplib.SMTPSenderRefused, None, RetryableError, 300.0),
-    (aiosmtplib.SMTPRecipientsRefused, range(500, 600), PermanentError, None),
-    (aiosmtplib.SMTPRecipientsRefused, None, RetryableError, None),
-    (aiosmtplib.SMTPDataError, range(500, 600), PermanentError, None),
-    # TLS refused or not offered while we require it: configuration.
-    (aiosmtplib.SMTPNotSupported, None, RetryableError, 300.0),
-    (aiosmtplib.SMTPResponseException, range(500, 600), PermanentError, None),
-    (aiosmtplib.SMTPResponseException, None, RetryableError, None),
+# What an aiosmtplib failure means for the attempt, first match wins: the
+# exception type, the SMTP reply codes it applies to (None for any), and the
+# outcome. Refusals of our own configuration are ProviderRefused: no other
+# message would get through either until an operator fixes it, so the notifier
+# falls back to the citizen's next channel (see models/errors.py).
+_SMTP = range(500, 600)
+_ERRORS: tuple[tuple[type[BaseException], range | None, Outcome], ...] = (
+    (aiosmtplib.SMTPAuthenticationError, _SMTP, Outcome(REFUSED, "credentials refused")),
+    # 454: a temporary authentication failure on the relay's side.
+    (aiosmtplib.SMTPAuthenticationError, None, Outcome(RETRY, "authentication failed", retry_after=300.0)),
+    (aiosmtplib.SMTPSenderRefused, _SMTP, Outcome(REFUSED, "sender address refused")),
+    (aiosmtplib.SMTPSenderRefused, None, Outcome(RETRY, "sender address deferred", retry_after=300.0)),
+    (aiosmtplib.SMTPRecipientsRefused, _SMTP, Outcome(RECIPIENT, "recipient refused")),
+    (aiosmtplib.SMTPRecipientsRefused, None, Outcome(RETRY, "recipient deferred")),
+    (aiosmtplib.SMTPDataError, _SMTP, Outcome(RECIPIENT, "message refused")),
+    # aiosmtplib raises it only for SMTPUTF8, which _ascii_address keeps us from needing.
+    (aiosmtplib.SMTPNotSupported, None, Outcome(RETRY, "the relay lacks a required extension", retry_after=300.0)),
+    (aiosmtplib.SMTPResponseException, _SMTP, Outcome(RECIPIENT, "refused")),
+    (aiosmtplib.SMTPResponseException, None, Outcome(RETRY, "deferred")),
     # Disconnects, timeouts and refused connections (all OSError subclasses).
-    (aiosmtplib.SMTPException, None, RetryableError, None),
-    (OSError, None, RetryableError, None),
+    (aiosmtplib.SMTPException, None, Outcome(RETRY, "SMTP failure")),
+    (OSError, None, Outcome(RETRY, "connection failed")),
 )
 
 
@@ -81,11 +84,11 @@ def _code(exc: BaseException) -> int | None:
 def translate(exc: BaseException) -> TongdaiError:
     """An aiosmtplib or socket failure as the error tree's type."""
     code = _code(exc)
-    for kind, codes, error, retry_after in _ERRORS:
+    text = f"smtp: {type(exc).__name__}: {exc}"
+    for kind, codes, outcome in _ERRORS:
         if isinstance(exc, kind) and (codes is None or (code is not None and code in codes)):
-            text = f"smtp: {type(exc).__name__}: {exc}"
-            return error(text, retry_after=retry_after) if error is RetryableError else error(text)
-    return RetryableError(f"smtp: {type(exc).__name__}: {exc}")
+            return outcome.error(text, provider=SmtpProvider.name)
+    return RetryableError(text)
 
 
 def _one_line(text: str) -> str:

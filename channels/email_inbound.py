@@ -2,260 +2,28 @@
 replies become conversations, delivery status notifications become receipts
 for the messages channels/email.py sent, automatic mail is dropped.
 
-aiosmtpd runs its own event loop in a thread. Parsing happens there; only the
-inbox call is handed to the service's loop, and the relay gets its 250 once the
-inbox has the message (451 otherwise, so the relay tries again)."""
+aiosmtpd runs its own event loop in a thread. Parsing (channels/email_mime.py)
+happens there; only the inbox call is handed to the service's loop, and the
+relay gets its 250 once the inbox has the message (451 otherwise, so the relay
+tries again)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
-import re
-import unicodedata
-from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage, Message
-from email.parser import BytesParser, HeaderParser
-from email.utils import parseaddr
-from html.parser import HTMLParser
-from typing import ClassVar
 
 from aiosmtpd.controller import Controller
 
+from channels.email_mime import Bounce, bare_subject, parse_email
 from channels.inbound import Inbox
 from models.messages import Incoming, Reply
 from channels.port import Outgoing
 from models.citizen import Channel
-from models.errors import TongdaiError
-from models.notifications import DeliveryStatus
+from models.errors import ProviderRefused, TongdaiError
 from models.privacy import mask_email
 
 log = logging.getLogger(__name__)
-
-_PARSER = BytesParser(policy=policy.default)
-_HEADER_PARSER = HeaderParser(policy=policy.default)
-
-
-@dataclass(frozen=True, slots=True)
-class Bounce:
-    """A delivery status notification (RFC 3464) about a message we sent."""
-
-    original_message_id: str  # as SmtpProvider returned it in Sent.provider_ref
-    status: DeliveryStatus
-    error: str | None = None
-
-
-def parse_email(raw: bytes) -> Incoming | Bounce | None:
-    """What one received message means: a citizen writing, a bounce, or
-    nothing worth a conversation (None)."""
-    msg = _PARSER.parsebytes(raw)
-    if msg.get_content_type() == "multipart/report":
-        # Read receipts (disposition-notification) and the like are dropped.
-        return _bounce(msg) if msg.get_param("report-type", "").lower() == "delivery-status" else None
-    if _is_automatic(msg):
-        return None
-    sender = _sender(msg)
-    if sender is None:
-        return None
-    address, name = sender
-    subject = _nfc(str(msg.get("Subject", ""))).strip() or None
-    text = strip_quoted(_body_text(msg)) or _bare_subject(subject or "")
-    message_id = _first_id(str(msg.get("Message-ID", ""))) or _synthetic_id(raw)
-    references = tuple(dict.fromkeys(
-        _ids(str(msg.get("In-Reply-To", ""))) + _ids(str(msg.get("References", "")))))
-    return Incoming(channel=Channel.EMAIL, address=address, text=text, provider_message_id=message_id,
-                    name=name, subject=subject, references=references)
-
-
-# --- citizens' mail ----------------------------------------------------------
-
-def _is_automatic(msg: Message) -> bool:
-    """RFC 3834 and the older conventions out-of-office responders still use:
-    answering them would start a conversation with a robot."""
-    auto = str(msg.get("Auto-Submitted", "")).strip().lower()
-    if auto and auto != "no":
-        return True
-    if msg.get("X-Autoreply") or msg.get("X-Autorespond"):
-        return True
-    return str(msg.get("Precedence", "")).strip().lower() in {"auto_reply", "bulk", "junk"}
-
-
-def _sender(msg: Message) -> tuple[str, str | None] | None:
-    header = msg.get("From")
-    if header is None:
-        return None
-    addresses = getattr(header, "addresses", ())
-    if addresses and "@" in addresses[0].addr_spec:
-        address, name = addresses[0].addr_spec, addresses[0].display_name
-    else:
-        name, address = parseaddr(str(header))
-        if "@" not in address:
-            return None
-    # Parsers differ on the space between two encoded words of one name.
-    return address.strip().lower(), (" ".join(_nfc(name).split()) or None)
-
-
-def _body_text(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        content = part.get_content()
-    except (LookupError, UnicodeError):  # an unknown or lying charset
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-    if part.get_content_subtype() == "html":
-        content = html_to_text(content)
-    return _nfc(content)
-
-
-# Where the quoted original starts: "On <date>, <name> wrote:" and its
-# Vietnamese (Gmail, Outlook) and French forms, or Outlook's separators.
-_ATTRIBUTION = re.compile(r"^\s*(on\s.*\swrote|vào\s.*\sđã viết|le\s.*\sa écrit)\s*:\s*$", re.IGNORECASE | re.DOTALL)
-_SEPARATOR = re.compile(r"^\s*-{2,}\s*(original message|thư gốc|tin nhắn gốc)\s*-{2,}\s*$", re.IGNORECASE)
-_RULE_THEN_FROM = re.compile(r"^\s*_{10,}\s*$")
-_HEADER_LINE = re.compile(r"^\s*(from|từ)\s*:", re.IGNORECASE)
-
-
-def strip_quoted(text: str) -> str:
-    """The citizen's own words: quoted lines and the quoted original dropped."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    kept = []
-    for i, line in enumerate(lines):
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        if (_ATTRIBUTION.match(line) or _SEPARATOR.match(line)
-                # Gmail wraps a long attribution over two lines.
-                or (re.match(r"^\s*(on|vào)\s", line, re.IGNORECASE) and _ATTRIBUTION.match(f"{line} {following}"))
-                or (_RULE_THEN_FROM.match(line) and _HEADER_LINE.match(following))):
-            break
-        if not line.lstrip().startswith(">"):
-            kept.append(line.rstrip())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-
-
-class _TextExtractor(HTMLParser):
-    _SKIP: ClassVar = {"script", "style", "head", "title", "blockquote"}  # blockquote: the quoted original
-    _BREAK: ClassVar = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAK:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BREAK:
-            self.chunks.append("\n")
-
-    def handle_data(self, data):
-        if not self._skipping:
-            self.chunks.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(html: str) -> str:
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    # Every block boundary is a line break; blank lines carry no meaning here.
-    lines = (line.strip() for line in "".join(extractor.chunks).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-_REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|tl|trả lời|chuyển tiếp)\s*:\s*)+", re.IGNORECASE)
-
-
-def _bare_subject(subject: str) -> str:
-    return _REPLY_PREFIX.sub("", subject).strip()
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-_MSG_ID = re.compile(r"<[^<>\s]+>")
-
-
-def _ids(text: str) -> list[str]:
-    return _MSG_ID.findall(text)
-
-
-def _first_id(text: str) -> str | None:
-    found = _ids(text)
-    if found:
-        return found[0]
-    text = text.strip()
-    return f"<{text}>" if text and " " not in text else None
-
-
-def _synthetic_id(raw: bytes) -> str:
-    # The same message delivered twice gets the same id, so it is stored once.
-    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id.invalid>"
-
-
-# --- bounces -----------------------------------------------------------------
-
-_STATUS_CODE = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
-
-
-def _bounce(msg: EmailMessage) -> Bounce | None:
-    original = _original_id(msg)
-    recipient = _recipient_fields(msg)
-    if original is None or recipient is None:
-        return None
-    action = str(recipient.get("Action", "")).strip().lower()
-    found = _STATUS_CODE.search(str(recipient.get("Status", "")))
-    code = found.group(0) if found else None
-    klass = found.group(1) if found else {"failed": "5", "delayed": "4", "delivered": "2"}.get(action)
-    if klass == "5":
-        status = DeliveryStatus.PERMANENT_FAILURE
-    elif klass == "4":
-        status = DeliveryStatus.TEMPORARY_FAILURE
-    elif klass == "2" and action == "delivered":
-        status = DeliveryStatus.DELIVERED
-    else:  # relayed or expanded: no news about the citizen's mailbox
-        return None
-    diagnostic = " ".join(str(recipient.get("Diagnostic-Code", "")).split())
-    error = " ".join(filter(None, (code, diagnostic))) or action or None
-    return Bounce(original_message_id=original, status=status,
-                  error=None if status is DeliveryStatus.DELIVERED else error)
-
-
-def _recipient_fields(msg: Message) -> Message | None:
-    """The first per-recipient block of the message/delivery-status part (we
-    send to one recipient a message)."""
-    for part in msg.walk():
-        if part.get_content_type() == "message/delivery-status":
-            blocks = [b for b in part.get_payload() if isinstance(b, Message)]
-            for block in blocks[1:] or blocks:
-                if block.get("Action") or block.get("Status"):
-                    return block
-            return None
-    return None
-
-
-def _original_id(msg: Message) -> str | None:
-    for part in msg.walk():
-        kind = part.get_content_type()
-        if kind == "message/rfc822":
-            inner = part.get_payload()
-            headers = inner[0] if isinstance(inner, list) and inner else None
-        elif kind == "text/rfc822-headers":
-            headers = _HEADER_PARSER.parsestr(part.get_payload(decode=True).decode("utf-8", "replace"))
-        else:
-            continue
-        if headers is not None and (found := _first_id(str(headers.get("Message-ID", "")))):
-            return found
-    for name in ("X-Original-Message-ID", "In-Reply-To"):
-        if found := _first_id(str(msg.get(name, ""))):
-            return found
-    return None
 
 
 # --- the receiver --------------------------------------------------------------
@@ -349,13 +117,16 @@ class EmailReceiver:
         # Ids derived from the citizen's message: a redelivered message is
         # answered with the same Message-IDs, which receivers can deduplicate.
         stem = hashlib.sha256(to.provider_message_id.encode()).hexdigest()[:24]
-        bare = _bare_subject(to.subject or "")
+        bare = bare_subject(to.subject or "")
         subject = f"Re: {bare}" if bare else "Re:"
         for index, reply in enumerate(replies):
             message = Outgoing(attempt_id=f"reply-{stem}-{index}", channel=Channel.EMAIL, address=to.address,
                                text=render_reply(reply), subject=subject)
             try:
                 await self._replier.send(message, in_reply_to=to.provider_message_id)
+            except ProviderRefused as exc:
+                log.error("email in: the relay refused us, reply to %s not sent: %s", mask_email(to.address), exc,
+                          extra={"provider": exc.provider})
             except TongdaiError as exc:
                 log.warning("email in: reply to %s failed: %s", mask_email(to.address), exc)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from channels.port import Outgoing, Sent
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.notifications import DeliveryStatus
 from models.timeutil import utcnow
 
@@ -66,11 +66,11 @@ class StoreSink:
                 future.set_result(None)
 
 
-FAILURES = {"temporary": RetryableError, "permanent": PermanentError}
+FAILURES = {"temporary": RetryableError, "permanent": PermanentError, "refused": ProviderRefused}
 
 
 def parse_failures(text: str) -> dict[Channel, str]:
-    """'telegram=permanent,sms=temporary': make a recording channel fail, to
+    """'telegram=permanent,sms=temporary,email=refused': make a recording channel fail, to
     see fallback and retries without a real outage."""
     found = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -80,7 +80,7 @@ def parse_failures(text: str) -> dict[Channel, str]:
         except ValueError:
             raise ValueError(f"recording failure {part!r}: unknown channel") from None
         if mode.strip() not in FAILURES:
-            raise ValueError(f"recording failure {part!r}: expected temporary or permanent")
+            raise ValueError(f"recording failure {part!r}: expected temporary, permanent or refused")
         found[channel] = mode.strip()
     return found
 

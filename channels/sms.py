@@ -30,7 +30,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels.inbound import Inbox
 from models.messages import Incoming, Reply
 from channels.port import Outgoing, Sent
-from channels.sms_status import TWILIO_DELIVERY_ERRORS, TWILIO_ERRORS, TWILIO_STATUSES, http_error, retry_after
+from channels.sms_status import TWILIO_DELIVERY_ERRORS, TWILIO_ERRORS, TWILIO_STATUSES, http_outcome, retry_after
 from hub.api.errors import ApiError
 from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
@@ -143,12 +143,12 @@ class TwilioSmsProvider:
 def _error(exc: TwilioException, headers: Mapping[str, str] | None) -> Exception:
     status = getattr(exc, "status", None) or 0
     code = getattr(exc, "code", None)
-    kind, reason = TWILIO_ERRORS.get(code, (None, "")) if isinstance(code, int) else (None, "")
-    kind = kind or http_error(status)
-    text = f"twilio {status} (code {code}): {reason or getattr(exc, 'msg', '') or type(exc).__name__}"
-    if kind is RetryableError:
-        return RetryableError(text, retry_after=retry_after((headers or {}).get("Retry-After")))
-    return kind(text)
+    known = TWILIO_ERRORS.get(code) if isinstance(code, int) else None
+    row = known or http_outcome(status)
+    # Without a known code, Twilio's own message says more than the HTTP status.
+    reason = known.reason if known else getattr(exc, "msg", "") or type(exc).__name__
+    text = f"twilio {status} (code {code}): {reason}"
+    return row.error(text, provider=TWILIO, retry_after=retry_after((headers or {}).get("Retry-After")))
 
 
 # webhooks
@@ -186,7 +186,8 @@ def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
         error = None
         code_text = form.get("ErrorCode") or ""
         if code_text.isdigit() and code_text != "0":
-            delivery, reason = TWILIO_DELIVERY_ERRORS.get(int(code_text), (delivery, "error"))
+            row = TWILIO_DELIVERY_ERRORS.get(int(code_text))
+            delivery, reason = (row.status, row.reason) if row else (delivery, "error")
             error = f"twilio {code_text}: {reason}"
         await inbox.receipt(TWILIO, sid, delivery, error)
         return web.Response(status=204)

@@ -16,9 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 
 from channels.port import Outgoing, Provider, Sent
-from channels.sms_status import ProviderRefused
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 
 NAME = "sms"
 
@@ -147,7 +146,7 @@ def _combined(failures: list[Exception]) -> Exception:
     text = "; ".join(str(exc) for exc in failures)
     retryable = [exc for exc in failures if isinstance(exc, RetryableError)]
     if not retryable:
-        return ProviderRefused(f"every SMS provider refused: {text}")
+        return ProviderRefused(f"every SMS provider refused: {text}", provider=NAME)
     waits = [exc.retry_after for exc in retryable]
     # The soonest any of them could take it; unknown for one means unknown.
     wait = None if None in waits else min(waits)

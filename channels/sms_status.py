@@ -1,5 +1,6 @@
 """What SMS vendors' answers mean to us, as data: error codes and HTTP
-statuses to the error tree, delivery-report words to DeliveryStatus.
+statuses to the error tree, delivery-report words to DeliveryStatus. Rows of
+code tables are channels.vendor.Outcome.
 
 Kept apart from the adapters so that a new vendor code is a one-line change
 that needs no reading of HTTP code."""
@@ -9,54 +10,54 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from models.errors import PermanentError, RetryableError
+from channels.vendor import RECIPIENT, REFUSED, RETRY, Outcome
 from models.notifications import DeliveryStatus
 
 D = DeliveryStatus
-
-
-class ProviderRefused(PermanentError):
-    """The provider will send nothing for us as configured (bad credentials, a
-    suspended account, an unregistered sender), whoever the recipient is.
-    Permanent for this provider, but another provider may well succeed, which
-    is what tells the failover apart from a bad recipient number."""
-
-
-RETRY, RECIPIENT, REFUSED = RetryableError, PermanentError, ProviderRefused
+O = Outcome  # noqa: E741 - one letter keeps each vendor code on one line
 
 # https://www.twilio.com/docs/api/errors, as the REST API answers a send.
-TWILIO_ERRORS: dict[int, tuple[type[Exception], str]] = {
-    20003: (REFUSED, "authentication failed"),
-    20005: (REFUSED, "account not active"),
-    20404: (REFUSED, "account or resource not found"),
-    20429: (RETRY, "too many requests"),
-    20500: (RETRY, "Twilio internal error"),
-    20503: (RETRY, "Twilio service unavailable"),
-    14107: (RETRY, "SMS send rate limit exceeded"),
-    21211: (RECIPIENT, "invalid 'To' phone number"),
-    21217: (RECIPIENT, "phone number does not appear to be valid"),
-    21401: (RECIPIENT, "invalid phone number"),
-    21407: (RECIPIENT, "this phone number type does not support SMS"),
-    21408: (REFUSED, "sending to this region is not enabled on the account"),
-    21212: (REFUSED, "invalid 'From' number or sender id"),
-    21606: (REFUSED, "the 'From' number cannot send SMS"),
-    21611: (RETRY, "the sender's outbound queue is full"),
-    21612: (RECIPIENT, "cannot route to this number"),
-    21614: (RECIPIENT, "'To' is not a mobile number"),
-    21610: (RECIPIENT, "the recipient has unsubscribed (replied STOP)"),
-    21617: (RECIPIENT, "message body too long"),
-    21660: (REFUSED, "'From' does not belong to the account"),
-    30002: (REFUSED, "account suspended"),
+TWILIO_ERRORS: dict[int, Outcome] = {
+    20003: O(REFUSED, "authentication failed"),
+    20005: O(REFUSED, "account not active"),
+    20404: O(REFUSED, "account or resource not found"),
+    20429: O(RETRY, "too many requests"),
+    20500: O(RETRY, "Twilio internal error"),
+    20503: O(RETRY, "Twilio service unavailable"),
+    14107: O(RETRY, "SMS send rate limit exceeded"),
+    21211: O(RECIPIENT, "invalid 'To' phone number"),
+    21217: O(RECIPIENT, "phone number does not appear to be valid"),
+    21401: O(RECIPIENT, "invalid phone number"),
+    21407: O(RECIPIENT, "this phone number type does not support SMS"),
+    21408: O(REFUSED, "sending to this region is not enabled on the account"),
+    21212: O(REFUSED, "invalid 'From' number or sender id"),
+    21606: O(REFUSED, "the 'From' number cannot send SMS"),
+    21611: O(RETRY, "the sender's outbound queue is full"),
+    21612: O(RECIPIENT, "cannot route to this number"),
+    21614: O(RECIPIENT, "'To' is not a mobile number"),
+    21610: O(RECIPIENT, "the recipient has unsubscribed (replied STOP)"),
+    21617: O(RECIPIENT, "message body too long"),
+    21660: O(REFUSED, "'From' does not belong to the account"),
+    30002: O(REFUSED, "account suspended"),
 }
 
 
-def http_error(status: int) -> type[Exception]:
-    """The kind of failure an HTTP status says, when no vendor code says better."""
-    if status in (408, 425, 429) or status >= 500:
-        return RETRY
-    if status in (401, 402, 403):  # 402: out of credit, common with prepaid brandname accounts
-        return REFUSED
-    return RECIPIENT
+HTTP_STATUSES: dict[int, Outcome] = {
+    401: O(REFUSED, "credentials refused"),
+    402: O(REFUSED, "out of credit"),  # common with prepaid brandname accounts
+    403: O(REFUSED, "forbidden"),
+    408: O(RETRY, "request timeout"),
+    425: O(RETRY, "too early"),
+    429: O(RETRY, "too many requests"),
+}
+
+
+def http_outcome(status: int) -> Outcome:
+    """What an HTTP status says, when no vendor code says better."""
+    row = HTTP_STATUSES.get(status)
+    if row is not None:
+        return row
+    return O(RETRY, "server error") if status >= 500 else O(RECIPIENT)
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -92,18 +93,18 @@ TWILIO_STATUSES: dict[str, DeliveryStatus] = {
 }
 
 # The ErrorCode of an undelivered/failed callback says more than the status.
-TWILIO_DELIVERY_ERRORS: dict[int, tuple[DeliveryStatus, str]] = {
-    30001: (D.TECHNICAL_FAILURE, "queue overflow"),
-    30002: (D.TECHNICAL_FAILURE, "account suspended"),
-    30003: (D.TEMPORARY_FAILURE, "unreachable handset"),
-    30004: (D.PERMANENT_FAILURE, "message blocked"),
-    30005: (D.PERMANENT_FAILURE, "unknown destination handset"),
-    30006: (D.PERMANENT_FAILURE, "landline or unreachable carrier"),
-    30007: (D.TECHNICAL_FAILURE, "filtered by the carrier"),
-    30008: (D.TECHNICAL_FAILURE, "unknown error"),
-    30032: (D.PERMANENT_FAILURE, "toll-free number not verified"),
-    21610: (D.PERMANENT_FAILURE, "recipient unsubscribed"),
-    21614: (D.PERMANENT_FAILURE, "not a mobile number"),
+TWILIO_DELIVERY_ERRORS: dict[int, Outcome] = {
+    30001: O(status=D.TECHNICAL_FAILURE, reason="queue overflow"),
+    30002: O(status=D.TECHNICAL_FAILURE, reason="account suspended"),
+    30003: O(status=D.TEMPORARY_FAILURE, reason="unreachable handset"),
+    30004: O(status=D.PERMANENT_FAILURE, reason="message blocked"),
+    30005: O(status=D.PERMANENT_FAILURE, reason="unknown destination handset"),
+    30006: O(status=D.PERMANENT_FAILURE, reason="landline or unreachable carrier"),
+    30007: O(status=D.TECHNICAL_FAILURE, reason="filtered by the carrier"),
+    30008: O(status=D.TECHNICAL_FAILURE, reason="unknown error"),
+    30032: O(status=D.PERMANENT_FAILURE, reason="toll-free number not verified"),
+    21610: O(status=D.PERMANENT_FAILURE, reason="recipient unsubscribed"),
+    21614: O(status=D.PERMANENT_FAILURE, reason="not a mobile number"),
 }
 
 # Generic gateways: SMPP delivery-receipt 'stat' words (what most Vietnamese

@@ -11,9 +11,8 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
-from typing import NamedTuple
 
 import orjson
 from aiogram import Bot, Dispatcher, F, Router
@@ -47,10 +46,11 @@ from channels.inbound import Inbox
 from models.messages import Incoming, Reply
 from channels.port import Outgoing, Sent
 from channels.registry import TELEGRAM_WEBHOOK_PATH
+from channels.vendor import RECIPIENT, REFUSED, RETRY, Outcome
 from hub.api.errors import error_response
 from hub.api.replies import reply
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError, TongdaiError
+from models.errors import PermanentError, ProviderRefused, TongdaiError
 from models.messages import Button
 from models.notifications import DeliveryStatus
 from channels.limits import telegram_limits
@@ -74,38 +74,24 @@ TRY_LATER = "Chưa xử lý được bản cập nhật; Telegram sẽ gửi l�
 
 # --- errors: what a Bot API failure means for the caller -------------------
 
-class Outcome(NamedTuple):
-    error: Callable[[str, Exception], TongdaiError]
-    withdraw: bool = False  # the citizen can no longer be reached here: record an opt-out
-
-
-def _retry(text: str, exc: Exception) -> TongdaiError:
-    return RetryableError(text, retry_after=getattr(exc, "retry_after", None))
-
-
-def _permanent(text: str, exc: Exception) -> TongdaiError:
-    return PermanentError(text)
-
-
 # Looked up along the exception's class hierarchy, most specific first.
 OUTCOMES: dict[type[Exception], Outcome] = {
-    TelegramRetryAfter: Outcome(_retry),
+    TelegramRetryAfter: Outcome(RETRY, "flood control"),
     # Blocked by the user, kicked, user deactivated: Telegram's way of saying
     # the citizen left this channel.
-    TelegramForbiddenError: Outcome(_permanent, withdraw=True),
+    TelegramForbiddenError: Outcome(RECIPIENT, "the citizen left the chat", withdraw=True),
     # Chat not found, text too long, bad markup: the same call fails the same way.
-    TelegramBadRequest: Outcome(_permanent),
-    TelegramNotFound: Outcome(_permanent),
-    TelegramMigrateToChat: Outcome(_permanent),  # group chats are not citizens' addresses
-    TelegramEntityTooLarge: Outcome(_permanent),
-    # A revoked token will not come back by retrying; failing lets the
-    # notification fall back to the next channel instead of waiting.
-    TelegramUnauthorizedError: Outcome(_permanent),
-    TelegramConflictError: Outcome(_retry),
-    TelegramServerError: Outcome(_retry),
-    TelegramNetworkError: Outcome(_retry),
-    ClientDecodeError: Outcome(_retry),  # a garbled answer, e.g. from a proxy
-    TelegramAPIError: Outcome(_retry),
+    TelegramBadRequest: Outcome(RECIPIENT, "bad request"),
+    TelegramNotFound: Outcome(RECIPIENT, "not found"),
+    TelegramMigrateToChat: Outcome(RECIPIENT, "a group chat"),  # group chats are not citizens' addresses
+    TelegramEntityTooLarge: Outcome(RECIPIENT, "too large"),
+    # A revoked token: no message goes out until an operator sets a new one.
+    TelegramUnauthorizedError: Outcome(REFUSED, "bot token refused"),
+    TelegramConflictError: Outcome(RETRY, "conflict"),
+    TelegramServerError: Outcome(RETRY, "server error"),
+    TelegramNetworkError: Outcome(RETRY, "network error"),
+    ClientDecodeError: Outcome(RETRY, "garbled answer"),  # e.g. from a proxy
+    TelegramAPIError: Outcome(RETRY, "API error"),
 }
 
 
@@ -113,20 +99,22 @@ def outcome(exc: Exception) -> Outcome:
     for cls in type(exc).__mro__:
         if cls in OUTCOMES:
             return OUTCOMES[cls]
-    return Outcome(_retry)
+    return Outcome(RETRY)
 
 
 async def deliver(bot: Bot, inbox: Inbox, chat_id: int, text: str,
                   markup: InlineKeyboardMarkup | None = None) -> Message:
-    """sendMessage, with failures as RetryableError or PermanentError. Plain
-    text on purpose (no parse_mode): templates and replies are not markup."""
+    """sendMessage, with failures as the error tree's types. Plain text on
+    purpose (no parse_mode): templates and replies are not markup."""
     try:
         return await bot.send_message(chat_id, text, reply_markup=markup)
     except AiogramError as exc:
         result = outcome(exc)
         if result.withdraw:
             await inbox.withdraw(Channel.TELEGRAM, str(chat_id), via=BLOCKED_VIA)
-        raise result.error(f"telegram {type(exc).__name__}: {getattr(exc, 'message', exc)}", exc) from exc
+        raise result.error(f"telegram {type(exc).__name__}: {getattr(exc, 'message', exc)}",
+                           provider=TelegramProvider.name,
+                           retry_after=getattr(exc, "retry_after", None)) from exc
 
 
 def make_bot(token: str, api_url: str = "") -> Bot:
@@ -194,6 +182,10 @@ async def send_replies(bot: Bot, inbox: Inbox, chat_id: int, replies: list[Reply
             continue
         try:
             await deliver(bot, inbox, chat_id, answer.text, keyboard(answer.buttons))
+        except ProviderRefused as exc:
+            log.error("telegram refused our bot: reply not sent", extra={"provider": exc.provider,
+                                                                        "error": str(exc)})
+            return
         except TongdaiError as exc:
             log.warning("telegram reply not sent", extra={"error": type(exc.__cause__).__name__})
             return

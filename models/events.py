@@ -1,5 +1,5 @@
-"""Bus messages: events say what happened (past tense), commands what to do
-(imperative). Both are small frozen dataclasses that serialise to JSON."""
+"""Bus messages: events say what happened (past tense). They are small frozen
+dataclasses that serialise to JSON."""
 
 from __future__ import annotations
 
@@ -50,11 +50,6 @@ class Message:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event(Message):
     kind: ClassVar[str] = "event"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Command(Message):
-    kind: ClassVar[str] = "command"
 
 
 # Times travel as ISO strings so that events are JSON all the way down.
@@ -117,14 +112,6 @@ class InboundMessageReceived(Event):
     @property
     def key(self) -> str:
         return self.conversation_id  # one conversation's messages are handled in order
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SendNotification(Command):
-    citizen_id: str
-    purpose: str
-    source_event_id: str
-    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

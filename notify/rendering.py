@@ -1,6 +1,7 @@
 """Notification templates: Jinja2 files per template and message kind, shipped
 in notify/templates/ and overridable file by file from a directory the
-province controls.
+province controls. The filters they use are in notify/filters.py; checking
+them all is notify/template_check.py.
 
 Every file is read and compiled when `Templates` is built (once, at start-up,
 off the event loop); rendering only runs compiled code, because it is on the
@@ -13,19 +14,18 @@ import copy
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
 
 from models.errors import PermanentError
 from models.smstext import SmsCount, count, unaccent
 from models.templates import TemplateKind
+from notify.filters import FILTERS, blank_none, one_line
 
 KINDS = tuple(TemplateKind)
 
@@ -73,108 +73,10 @@ class Rendered:
     sms: SmsCount | None = None
 
 
-# filters
-
-_DISPLAY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
-_DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
-# How a Vietnamese speaker names Latin letters when spelling a code aloud.
-_LETTERS = dict(zip(
-    "ABCDĐEFGHIJKLMNOPQRSTUVWXYZ",
-    ["a", "bê", "xê", "dê", "đê", "e", "ép", "giê", "hát", "i", "gi", "ca", "e-lờ", "em-mờ", "en-nờ", "o",
-     "pê", "quy", "e-rờ", "ét-xì", "tê", "u", "vê", "vê kép", "ích-xì", "i dài", "dét"]))
-_SIGNS = {"-": "gạch ngang", "/": "gạch chéo", ".": "chấm", "_": "gạch dưới"}
-
-
-def vn_date(value: Any) -> str:
-    """The date part of a display time ("05/12/2026 17:00" -> "05/12/2026")."""
-    if value is None:
-        return ""
-    if hasattr(value, "strftime"):
-        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
-    return str(value).split(" ", 1)[0]
-
-
-def spoken_time(value: Any) -> str:
-    """A display time as a text-to-speech engine reads it unambiguously:
-    "05/12/2026 17:00" -> "17 giờ ngày 5 tháng 12 năm 2026"."""
-    if value is None:
-        return ""
-    found = _DISPLAY.match(str(value))
-    if not found:
-        return str(value)
-    day, month, year, hour, minute = found.groups()
-    date = f"ngày {int(day)} tháng {int(month)} năm {year}"
-    if hour is None:
-        return date
-    clock = f"{int(hour)} giờ" + (f" {int(minute)} phút" if int(minute) else "")
-    return f"{clock} {date}"
-
-
-# Abbreviations every clerk writes and a speech engine spells out or stumbles on.
-_ABBREVIATIONS = {
-    "UBND": "Ủy ban nhân dân", "HĐND": "Hội đồng nhân dân", "CCCD": "căn cước công dân",
-    "CMND": "chứng minh nhân dân", "TTHC": "thủ tục hành chính", "GCN": "giấy chứng nhận",
-    "QSDĐ": "quyền sử dụng đất", "TP.": "thành phố", "TX.": "thị xã",
-}
-_SPOKEN = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, _ABBREVIATIONS)) + r")(?!\w)")
-_URL = re.compile(r"\s*(?:https?://|www\.)\S*?(?=[.,;:!?)]*(?:\s|$))")
-
-
-def spoken(value: Any) -> str:
-    """Administrative abbreviations written out for text-to-speech, and links
-    left out: nobody can follow a link read aloud."""
-    text = _URL.sub("", str(value or ""))
-    return _SPOKEN.sub(lambda found: _ABBREVIATIONS[found.group()], text)
-
-
-@lru_cache(maxsize=4096)  # the same code is spelled twice a call, and again in the next call
-def spell(value: Any) -> str:
-    """A code or phone number one sign at a time, so that "BD-261015-0077" is
-    not read as a word and a number in the millions."""
-    words = []
-    for char in str(value or "").upper():
-        if char.isdigit() and char.isascii():
-            words.append(_DIGITS[int(char)])
-        elif char in _LETTERS:
-            words.append(_LETTERS[char])
-        elif char in _SIGNS:
-            words.append(_SIGNS[char])
-        elif not char.isspace():
-            words.append(char)
-    return ", ".join(words)
-
-
-def shorten(value: Any, width: int) -> str:
-    """At most `width` characters, cut between words and ended with "…", for
-    a clerk's free text in an SMS that must stay within two segments."""
-    text = _one_line(str(value or ""))
-    if len(text) <= width:
-        return text
-    cut = text[:width]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.-") + "…"
-
-
-def nl2br(value: Any) -> Markup:
-    """A clerk's multi-line note in HTML: escaped, line breaks kept."""
-    return Markup("<br>\n").join(escape(line) for line in str(value or "").splitlines())
-
-
-def _blank_none(value: Any) -> Any:
-    # A none printed as "None" would reach the citizen; blank is the lesser harm,
-    # and `check()` renders each template with its optional values empty.
-    return "" if value is None else value
-
-
 # whitespace
 
 _TRAILING = re.compile(r"[ \t]+$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())  # str.split knows Unicode whitespace, and is C: 5x the regex
 
 
 def _paragraphs(text: str) -> str:
@@ -243,10 +145,9 @@ class Templates:
             undefined=jinja2.StrictUndefined,
             autoescape=lambda filename: bool(filename and filename.endswith(".html.j2")),
             trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=-1,
-            finalize=_blank_none,
+            finalize=blank_none,
         )
-        self._env.filters.update(vn_date=vn_date, spoken_time=spoken_time, spell=spell, spoken=spoken,
-                                 shorten=shorten, nl2br=nl2br)
+        self._env.filters.update(FILTERS)
         self._problems: dict[str, list[str]] = {}
         self._meta: dict[str, TemplateMeta] = {}
         self._compiled: dict[tuple[str, str], _Compiled] = {}
@@ -325,13 +226,13 @@ class Templates:
         try:
             if kind == TemplateKind.SMS:
                 # A shortened value ends in "…"; the template's full stop after it is one too many.
-                text = _one_line(_nfc(compiled.text.render(context))).replace("….", "…")
+                text = one_line(_nfc(compiled.text.render(context))).replace("….", "…")
                 if self._meta[name].sms_unaccented:
                     text = unaccent(text)
                 return Rendered(kind, text, sms=count(text))
             if kind == TemplateKind.EMAIL:
                 return Rendered(kind, _paragraphs(_nfc(compiled.text.render(context))),
-                                subject=_one_line(_nfc(compiled.subject.render(context))),
+                                subject=one_line(_nfc(compiled.subject.render(context))),
                                 html=_nfc(compiled.html.render(context)).strip())
             return Rendered(kind, _paragraphs(_nfc(compiled.text.render(context))))
         except jinja2.UndefinedError as exc:
@@ -348,47 +249,21 @@ class Templates:
             return TemplateError(f"không có mẫu thông báo '{name}'")
         return TemplateError(self._broken[(name, kind)])
 
-    # checking
-
     def check(self) -> list[str]:
-        """Everything wrong with the templates as loaded: files, metadata, and
-        each template x kind rendered with its sample and with the sample's
-        optional values emptied. Empty when all is well."""
-        problems: list[str] = list(self._shared_problems)
-        for name in self._names:
-            problems += self._problems[name]
-            sample = self._meta[name].sample
-            for kind in KINDS:
-                if (name, kind) not in self._compiled:
-                    continue
-                for label, context in _variants(sample):
-                    try:
-                        self.render(name, kind, context)
-                    except TemplateError as exc:
-                        problems.append(f"{exc} ({label})")
-        return problems
+        """What notify.template_check.check finds wrong with these templates."""
+        from notify.template_check import check  # it renders through this module
 
+        return check(self)
 
-# Values the contract allows to be empty; a template must read well without them.
-_OPTIONAL = {"citizen_name": "", "unsubscribe_url": None, "new_due_at_display": None, "deadline_display": None,
-             "missing_documents": []}
-_OPTIONAL_DOSSIER = {"previous_status_label": None, "at_display": None, "due_at_display": None,
-                     "received_at_display": None, "note": ""}
-_OPTIONAL_RESULT = {"hours": None, "tracking_code": None, "address": None}
+    # what loading found, for the check
 
+    def shared_problems(self) -> list[str]:
+        """Problems in the shared layouts (folders starting with "_")."""
+        return list(self._shared_problems)
 
-def _variants(sample: dict) -> Iterable[tuple[str, dict]]:
-    yield "mẫu thử", sample
-    sparse = {**sample, **{k: v for k, v in _OPTIONAL.items() if k in sample}}
-    if isinstance(sample.get("dossier"), dict):
-        sparse["dossier"] = {**sample["dossier"], **_OPTIONAL_DOSSIER}
-    if isinstance(sample.get("org"), dict):
-        sparse["org"] = {**sample["org"], "hotline": "", "website": ""}
-    if isinstance(sample.get("result"), dict):
-        for method in ("counter", "post"):
-            result = {**sample["result"], "method": method, "place": sample["result"].get("place", "")}
-            yield f"result.method = {method}", {**sample, "result": result}
-            yield f"result.method = {method}, giá trị tùy chọn để trống", \
-                {**sparse, "result": {**result, **_OPTIONAL_RESULT}}
-    else:
-        yield "giá trị tùy chọn để trống", sparse
+    def load_problems(self, name: str) -> list[str]:
+        """What loading found wrong with one template's files and metadata."""
+        return list(self._problems[name])
+
+    def compiled(self, name: str, kind: str) -> bool:
+        return (name, kind) in self._compiled

@@ -22,7 +22,7 @@ from channels.port import Outgoing, Sent
 from channels.registry import REGISTRY, Channels
 from hub.store.port import Store
 from models.citizen import Channel, Contact
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.events import new_id
 from models.notifications import DeliveryAttempt, DeliveryStatus, Notification, Progress
 from models.privacy import mask_text
@@ -243,6 +243,12 @@ class Sender:
                 results = await asyncio.gather(*(provider.send(s.outgoing) for s in steps), return_exceptions=True)
             for step, result in zip(steps, results, strict=True):
                 outcomes[id(step)] = self._outcome(step, result)
+            refused = [r for r in results if isinstance(r, ProviderRefused)]
+            if refused:
+                # Once a batch, not once a message: a broadcast would bury the log.
+                name = refused[0].provider or provider.name
+                log.error("provider %s refused us: an operator must act; falling back to the next channel", name,
+                          extra={"provider": name, "messages": len(refused), "error": mask_text(str(refused[0]))})
 
         await asyncio.gather(*(run(steps) for steps in by_provider.values()))
         return [outcomes[id(step)] for step in sending]
@@ -253,6 +259,9 @@ class Sender:
             raise result
         if isinstance(result, RetryableError):
             return self._temporary(n, attempt, result)
+        if isinstance(result, ProviderRefused):
+            # Our side to fix, not the citizen's address: not a permanent failure of it.
+            return self._given_up(n, attempt, S.TECHNICAL_FAILURE, str(result))
         if isinstance(result, PermanentError):
             return self._given_up(n, attempt, S.PERMANENT_FAILURE, str(result))
         if isinstance(result, BaseException):  # an adapter bug must not stop the round: treat it as temporary

@@ -18,13 +18,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from channels.email import SmtpProvider
-from channels.email_inbound import Bounce, EmailReceiver, parse_email
+from channels.email_inbound import EmailReceiver
 from channels.inbound import RecordingInbox
 from models.messages import Reply
 from channels.port import Outgoing, Sent
 from hub.settings import Settings
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus
 
@@ -56,6 +56,14 @@ class Sink:
         self.sessions: list[tuple[bool | None, bool]] = []  # (authenticated, over TLS)
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply
         self.data_reply: str | None = None
+        self.refuse_sender: str | None = None  # the reply to MAIL FROM, when set
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -208,12 +216,24 @@ async def test_starttls_and_auth(start_server, make_provider, server_tls, client
     assert str(parse(server.handler.messages[0])["Subject"]) == SUBJECT
 
     wrong = make_provider(server.port, tls="starttls", username=USER, password="sai", tls_context=client_tls)
-    with pytest.raises(RetryableError) as caught:
+    with pytest.raises(ProviderRefused) as caught:
         await wrong.send(outgoing("a2"))
-    # The operator's credentials, not the citizen's address: never permanent.
-    assert not isinstance(caught.value, PermanentError)
-    assert caught.value.retry_after
+    # The operator's credentials, not the citizen's address: refused, so the
+    # notifier falls back to another channel instead of waiting for a fix.
+    assert not isinstance(caught.value, RetryableError)
+    assert caught.value.provider == "smtp"
     assert len(server.handler.messages) == 1
+
+
+async def test_a_refused_sender_address_is_provider_refused(start_server, make_provider):
+    server = await start_server()
+    server.handler.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
+    with pytest.raises(ProviderRefused):
+        await make_provider(server.port).send(outgoing())
+    server.handler.refuse_sender = "451 4.3.0 Try again later"
+    with pytest.raises(RetryableError):
+        await make_provider(server.port).send(outgoing("a2"))
+    assert server.handler.messages == []
 
 
 async def test_starttls_refuses_an_unknown_certificate(start_server, make_provider, server_tls):
@@ -550,61 +570,6 @@ async def test_immediate_replies_go_back_by_email(receiver, start_server, make_p
     assert str(reply["Subject"]) == "Re: Hồ sơ HS-2026-000123: Yêu cầu bổ sung giấy tờ"
     assert reply.get_content().replace("\r\n", "\n").rstrip() == \
         "Hồ sơ HS-2026-000123 đang được xử lý.\n\n1. Gặp cán bộ"
-
-
-# --- parsing alone ---------------------------------------------------------------
-
-def test_parse_html_only_and_outlook_quotes():
-    mail = EmailMessage()
-    mail["From"] = "=?utf-8?b?VHLhuqduIFRo4buLIELDrG5o?= <binh@example.vn>"
-    mail["Subject"] = "Hỏi về hồ sơ"
-    mail["Message-ID"] = "<h1@example.vn>"
-    mail.set_content("<div>Cho tôi hỏi hồ sơ <b>HS-9</b> đã xong chưa?</div><div>Cảm ơn&nbsp;ạ</div>"
-                     "<blockquote>Nội dung cũ</blockquote>", subtype="html")
-    incoming = parse_email(mail.as_bytes())
-    assert incoming.name == "Trần Thị Bình"
-    assert incoming.text == "Cho tôi hỏi hồ sơ HS-9 đã xong chưa?\nCảm ơn ạ"
-    assert incoming.references == ()
-
-    outlook = EmailMessage()
-    outlook["From"] = "an@example.vn"
-    outlook.set_content("Vâng, tôi sẽ đến.\n\n________________________________\nFrom: Tổng đài\nSent: hôm qua\n"
-                        "Nội dung cũ")
-    assert parse_email(outlook.as_bytes()).text == "Vâng, tôi sẽ đến."
-
-
-def test_parse_a_gmail_attribution_wrapped_over_two_lines():
-    mail = EmailMessage()
-    mail["From"] = "an@example.vn"
-    mail["Message-ID"] = "<g1@example.vn>"
-    mail.set_content("Đồng ý.\n\nOn Mon, 5 Jan 2026 at 09:00, Tổng đài Hành chính công <\n"
-                     "no-reply@tongdai.example.gov.vn> wrote:\n> cũ\n")
-    assert parse_email(mail.as_bytes()).text == "Đồng ý."
-
-
-def test_parse_subject_only_and_missing_message_id():
-    mail = EmailMessage()
-    mail["From"] = "an@example.vn"
-    mail["Subject"] = "Tra cứu hồ sơ HS-2026-000123"
-    raw = mail.as_bytes()
-    incoming = parse_email(raw)
-    assert incoming.text == "Tra cứu hồ sơ HS-2026-000123"
-    assert incoming.provider_message_id == parse_email(raw).provider_message_id  # stable across redelivery
-
-
-def test_parse_dsn_fallbacks_and_other_reports():
-    bounce = parse_email(dsn("5.7.1", "550 5.7.1 Rejected by policy"))
-    assert bounce == Bounce(f"<att-9@{DOMAIN}>", DeliveryStatus.PERMANENT_FAILURE,
-                            "5.7.1 smtp; 550 5.7.1 Rejected by policy")
-
-    # No returned message: the original id from X-Original-Message-ID.
-    bare = dsn("4.4.7", "Delivery time expired").split(b"--B0UND\r\nContent-Type: message/rfc822")[0] + b"--B0UND--\r\n"
-    bare = bare.replace(b"Auto-Submitted", f"X-Original-Message-ID: <att-11@{DOMAIN}>\r\nAuto-Submitted".encode())
-    assert parse_email(bare) == Bounce(f"<att-11@{DOMAIN}>", DeliveryStatus.TEMPORARY_FAILURE,
-                                       "4.4.7 smtp; Delivery time expired")
-
-    read_receipt = dsn("5.1.1", "x").replace(b"report-type=delivery-status", b"report-type=disposition-notification")
-    assert parse_email(read_receipt) is None
 
 
 def test_receiver_from_settings():

@@ -16,13 +16,14 @@ from twilio.request_validator import RequestValidator
 from channels.inbound import RecordingInbox
 from models.messages import Reply
 from channels.port import Outgoing, Sent
+from channels import sms
 from channels.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsProvider, e164, twilio_routes
 from channels.sms_failover import FailoverSms
-from channels.sms_status import ProviderRefused, retry_after
+from channels.sms_status import retry_after
 from hub.api.errors import json_errors
 from hub.settings import Settings
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
 from channels.port import Limit
@@ -81,6 +82,25 @@ async def test_a_request_that_breaks_twilios_schema_is_permanent(prism):
         await provider.close()
     assert not isinstance(caught.value, RetryableError)
     assert "422" in str(caught.value)
+
+
+async def test_credentials_twilio_refuses_are_provider_refused(prism, monkeypatch):
+    # Prism accepts any well-formed Basic credentials; without any it answers
+    # the 401 Twilio gives for credentials it does not know.
+    original = sms._HttpClient.request
+
+    async def without_auth(self, method, url, params=None, data=None, headers=None, auth=None, **kwargs):
+        return await original(self, method, url, params, data, headers, None, **kwargs)
+
+    monkeypatch.setattr(sms._HttpClient, "request", without_auth)
+    provider = TwilioSmsProvider(SID, TOKEN, "+15005550006", public_url=PUBLIC, base_url=prism)
+    try:
+        with pytest.raises(ProviderRefused) as caught:
+            await provider.send(outgoing())
+    finally:
+        await provider.close()
+    assert caught.value.provider == "twilio"
+    assert "401" in str(caught.value)
 
 
 async def test_a_number_that_is_not_vietnamese_is_refused_before_calling_twilio():

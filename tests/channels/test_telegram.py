@@ -23,7 +23,7 @@ from channels.port import Outgoing
 from channels.telegram import BLOCKED_VIA, SECRET_HEADER, TelegramBot, TelegramProvider, make_bot
 from hub.settings import Settings
 from models.citizen import Channel
-from models.errors import PermanentError, RetryableError
+from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus
 from channels.limits import telegram_limits
@@ -366,6 +366,7 @@ FAILURES = {
     "4": (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}),
     "5": (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}),
     "6": (502, "<html>502 Bad Gateway</html>"),
+    "7": (401, {"ok": False, "error_code": 401, "description": "Unauthorized"}),
 }
 
 
@@ -405,6 +406,19 @@ async def test_send_failures_map_to_the_error_tree(stub_api, token, chat_id, err
     assert type(caught.value) is error
     assert getattr(caught.value, "retry_after", None) == retry_after
     assert inbox.withdrawals == ([(Channel.TELEGRAM, chat_id, BLOCKED_VIA)] if withdrawn else [])
+
+
+async def test_a_revoked_token_is_provider_refused(stub_api, token):
+    inbox = RecordingInbox()
+    provider = TelegramProvider(make_bot(token, stub_api), inbox)
+    try:
+        with pytest.raises(ProviderRefused) as caught:
+            await provider.send(Outgoing("a", Channel.TELEGRAM, "7", "Xin chào"))
+    finally:
+        await provider.close()
+    assert not isinstance(caught.value, RetryableError)
+    assert caught.value.provider == "telegram"
+    assert inbox.withdrawals == []  # our token, not the citizen's choice
 
 
 async def test_unreachable_api_and_bad_addresses(token):

@@ -4,6 +4,7 @@ dedupe, crash recovery, overdue apologies and followers."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -146,6 +147,24 @@ async def test_permanent_failure_falls_back_and_records_every_attempt(tmp_path):
     assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.PERMANENT_FAILURE),
                                                           ("sms", S.DELIVERED)]
     assert n.status is S.DELIVERED and n.tried == ("telegram",)
+    await h.store.close()
+
+
+async def test_a_provider_refusing_us_falls_back_at_once_and_tells_the_operator(tmp_path, caplog):
+    h = await make_harness(tmp_path, fail={Channel.TELEGRAM: "refused"})
+    await h.dossier()
+    await h.status("received", "e1")
+    with caplog.at_level(logging.ERROR, logger="notify.sender"):
+        await h.pump()
+    n = await only(h)
+    # Not retried on telegram (no message would get through), and not held
+    # against the citizen's address: a technical failure, not a permanent one.
+    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.TECHNICAL_FAILURE),
+                                                          ("sms", S.DELIVERED)]
+    assert n.status is S.DELIVERED and n.tried == ("telegram",)
+    refused = [r for r in caplog.records if r.name == "notify.sender" and r.levelno == logging.ERROR]
+    assert refused and {r.provider for r in refused} == {"recording-telegram"}
+    assert "recording-telegram" in refused[0].getMessage()
     await h.store.close()
 
 

@@ -2,7 +2,7 @@
 a handler that only counts) through SmtpProvider.send_many, then the same N
 through Apprise, one `Apprise().notify()` per message as Apprise is used.
 
-    python bench/email.py -n 2000 --pool 4
+    python bench/email_send.py -n 2000 --pool 4
 
 Target: SmtpProvider at least 5x Apprise's messages/s. Both runs share the
 machine with the server (its own thread), so both pay the same server cost.
@@ -17,12 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-# Run by path, Python puts bench/ first on sys.path, where this file would
-# shadow the standard library's `email` package: the repository root goes
-# there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+# Run by path, Python puts bench/ on sys.path, not the repository root the adapters are under.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import apprise
 from aiosmtpd.controller import Controller
