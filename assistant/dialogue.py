@@ -1,6 +1,7 @@
-"""The built-in engine's dialogue: what Rasa's RulePolicy, the dossier form
-and the custom actions do, in plain Python, driven by the same domain.yml,
-data/rules.yml and knowledge.yml as the Rasa project.
+"""The built-in engine's dialogue interpreter: what Rasa's RulePolicy and the
+dossier form do, in plain Python, driven by the same domain.yml,
+data/rules.yml and knowledge.yml as the Rasa project. What each custom action
+does is in assistant/builtin_actions.py; this module decides when it runs.
 
     dialogue = Dialogue(Domain.load(), Knowledge.load(), lookup)
     replies = await dialogue.turn(sender, parse_payload(text) or await nlu.parse(text))
@@ -38,26 +39,20 @@ import random
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assistant.builtin_actions import BuiltinActions, Lookup
 from assistant.domain import Domain, Rule, Variant
-from assistant.knowledge import TOPICS, Knowledge, fold, procedure_payload
+from assistant.knowledge import Knowledge, fold
 from assistant.port import FALLBACK_INTENT, Entity, Parse
+from models.dossier_code import find_code, without_codes
 from models.messages import Reply
 from models.messages import Button
 
 log = logging.getLogger(__name__)
 
-Lookup = Callable[[str, str], Awaitable[str]]
-
-# The dossier code formats of the one-stop-shop systems in use (the same
-# pattern as the Rasa action server's): 000.00.21.H12-241105-0012,
-# H12.22-240301-0456, BD-240915-0077 — dot-separated groups, a 6-digit date,
-# a 3–6 digit sequence number.
-DOSSIER_CODE = re.compile(
-    r"(?<![A-Za-z0-9.\-])[A-Za-z0-9]{1,8}(?:\.[A-Za-z0-9]{1,8})*-\d{6}-\d{3,6}(?![A-Za-z0-9\-])")
-_DIGIT_RUN = re.compile(r"\d+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 # Rasa's payload syntax: /intent, /intent{"entity": "value"}, /intent@0.9{...}
 _PAYLOAD = re.compile(r"^/([A-Za-z_][\w\-]*)(?:@(\d*\.?\d+))?\s*(\{.*\})?\s*$", re.DOTALL)
 
@@ -79,17 +74,13 @@ CANCEL_WORDS = frozenset({
 
 
 def find_dossier_code(text: str | None) -> str | None:
-    """The first dossier code in `text`, upper-cased (codes are printed in
-    capitals; citizens type them in any case)."""
-    if not text:
-        return None
-    match = DOSSIER_CODE.search(str(text))
-    return match.group(0).upper() if match else None
+    """The first dossier code in `text`, normalised as printed (models/dossier_code.py)."""
+    return find_code(str(text)) if text else None
 
 
 def digit_runs(text: str | None) -> list[str]:
-    """The runs of digits in `text` outside any dossier code."""
-    return _DIGIT_RUN.findall(DOSSIER_CODE.sub(" ", str(text or "")))
+    """The runs of digits in `text` outside any dossier code (full-width digits as ASCII)."""
+    return _DIGIT_RUN.findall(without_codes(str(text or "")))
 
 
 def parse_payload(text: str, intents=None) -> Parse | None:
@@ -140,20 +131,14 @@ class Dialogue:
         intent to leave an active form."""
         self.domain = domain
         self.knowledge = knowledge
-        self.lookup = lookup
+        self.actions = BuiltinActions(self, knowledge, lookup)
         self.clock = clock
         self.rng = rng or random.Random()
         self.max_senders = max_senders
         self.switch_confidence = switch_confidence
         self.escalation_intents = domain.intents_running("action_escalate")
         self._states: OrderedDict[str, _State] = OrderedDict()
-        self._actions = {
-            "action_check_dossier_status": self._check_dossier_status,
-            "action_answer_from_knowledge": self._answer_from_knowledge,
-            "action_subscribe": self._subscribe,
-            "action_unsubscribe": self._unsubscribe,
-            "action_escalate": self._escalate,
-        }
+        self._actions = self.actions.table()
         # Forms started by an intent's rule (check_dossier_status -> dossier_form).
         self._form_intents = {rule.intent: form for rule in domain.rules if rule.active_loop is None
                               for form in rule.actions if form in domain.forms}
@@ -214,7 +199,7 @@ class Dialogue:
             self._states.popitem(last=False)
         return state
 
-    def _leave_form(self, state: _State) -> None:
+    def leave_form(self, state: _State) -> None:
         """Deactivate the form and forget what it collected."""
         if state.form is not None:
             for slot in self.domain.forms.get(state.form, ()):
@@ -223,14 +208,14 @@ class Dialogue:
 
     # ---------------------------------------------------------------- replies
 
-    def _utter(self, name: str, state: _State) -> Reply:
+    def utter(self, name: str, state: _State) -> Reply:
         variants = self.domain.responses.get(name)
         if variants:
             return self._render(self.rng.choice(variants), state)
         if name in MESSAGES:
             return Reply(MESSAGES[name])
         if name != "utter_default" and "utter_default" in self.domain.responses:
-            return self._utter("utter_default", state)
+            return self.utter("utter_default", state)
         return Reply("Xin lỗi, tôi chưa hiểu rõ ý Ông/Bà.")
 
     def _render(self, variant: Variant, state: _State) -> Reply:
@@ -246,7 +231,7 @@ class Dialogue:
         replies: list[Reply] = []
         for action in actions:
             if action == "action_deactivate_loop":
-                self._leave_form(state)
+                self.leave_form(state)
             elif action in self.domain.forms:
                 replies += await self._start_form(state, action, parse, entities)
             elif action in self._actions:
@@ -255,7 +240,7 @@ class Dialogue:
                 if stop:
                     break
             elif action in self.domain.responses or action in MESSAGES:
-                replies.append(self._utter(action, state))
+                replies.append(self.utter(action, state))
             else:
                 log.warning("skipping %s: not implemented by the built-in engine", action)
         return replies
@@ -268,36 +253,36 @@ class Dialogue:
     async def _no_form(self, state: _State, parse: Parse, entities: dict[str, str]) -> list[Reply]:
         pending, state.pending_intent = state.pending_intent, None
         if pending is not None and parse.intent not in self.escalation_intents:
-            procedure = self._named_procedure(parse, entities)
+            procedure = self.actions.named_procedure(parse, entities)
             # "khai sinh" in answer to "which procedure?": unless the citizen
             # clearly asked another factual question about it.
             own_question = self._clear(parse) and self.knowledge.answers(parse.intent) and parse.intent != pending
             if procedure and not own_question and (not self._clear(parse) or parse.intent == pending
                                                    or _short_reply(parse.text)):
-                return await self._run_answer(state, pending, procedure, None)
+                return await self.actions.run_answer(state, pending, procedure, None)
         rule: Rule | None = self.domain.rule_for(parse.intent) or self.domain.rule_for(FALLBACK_INTENT)
         replies = await self._run(state, rule.actions if rule else (), parse, entities)
-        return replies or [self._utter("utter_default", state)]
+        return replies or [self.utter("utter_default", state)]
 
     async def _in_form(self, state: _State, parse: Parse, entities: dict[str, str]) -> list[Reply] | None:
         """The turn while a form is active; None when the form was left and
         the turn is to be handled as if there were none."""
         form = state.form
         if fold(parse.text) in CANCEL_WORDS:
-            self._leave_form(state)
-            return [self._utter("utter_form_cancelled", state)]
+            self.leave_form(state)
+            return [self.utter("utter_form_cancelled", state)]
         clear = self._clear(parse)
         if clear:
             rule = self.domain.rule_for(parse.intent, form)  # e.g. goodbye or request_human mid-form
             if rule is not None:
-                return await self._run(state, rule.actions, parse, entities) or [self._utter("utter_default", state)]
+                return await self._run(state, rule.actions, parse, entities) or [self.utter("utter_default", state)]
             if parse.intent in self.escalation_intents:
-                self._leave_form(state)
+                self.leave_form(state)
                 return None
         other = clear and self._form_intents.get(parse.intent) != form
         values, error = self._extract(state, form, parse, entities, strict=other)
         if other and not values:
-            self._leave_form(state)  # a different question: answer it instead
+            self.leave_form(state)  # a different question: answer it instead
             return None
         if clear and not other and not values and not parse.entities:
             error = None  # "tra cứu hồ sơ" again: ask again, no reproach
@@ -305,7 +290,7 @@ class Dialogue:
         return await self._continue_form(state, form, parse, entities, error)
 
     async def _start_form(self, state: _State, form: str, parse: Parse, entities: dict[str, str]) -> list[Reply]:
-        self._leave_form(state)
+        self.leave_form(state)
         for slot in self.domain.forms[form]:
             state.slots.pop(slot, None)
         state.form = form
@@ -320,7 +305,7 @@ class Dialogue:
             state.requested = missing[0]
             if error == missing[0]:
                 return [self._invalid(error, parse.text, state)]
-            return [self._utter(f"utter_ask_{missing[0]}", state)]
+            return [self.utter(f"utter_ask_{missing[0]}", state)]
         state.form = state.requested = None
         return await self._run(state, self.domain.after_form(form), parse, entities)
 
@@ -370,7 +355,7 @@ class Dialogue:
             else:
                 said = "Tin nhắn chưa có chữ số nào. "
             return Reply(said + MESSAGES[name])
-        return self._utter(name, state)
+        return self.utter(name, state)
 
     @staticmethod
     def _validate(slot: str, value: str, text: str, asked: bool) -> str | None:
@@ -389,68 +374,6 @@ class Dialogue:
             value = str(value).strip()
             return value if re.fullmatch(r"\d{4}", value) and value in runs else None
         return str(value).strip() or None
-
-    # ---------------------------------------------------------------- actions
-    # Each returns (replies, stop): stop skips the rest of the rule.
-
-    async def _check_dossier_status(self, state: _State, parse: Parse, entities: dict[str, str]):
-        code, digits = state.slots.pop("dossier_code", None), state.slots.pop("verify_digits", None)
-        if not code or not digits:
-            return [self._utter("utter_ask_dossier_code", state)], False
-        state.last_code = code
-        return [Reply(await self.lookup(code, digits))], False
-
-    def _named_procedure(self, parse: Parse, entities: dict[str, str]) -> str | None:
-        named = entities.get("procedure")
-        if named:
-            return self.knowledge.resolve(named)
-        return None if parse.text.startswith("/") else self.knowledge.find(parse.text)
-
-    async def _answer_from_knowledge(self, state: _State, parse: Parse, entities: dict[str, str]):
-        named = entities.get("procedure")
-        procedure = self._named_procedure(parse, entities)
-        if procedure is None and not named:
-            procedure = self.knowledge.resolve(state.slots.get("procedure"))
-        return await self._run_answer(state, parse.intent, procedure, named), False
-
-    async def _run_answer(self, state: _State, intent: str, procedure: str | None,
-                          named: str | None) -> list[Reply]:
-        if procedure:
-            state.slots["procedure"] = procedure
-        answer = self.knowledge.answer(intent, procedure)
-        if answer:
-            return [Reply(answer)]
-        topic = TOPICS.get(intent, "thông tin")
-        if procedure is None and self.knowledge.needs_procedure(intent):
-            state.pending_intent = intent
-            unknown = f"Tôi chưa có thông tin về thủ tục \"{named}\". " if named else ""
-            buttons = tuple(Button(name, procedure_payload(intent, key))
-                            for key, name in self.knowledge.button_procedures())
-            return [Reply(f"{unknown}Ông/Bà muốn hỏi {topic} của thủ tục nào ạ? Chọn một thủ tục dưới đây hoặc "
-                          f"nhắn tên thủ tục (ví dụ: \"khai sinh\").", buttons)]
-        about = f" của thủ tục {self.knowledge.name(procedure)}" if procedure else ""
-        hotline = self.knowledge.center.get("hotline")
-        call = f"gọi đường dây nóng {hotline} hoặc " if hotline else ""
-        return [Reply(f"Xin lỗi, tôi chưa có thông tin về {topic}{about}. Ông/Bà có thể {call}gặp cán bộ để được "
-                      "hỗ trợ.", (Button("Gặp cán bộ", "/request_human"),))]
-
-    async def _subscribe(self, state: _State, parse: Parse, entities: dict[str, str]):
-        # The channel adapters handle the THEODOI keyword: the assistant only explains it.
-        code = find_dossier_code(entities.get("dossier_code")) or find_dossier_code(parse.text) or state.last_code
-        example = (f"với hồ sơ {code}: THEODOI {code} <4 số cuối điện thoại>" if code
-                   else "ví dụ: THEODOI BD-240915-0077 6688")
-        return [Reply("Để nhận thông báo về hồ sơ, Ông/Bà nhắn theo cú pháp: THEODOI <mã hồ sơ> <4 số cuối điện "
-                      f"thoại người nộp>, {example}.")], False
-
-    async def _unsubscribe(self, state: _State, parse: Parse, entities: dict[str, str]):
-        # Nothing is withdrawn here (the channel's HUY keyword does it), so the
-        # rule's confirmation that follows would not be true: stop the rule.
-        return [Reply("Để dừng nhận thông báo tự động, Ông/Bà nhắn một từ: HUY (hoặc HỦY) trên chính kênh này.")], True
-
-    async def _escalate(self, state: _State, parse: Parse, entities: dict[str, str]):
-        self._leave_form(state)
-        state.pending_intent = None
-        return [self._utter("utter_handoff", state)], False
 
 
 def _entity_values(parse: Parse) -> dict[str, str]:

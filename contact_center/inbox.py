@@ -14,9 +14,10 @@ from channels.registry import REGISTRY
 from models.messages import Incoming, Reply
 from contact_center import keywords
 from contact_center.status import NOT_FOUND, status_line
+from hub.lookup import verified_lookup
 from hub.store.port import InboundRecord, Store
-from hub.tracking import verify_matches
 from models.citizen import Channel, ConsentRecord
+from models.dossier_code import normalize_code
 from models.errors import TongdaiError
 from models.events import DeliveryReceiptReceived, InboundMessageReceived
 from models.notifications import DeliveryStatus
@@ -110,7 +111,7 @@ class Inbox:
 
     async def _dossier_named(self, message: Incoming, command) -> str | None:
         if command is not None and command.code:
-            return command.code
+            return normalize_code(command.code)  # the conversation is filed under the code as printed
         if message.link_token:
             linked = self.read_link(message.link_token)
             if linked is not None:
@@ -158,15 +159,10 @@ class Inbox:
     async def _verified(self, message: Incoming, command: keywords.Command):
         return await self._lookup(command.code, command.digits, f"addr:{message.channel.value}:{message.address}")
 
-    async def _lookup(self, code: str, digits: str, *keys: str):
-        keys = (*keys, "code:" + code)
-        if self.guard.retry_after(*keys) is not None:
-            return None  # the same answer as wrong digits: no hint for whoever is guessing
-        found = await self.store.lookup_dossier(code)
-        if found is None or not verify_matches(found.applicant_phone, digits):
-            self.guard.fail(*keys)
-            return None
-        return found
+    async def _lookup(self, code: str, digits: str, key: str | None = None):
+        outcome = await verified_lookup(self.store, self.guard, code, digits, key=key)
+        # Limited reads as not found: no hint for whoever is guessing.
+        return outcome.found if outcome.ok else None
 
 
 def _address(channel: Channel, address: str):

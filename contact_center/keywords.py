@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from models import dossier_code
 from models.smstext import unaccent
 
 # First word(s), unaccented and upper-cased, to the command they mean.
@@ -16,11 +17,10 @@ WORDS = {
     "HUY": "stop", "STOP": "stop", "DUNG": "stop", "HUYDK": "stop", "HUY DK": "stop", "TUCHOI": "stop",
     "START": "start", "BATDAU": "start",
 }
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{5,99}$")
-_DIGITS = re.compile(r"^\d{4}$")
-# A dossier code anywhere in free text ("hồ sơ BD-261015-0077 của tôi..."):
-# letters/digits with at least one dash and six digits, the formats in use.
-CODE_IN_TEXT = re.compile(r"(?<![\w.-])((?:\d{3}\.\d{2}\.\d{2}\.)?[A-Z]{1,4}\d{0,2}(?:\.\d{2})?-\d{6}-\d{4})(?![\w-])")
+_DIGITS = re.compile(r"^[0-9]{4}$")
+# After the keyword, a word of six characters or more that the API would
+# accept as a code: free-form codes count here, where a code is expected.
+_CODE_MIN_LEN = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +52,29 @@ def parse(text: str) -> Command | None:
         # "HUY" alone, or followed by a few words ("huy dang ky", "stop all"), but
         # not a sentence that merely starts with the word.
         return Command("stop") if len(rest) <= 2 else None
-    code = next((w for w in rest if _CODE.match(w) and not _DIGITS.match(w)), None)
-    digits = next((w for w in rest if _DIGITS.match(w)), None)
+    # A code with punctuation stuck to it ("BD-261130-0606,") is still a code.
+    code = next((w for w in rest if _is_code(w)), None) or dossier_code.find_code(" ".join(rest))
+    digits = next((d for d in map(_as_digits, rest) if d), None)
     return Command(name, code=code, digits=digits)
+
+
+def _as_digits(word: str) -> str | None:
+    word = dossier_code.normalize_text(word)  # "１６０６" from a full-width keyboard
+    return word if _DIGITS.match(word) else None
+
+
+def _is_code(word: str) -> bool:
+    # The word as typed is kept (the lookup normalises it); it only has to
+    # read as a code once normalised: "bd–261130–0606" with en dashes does.
+    canonical = dossier_code.normalize_code(word)
+    return (len(canonical) >= _CODE_MIN_LEN and dossier_code.is_valid_code(canonical)
+            and not _DIGITS.match(canonical))
 
 
 def find_code(*texts: str | None) -> str | None:
     """The first dossier code in a subject or body."""
     for text in texts:
-        if text:
-            found = CODE_IN_TEXT.search(text.upper())
-            if found:
-                return found.group(1)
+        found = dossier_code.find_code(text)
+        if found:
+            return found
     return None

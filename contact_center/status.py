@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.tracking import verify_matches
+from hub.lookup import verified_lookup
 from models.dossier import PROCESSING_DONE
 from models.timeutil import format_vn, utcnow
 
@@ -29,11 +29,6 @@ class StatusAnswers:
         self.store, self.guard, self.clock = store, guard, clock
 
     async def text(self, code: str, digits: str) -> str:
-        keys = ("code:" + code,)
-        if self.guard.retry_after(*keys) is not None:
-            return NOT_FOUND  # the same answer as wrong digits: no hint for whoever is guessing
-        found = await self.store.lookup_dossier(code)
-        if found is None or not verify_matches(found.applicant_phone, digits):
-            self.guard.fail(*keys)
-            return NOT_FOUND
-        return status_line(found.dossier, self.clock())
+        outcome = await verified_lookup(self.store, self.guard, code, digits)
+        # Limited reads as not found: no hint for whoever is guessing.
+        return status_line(outcome.found.dossier, self.clock()) if outcome.ok else NOT_FOUND

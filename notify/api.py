@@ -14,8 +14,8 @@ from hub.api.errors import ApiError
 from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, SETTINGS, STORE
+from hub.lookup import verified_lookup
 from hub.store.port import Broadcast
-from hub.tracking import verify_matches
 from models.citizen import Channel, Citizen, ConsentRecord
 from models.notifications import Notification
 from models.timeutil import to_iso, utcnow
@@ -115,17 +115,17 @@ async def follow(request: web.Request) -> web.Response:
         names = [s.channel.value for s in followable()]
         raise ApiError(422, f"Chỉ theo dõi được qua {', '.join(names[:-1])} hoặc {names[-1]}.", field="channel")
     address = _follow_address(body, REGISTRY[channel])
-    guard = request.app[LOOKUP_GUARD]
-    keys = ("addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for), "code:" + code)
-    wait = guard.retry_after(*keys)
-    if wait is not None:
+    store = request.app[STORE]
+    outcome = await verified_lookup(
+        store, request.app[LOOKUP_GUARD], code, verify,
+        key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for))
+    if outcome.status == "limited":
+        wait = outcome.retry_after
         raise ApiError(429, f"Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
                        headers={"Retry-After": str(wait)}, retry_after=wait)
-    store = request.app[STORE]
-    found = await store.lookup_dossier(code)
-    if found is None or not verify_matches(found.applicant_phone, verify):
-        guard.fail(*keys)
+    if not outcome.ok:
         raise ApiError(404, "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại.")
+    code = outcome.found.dossier.code  # as stored, however the citizen typed it
     consent = ConsentRecord(channel=channel, granted=True, at=utcnow(), via="follow_dossier",
                             legal_basis="consent")
     _, added = await store.follow(code, channel, address, "api", consent)

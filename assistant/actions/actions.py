@@ -1,9 +1,10 @@
 """Custom actions of the Tổng đài assistant (rasa-sdk 3.6).
 
 This package runs in Rasa's own Python 3.10 environment (`rasa run actions`),
-not in the service: it imports only rasa_sdk, the standard library and
+not in the service: it imports only rasa_sdk, the standard library,
 ../knowledge.py (stdlib + PyYAML), which the built-in engine answers from too,
-so both engines say the same thing.
+so both engines say the same thing, and ../../models/dossier_code.py (stdlib),
+so both find the same dossier codes as the keyword commands and the API.
 
 - validate_dossier_form: pulls a dossier code out of free text and checks the
   4 verification digits;
@@ -37,13 +38,8 @@ KNOWLEDGE_PATH = ASSISTANT_DIR / "knowledge.yml"
 DEFAULT_TONGDAI_URL = "http://127.0.0.1:8080"
 LOOKUP_TIMEOUT_SECONDS = 10.0
 
-# The dossier code formats of the one-stop-shop systems in use:
-#   000.00.21.H12-241105-0012 (national portal), H12.22-240301-0456 (province),
-#   BD-240915-0077 (legacy). A prefix of dot-separated groups, a 6-digit date,
-#   a 3–6 digit sequence number.
-DOSSIER_CODE = re.compile(
-    r"(?<![A-Za-z0-9.\-])[A-Za-z0-9]{1,8}(?:\.[A-Za-z0-9]{1,8})*-\d{6}-\d{3,6}(?![A-Za-z0-9\-])")
-DIGIT_RUN = re.compile(r"\d+")
+DOSSIER_CODE_PATH = ASSISTANT_DIR.parent / "models" / "dossier_code.py"
+DIGIT_RUN = re.compile(r"[0-9]+")
 
 # Intents that leave the dossier form half-way (data/rules.yml has a rule for
 # each "giữa chừng tra cứu"): the form steps aside so that those rules apply.
@@ -60,13 +56,23 @@ MSG_LOOKUP_DOWN = ("Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián
 # ---------------------------------------------------------------- helpers
 
 
+def _load_module(name: str, path: Path):
+    # By path: the action server runs from assistant/ without the service's
+    # package on sys.path, and assistant/rasa/ must not shadow Rasa itself.
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+knowledge_module = _load_module("tongdai_knowledge", ASSISTANT_DIR / "knowledge.py")
+dossier_code = _load_module("tongdai_dossier_code", DOSSIER_CODE_PATH)
+
+
 def find_dossier_code(text: str | None) -> str | None:
-    """The first dossier code in `text`, upper-cased (codes are printed in
-    capitals; citizens often type them in lower case)."""
-    if not text:
-        return None
-    match = DOSSIER_CODE.search(text.strip())
-    return match.group(0).upper() if match else None
+    """The first dossier code in `text`, normalised as printed on the receipt."""
+    return dossier_code.find_code(str(text)) if text else None
 
 
 def find_verify_digits(text: str | None) -> str | None:
@@ -74,23 +80,10 @@ def find_verify_digits(text: str | None) -> str | None:
     code is taken out) must be 4 long. A full phone number is refused."""
     if not text:
         return None
-    runs = DIGIT_RUN.findall(DOSSIER_CODE.sub(" ", str(text)))
+    runs = DIGIT_RUN.findall(dossier_code.without_codes(str(text)))
     if len(runs) == 1 and len(runs[0]) == 4:
         return runs[0]
     return None
-
-
-def _load_knowledge_module():
-    # By path: the action server runs from assistant/ without the service's
-    # package on sys.path, and assistant/rasa/ must not shadow Rasa itself.
-    spec = importlib.util.spec_from_file_location("tongdai_knowledge", ASSISTANT_DIR / "knowledge.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-knowledge_module = _load_knowledge_module()
 _knowledge_cache: dict = {"mtime": None, "knowledge": None}
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import orjson
 from aiohttp import web
 
 from hub.api.errors import ApiError
+from models.dossier_code import is_valid_code
 from models.timeutil import parse_datetime
-
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
 
 
 async def json_object(request: web.Request) -> dict:
@@ -68,6 +66,6 @@ def parsed(field: str, parse, value):
 
 def dossier_code(request: web.Request) -> str:
     code = request.match_info["code"]
-    if not CODE_PATTERN.match(code):
+    if not is_valid_code(code):
         raise ApiError(422, "Mã hồ sơ chỉ gồm chữ, số và các dấu . - _ (tối đa 100 ký tự).", field="code")
     return code

@@ -12,8 +12,9 @@ from hub.api.errors import ApiError
 from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
+from hub.lookup import verified_lookup
 from hub.store.port import ApplicantData, DossierData, StatusChange
-from hub.tracking import dossier_view, verify_matches
+from hub.tracking import dossier_view
 from models.citizen import Channel, ConsentRecord
 from models.dossier import TRANSITIONS, parse_status
 from models.errors import Conflict
@@ -166,14 +167,14 @@ async def get_dossier(request: web.Request) -> web.Response:
     verify = request.query.get("verify", "").strip()
     if not (len(verify) == 4 and verify.isdigit()):
         raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ (?verify=NNNN).", field="verify")
-    guard = request.app[LOOKUP_GUARD]
-    keys = ("addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for), "code:" + code)
-    wait = guard.retry_after(*keys)
-    if wait is not None:
+    outcome = await verified_lookup(
+        request.app[STORE], request.app[LOOKUP_GUARD], code, verify,
+        key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for))
+    if outcome.status == "limited":
+        wait = outcome.retry_after
         raise ApiError(429, f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
                        headers={"Retry-After": str(wait)}, retry_after=wait)
-    found = await request.app[STORE].lookup_dossier(code) if b.CODE_PATTERN.match(code) else None
-    if found is None or not verify_matches(found.applicant_phone, verify):
-        guard.fail(*keys)
+    if not outcome.ok:
         raise ApiError(404, NOT_FOUND)
+    found = outcome.found
     return reply(dossier_view(found.dossier, utcnow(), applicant_name=found.applicant_name))

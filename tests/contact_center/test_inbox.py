@@ -191,3 +191,43 @@ async def test_an_assistant_that_fails_leaves_the_message_stored_and_acknowledge
     [conversation] = await store.list_conversations()
     assert conversation["messages"][0]["text"] == "lệ phí bao nhiêu"
     assert [e.text for e in await outbox_events(store) if isinstance(e, InboundMessageReceived)] == ["lệ phí bao nhiêu"]
+
+
+async def _provincial_dossier(store, code: str = "BD-261130-0606") -> str:
+    from dataclasses import replace
+    await store.upsert_dossier(DossierData(
+        code=code, procedure="Cấp giấy phép xây dựng", agency="UBND tỉnh",
+        received_at=datetime(2026, 11, 30, 1, tzinfo=UTC), due_at=datetime(2026, 12, 30, 10, tzinfo=UTC),
+        applicant=replace(APPLICANT, phone="+84912341606", email="an@example.vn", telegram_chat_id=777002)))
+    return code
+
+
+@pytest.mark.parametrize("text", [
+    "tracuu bd-261130-0606 1606",  # as phones type it: all lower case
+    "TRACUU BD–261130–0606 1606",  # en dashes from a word processor
+    "TRACUU ＢＤ－２６１１３０－０６０６ １６０６",  # a full-width keyboard
+    "tra cuu BD-261130-0606, 1606",
+])
+async def test_lookup_by_sms_finds_the_code_however_it_is_typed(setup, text):
+    store, inbox, _ = setup
+    code = await _provincial_dossier(store)
+    [reply] = await inbox.receive(sms(text, "SM1"))
+    assert reply.text.startswith(f"Hồ sơ {code} (Cấp giấy phép xây dựng): ")
+    [conversation] = await store.list_conversations()
+    assert conversation["dossier_code"] == code
+
+
+async def test_case_variants_share_one_code_guard(setup):
+    store, inbox, _ = setup
+    code = await _provincial_dossier(store)
+    for i, typed in enumerate(["bd-261130-0606", "Bd-261130-0606", "BD–261130–0606", "bD-261130-0606",
+                               "BD-261130-0606"]):
+        assert (await inbox.receive(sms(f"TRACUU {typed} 000{i}", f"SM{i}", f"+8491111111{i}")))[0].text == NOT_FOUND
+    assert (await inbox.receive(sms(f"TRACUU {code} 1606", "SM9")))[0].text == NOT_FOUND
+
+
+def test_a_three_digit_sequence_and_the_national_format_are_found_in_free_text():
+    assert keywords.find_code("hồ sơ BD-240915-077") == "BD-240915-077"
+    assert keywords.find_code("hs 000.00.21.H12-261130-0505 sao rồi") == "000.00.21.H12-261130-0505"
+    assert keywords.parse("tracuu 000.00.21.h12-261130-0505 1606") == keywords.Command(
+        "lookup", "000.00.21.h12-261130-0505", "1606")

@@ -238,3 +238,14 @@ async def test_empty_optional_fields_mean_not_given(client, auth):
                               headers=auth)
     assert first.status == second.status == 201
     assert (await first.json())["applicant_id"] != (await second.json())["applicant_id"]
+
+
+async def test_the_public_lookup_normalises_the_code(client, auth):
+    response = await client.put("/api/v1/dossiers/BD-261130-0606", json=DOSSIER, headers=auth)
+    assert response.status == 201
+    for typed in ("bd-261130-0606", "BD%E2%80%93261130%E2%80%930606"):  # lower case; en dashes
+        found = await client.get(f"/api/v1/dossiers/{typed}?verify=5678")
+        assert found.status == 200 and (await found.json())["code"] == "BD-261130-0606"
+    # PUT keeps the API's own rule: a code it would not have accepted before is still 422.
+    assert (await client.put("/api/v1/dossiers/BD%E2%80%93261130%E2%80%930606", json=DOSSIER,
+                             headers=auth)).status == 422

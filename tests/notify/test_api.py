@@ -196,3 +196,9 @@ async def test_failing_channel_falls_back_in_the_service(tmp_path):
         [n] = await notifications(client, auth, dossier=CODE)
         assert [(a["channel"], a["status"]) for a in n["attempts"]] == [
             ("telegram", "permanent_failure"), ("email", "delivered")]
+
+
+async def test_follow_with_the_code_typed_in_lower_case(client, auth, dossier):
+    ok = await client.post(f"/api/v1/dossiers/{CODE.lower()}/followers",
+                           json={"verify": "4321", "channel": "email", "email": "me@example.vn"})
+    assert ok.status == 201 and (await ok.json())["code"] == CODE
