@@ -12,13 +12,13 @@ from assistant.dialogue import Dialogue
 from assistant.domain import Domain
 from assistant.knowledge import Knowledge
 from assistant.nlu.engine import BuiltinNlu
-from assistant.port import Parse
+from assistant.port import Engine, Parse
 from channels.inbound import Reply
 
 PROJECT = Path(__file__).resolve().parent
 
 
-class BuiltinEngine:
+class BuiltinEngine(Engine):
     name = "builtin"
 
     def __init__(self, nlu: BuiltinNlu, dialogue: Dialogue):

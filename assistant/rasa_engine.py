@@ -19,13 +19,13 @@ from urllib.parse import quote
 
 import aiohttp
 
-from assistant.port import FALLBACK_INTENT, Entity, Parse
+from assistant.port import FALLBACK_INTENT, Engine, Entity, Parse
 from channels.inbound import Reply
 from models.errors import PermanentError, RetryableError
 from models.messages import Button
 
 
-class RasaEngine:
+class RasaEngine(Engine):
     name = "rasa"
 
     def __init__(self, url: str, *, timeout: float = 30.0, token: str | None = None,

@@ -28,7 +28,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.inbound import Inbox, Incoming, Reply
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.sms_status import TWILIO_DELIVERY_ERRORS, TWILIO_ERRORS, TWILIO_STATUSES, http_error, retry_after
 from hub.api.errors import ApiError
 from models.citizen import Channel
@@ -78,7 +78,7 @@ class _HttpClient(AsyncTwilioHttpClient):
         return response
 
 
-class TwilioSmsProvider:
+class TwilioSmsProvider(Provider):
     channel = Channel.SMS
     name = TWILIO
 

@@ -48,7 +48,7 @@ import orjson
 from aiohttp import web
 
 from channels.inbound import Inbox, Incoming
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.sms import as_text, e164
 from channels.sms_status import GATEWAY_STATUSES, http_error, retry_after
 from hub.api.errors import ApiError
@@ -219,7 +219,7 @@ def sign(secret: str, body: bytes) -> str:
 
 # sending
 
-class GatewaySmsProvider:
+class GatewaySmsProvider(Provider):
     channel = Channel.SMS
 
     def __init__(self, config: dict):

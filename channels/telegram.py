@@ -44,7 +44,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from channels.inbound import Inbox, Incoming, Reply
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.registry import TELEGRAM_WEBHOOK_PATH
 from hub.api.errors import error_response
 from hub.api.replies import reply
@@ -139,7 +139,7 @@ def make_bot(token: str, api_url: str = "") -> Bot:
 
 # --- the provider ----------------------------------------------------------
 
-class TelegramProvider:
+class TelegramProvider(Provider):
     name = "telegram"
     channel = Channel.TELEGRAM
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from channels.inbound import Incoming, Reply
 from contact_center import keywords
-from hub.store.port import InboundRecord, Store
+from hub.store.port import CitizenStore, ConversationStore, DossierStore, InboundRecord
 from hub.tracking import verify_matches
 from models.citizen import Channel, ConsentRecord
 from models.dossier import PROCESSING_DONE
@@ -35,8 +36,12 @@ ACKNOWLEDGED = ("Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ s
                 + HELP)
 
 
+class InboxStore(ConversationStore, CitizenStore, DossierStore, Protocol):
+    """Messages go into conversations; keywords look dossiers up and follow them."""
+
+
 class Inbox:
-    def __init__(self, store: Store, bus, guard, *, read_link: Callable[[str], tuple[str, str] | None] | None = None,
+    def __init__(self, store: InboxStore, bus, guard, *, read_link: Callable[[str], tuple[str, str] | None] | None = None,
                  assistant=None, clock=utcnow):
         self.store = store
         self.assistant = assistant  # answers free text; without one, a first message is acknowledged

@@ -12,10 +12,11 @@ import hashlib
 import io
 import time
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import orjson
 
-from hub.store.port import Broadcast, Store
+from hub.store.port import Broadcast, BroadcastStore, CitizenStore
 from models.citizen import Channel
 from models.events import new_id
 from models.notifications import BROADCAST, FINAL, DeliveryStatus, Notification
@@ -23,6 +24,10 @@ from models.phone import normalize_phone
 
 CONTACT_FIELDS = ("citizen_id", "phone", "email", "telegram_chat_id")
 CHUNK = 500
+
+
+class BroadcastLoading(BroadcastStore, CitizenStore, Protocol):
+    """Recipients are found among citizens and added to the broadcast."""
 
 
 def broadcast_id(template: str, context: dict, recipients: bytes) -> str:
@@ -39,7 +44,7 @@ def read_csv(data: bytes) -> list[dict]:
     return rows
 
 
-async def resolve(store: Store, row: dict) -> str | None:
+async def resolve(store: CitizenStore, row: dict) -> str | None:
     """The citizen a recipient row names, or None when we do not know them (a
     broadcast never creates people: only those who consented hear from us)."""
     if row.get("citizen_id"):
@@ -59,7 +64,7 @@ async def resolve(store: Store, row: dict) -> str | None:
     return None
 
 
-async def load(store: Store, broadcast: Broadcast, rows: Iterable[dict], *, urgent: bool = False,
+async def load(store: BroadcastLoading, broadcast: Broadcast, rows: Iterable[dict], *, urgent: bool = False,
                clock: Callable[[], float] = time.time,
                progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
     """Adds a notification per known recipient; returns (added, skipped)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from hub.bus.backoff import next_attempt
 from hub.bus.port import BatchHandler, Handler
-from hub.store.port import DeliveryResult, OutboxRow, Store
+from hub.store.port import DeliveryResult, Outbox, OutboxRow
 from models.events import Message
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ BATCH = 1024
 
 
 class InProcessBus:
-    def __init__(self, store: Store, *, concurrency: int = 16, max_attempts: int = 8,
+    def __init__(self, store: Outbox, *, concurrency: int = 16, max_attempts: int = 8,
                  backoff_base: float = 1.0, backoff_cap: float = 300.0, poll_seconds: float = 1.0,
                  clock: Callable[[], float] = time.time, metrics=None):
         self.store = store

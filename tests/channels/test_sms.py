@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
 from channels.inbound import RecordingInbox, Reply
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsProvider, e164, twilio_routes
 from channels.sms_failover import FailoverSms
 from channels.sms_status import ProviderRefused, retry_after
@@ -293,7 +293,7 @@ class Clock:
         return self.now
 
 
-class Fake:
+class Fake(Provider):
     channel = Channel.SMS
 
     def __init__(self, name: str, fail=lambda n: None, limits=()):
