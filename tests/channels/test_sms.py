@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -25,9 +24,7 @@ from models.errors import PermanentError, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
 from notify.ratelimit import Limit
-from tests.support.peers_prism import PRISM, prism_mock
 
-SPEC = Path(__file__).resolve().parents[1] / "peers" / "twilio" / "twilio_api_v2010.json"
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "twilio-test-auth-token"
 PUBLIC = "https://tongdai.example.gov.vn"
@@ -40,16 +37,6 @@ def outgoing(text: str = TEXT, address: str = PHONE, attempt: str = "att-1") -> 
 
 
 # sending, against Prism
-
-@pytest.fixture(scope="module")
-def prism() -> str:
-    if not PRISM.exists():
-        pytest.fail(f"Prism is missing at {PRISM}: run `npm ci` in tests/peers")
-    if not SPEC.exists():
-        pytest.fail(f"Twilio's OpenAPI description is missing at {SPEC}")
-    with prism_mock(SPEC) as base:
-        yield base
-
 
 async def test_a_vietnamese_sms_is_accepted_by_twilio(prism):
     provider = TwilioSmsProvider(SID, TOKEN, "+15005550006", public_url=PUBLIC, base_url=prism)

@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.support.server import ROOT, free_port
 
 PRISM = ROOT / "tests" / "peers" / "node_modules" / ".bin" / "prism"
 TWILIO_SPEC = ROOT.parent / "shared" / "peers" / "twilio" / "twilio_api_v2010.json"
+SPEC = ROOT / "tests" / "peers" / "twilio" / "twilio_api_v2010.json"
 
 
 def _answers(url: str) -> bool:
@@ -60,3 +63,13 @@ def prism_mock(spec: Path, *, ready_timeout: float = 60.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def prism() -> str:
+    if not PRISM.exists():
+        pytest.fail(f"Prism is missing at {PRISM}: run `npm ci` in tests/peers")
+    if not SPEC.exists():
+        pytest.fail(f"Twilio's OpenAPI description is missing at {SPEC}")
+    with prism_mock(SPEC) as base:
+        yield base
