@@ -1,6 +1,6 @@
 import pytest
 
-from tests.hub.backends import STORE_BACKENDS
+from tests.contracts.backends import STORE_BACKENDS
 
 
 @pytest.fixture(params=sorted(STORE_BACKENDS))
