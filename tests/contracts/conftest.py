@@ -1,6 +1,6 @@
 import pytest
 
-from tests.contracts.backends import STORE_BACKENDS
+from tests.contracts.backends import BUS_BACKENDS, STORE_BACKENDS, InMemory, InProcessOver
 
 
 @pytest.fixture(params=sorted(STORE_BACKENDS))
@@ -8,4 +8,16 @@ async def store(request, tmp_path):
     store = STORE_BACKENDS[request.param](tmp_path)
     await store.open()
     yield store
+    await store.close()
+
+
+@pytest.fixture(params=sorted(BUS_BACKENDS))
+async def bus_backend(request, tmp_path):
+    store_name = BUS_BACKENDS[request.param]
+    if store_name is None:
+        yield InMemory()
+        return
+    store = STORE_BACKENDS[store_name](tmp_path)
+    await store.open()
+    yield InProcessOver(store)
     await store.close()
