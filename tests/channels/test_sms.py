@@ -24,6 +24,7 @@ from models.errors import PermanentError, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
 from notify.ratelimit import Limit
+from tests.support.clock import FakeClock
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "twilio-test-auth-token"
@@ -272,14 +273,6 @@ async def test_a_status_we_do_not_know_is_acknowledged_and_dropped(webhooks):
 
 # failover
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Fake(Provider):
     channel = Channel.SMS
 
@@ -298,7 +291,7 @@ class Fake(Provider):
 
 
 def _failover(*providers, clock=None, **kwargs) -> FailoverSms:
-    return FailoverSms(providers, clock=clock or Clock(), rng=random.Random(7), **kwargs)
+    return FailoverSms(providers, clock=clock or FakeClock(1000.0), rng=random.Random(7), **kwargs)
 
 
 async def test_a_healthy_pair_shares_traffic_by_weight():
@@ -310,7 +303,7 @@ async def test_a_healthy_pair_shares_traffic_by_weight():
 
 
 async def test_a_provider_failing_half_the_time_loses_half_its_weight():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     a = Fake("a", lambda n: RetryableError("busy") if n % 2 else None)
     b = Fake("b")
     sms = _failover(a, b, clock=clock)
@@ -329,7 +322,7 @@ async def _send_via(sms: FailoverSms, first, message):
 
 
 async def test_a_failing_provider_gets_no_traffic_and_recovers_after_the_window():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     broken = True
     a = Fake("a", lambda n: RetryableError("down") if broken else None)
     b = Fake("b")

@@ -17,6 +17,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.methods import GetMe
 from aiogram.types import User
 
+from tests.support.processes import NotReady, stop, wait_until
 from tests.support.server import free_port
 from tests.support.waiting import eventually
 
@@ -51,23 +52,19 @@ def telegram_peer(start_timeout: float = 15.0) -> Iterator[str]:
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen([node, str(SCRIPT), str(port)], cwd=PEERS, stdout=subprocess.DEVNULL,
                                 stderr=errors)
+        def stderr() -> str:
+            errors.seek(0)
+            return f" on {url}: {errors.read().decode(errors='replace')}"
+
         try:
-            deadline = time.monotonic() + start_timeout
-            while not _answers(url):
-                if proc.poll() is not None:
-                    errors.seek(0)
-                    raise PeerMissing(f"telegram-test-api exited: {errors.read().decode(errors='replace')}")
-                if time.monotonic() > deadline:
-                    raise PeerMissing(f"telegram-test-api did not answer on {url} within {start_timeout} s")
-                time.sleep(0.05)
+            try:
+                wait_until(proc, lambda: _answers(url), timeout=start_timeout, what="telegram-test-api",
+                           details=stderr)
+            except NotReady as exc:
+                raise PeerMissing(str(exc)) from None
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, grace=5)
 
 
 @pytest.fixture(scope="module")
