@@ -13,14 +13,14 @@ from assistant.dialogue import Dialogue
 from assistant.domain import Domain
 from assistant.knowledge import Knowledge
 from assistant.nlu.engine import BuiltinNlu
-from assistant.port import Parse
+from assistant.port import Engine, Parse
 from models.messages import Reply
 
 PROJECT = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
 
-class BuiltinEngine:
+class BuiltinEngine(Engine):
     """Trains at `start()` in a thread (seconds of CPU, or a cache hit), so the
     service answers at once; until then `ready` is False and the assistant
     acknowledges instead of answering."""

@@ -40,6 +40,7 @@ class Engine(Protocol):
     @property
     def ready(self) -> bool:
         """False while the engine cannot answer yet (the built-in one trains at start)."""
+        return True
 
     async def parse(self, text: str) -> Parse:
         """Intent and entities of one text; below the confidence threshold the
@@ -48,3 +49,16 @@ class Engine(Protocol):
     async def turn(self, sender: str, text: str) -> list[Reply]:
         """One conversational turn for `sender` (a conversation id): the
         replies, with buttons where the engine offers choices."""
+
+    # Implementations subclass Engine to inherit these defaults.
+
+    async def in_form(self, sender: str) -> bool:
+        """Whether the engine is asking `sender` for a form's slot, so that an
+        answer it cannot classify is still the form's to take."""
+        return False
+
+    async def start(self) -> None:
+        """Before the first parse or turn."""
+
+    async def close(self) -> None:
+        """Safe to call twice, or without start."""

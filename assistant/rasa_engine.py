@@ -19,13 +19,13 @@ from urllib.parse import quote
 
 import aiohttp
 
-from assistant.port import FALLBACK_INTENT, Entity, Parse
+from assistant.port import FALLBACK_INTENT, Engine, Entity, Parse
 from models.messages import Reply
 from models.errors import PermanentError, RetryableError
 from models.messages import Button
 
 
-class RasaEngine:
+class RasaEngine(Engine):
     name = "rasa"
     ready = True  # a Rasa server that is down fails the call; the inbox acknowledges instead
 

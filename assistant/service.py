@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 
 from assistant.port import FALLBACK_INTENT, Engine
+from hub.store.port import ConversationStore
 from models.messages import Reply
 from models.timeutil import VN_TZ
 
@@ -46,7 +47,8 @@ def handoff_text(now: datetime, holidays=None, *, already: bool = False) -> str:
 
 
 class Assistant:
-    def __init__(self, engine: Engine, store, *, holidays=None, clock=_time.time, max_conversations=100_000):
+    def __init__(self, engine: Engine, store: ConversationStore, *, holidays=None, clock=_time.time,
+                 max_conversations=100_000):
         self.engine = engine
         self.store = store
         self.holidays = holidays
@@ -63,8 +65,7 @@ class Assistant:
         reason = ESCALATING_INTENTS.get(parse.intent)
         # An answer to a form's question ("BD-261015-0077", "1222") is not a
         # failure to understand, whatever the classifier makes of it.
-        in_form = getattr(self.engine, "in_form", None)
-        if parse.intent == FALLBACK_INTENT and in_form is not None and await in_form(conversation_id):
+        if parse.intent == FALLBACK_INTENT and await self.engine.in_form(conversation_id):
             return await self.engine.turn(conversation_id, text)
         if parse.intent == FALLBACK_INTENT:
             misses = self._not_understood.pop(conversation_id, 0) + 1

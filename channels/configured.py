@@ -68,9 +68,7 @@ class Adapters:
     async def start(self, *, services: bool = True) -> None:
         """`services=False` in a sender process: providers only."""
         for provider in self.providers:
-            start = getattr(provider, "start", None)
-            if start is not None:
-                await start()
+            await provider.start()
         if services:
             for service in self.services:
                 await service.start()

@@ -22,7 +22,7 @@ from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
 
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.vendor import RECIPIENT, REFUSED, RETRY, Outcome
 from models.citizen import Channel
 from models.errors import PermanentError, RetryableError, TongdaiError
@@ -192,7 +192,7 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
         client.close()
 
 
-class SmtpProvider:
+class SmtpProvider(Provider):
     """The email channel's provider. `send` and `send_many` raise or return the
     error tree's types; `close()` logs the pooled sessions out."""
 

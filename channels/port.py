@@ -3,6 +3,7 @@ rate-limit tokens, and report failures as the error tree's types."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,3 +49,18 @@ class Provider(Protocol):
 
     async def send(self, message: Outgoing) -> Sent:
         """Raises models.errors.RetryableError or PermanentError on failure."""
+
+    # Implementations subclass Provider to inherit these defaults, so that
+    # callers need not ask which of them a provider has.
+
+    async def start(self) -> None:
+        """Open connections; called once before the first send."""
+
+    async def close(self) -> None:
+        """Release what start opened; safe to call twice, or without start."""
+
+    async def send_many(self, messages: list[Outgoing]) -> list[Sent | Exception]:
+        """One result per message, in order: a Sent or the error send would raise.
+        A provider that can send in bulk (a pool, a batch API) does better than
+        this one concurrent send per message."""
+        return await asyncio.gather(*(self.send(m) for m in messages), return_exceptions=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
+from hub.store.port import RecordedMessages
 from models.citizen import Channel
 from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.notifications import DeliveryStatus
@@ -34,7 +35,7 @@ class MemorySink:
 class StoreSink:
     """Into the store's recorded_messages table, many messages per commit."""
 
-    def __init__(self, store):
+    def __init__(self, store: RecordedMessages):
         self.store = store
         self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
@@ -85,7 +86,7 @@ def parse_failures(text: str) -> dict[Channel, str]:
     return found
 
 
-class RecordingProvider:
+class RecordingProvider(Provider):
     def __init__(self, channel: Channel, sink, *, receipts: bool = True, fail: str | None = None,
                  limits: list | None = None):
         self.channel = channel

@@ -28,9 +28,9 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.inbound import Inbox
-from models.messages import Incoming, Reply
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.sms_status import TWILIO_DELIVERY_ERRORS, TWILIO_ERRORS, TWILIO_STATUSES, http_outcome, retry_after
+from models.messages import Incoming, Reply
 from hub.api.errors import ApiError
 from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
@@ -80,7 +80,7 @@ class _HttpClient(AsyncTwilioHttpClient):
         return response
 
 
-class TwilioSmsProvider:
+class TwilioSmsProvider(Provider):
     channel = Channel.SMS
     name = TWILIO
 

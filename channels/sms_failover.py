@@ -47,7 +47,7 @@ class _Health:
         return (good + self.PRIOR) / (good + bad + self.PRIOR)
 
 
-class FailoverSms:
+class FailoverSms(Provider):
     channel = Channel.SMS
     name = NAME
 
@@ -111,13 +111,11 @@ class FailoverSms:
 
     async def start(self) -> None:
         for h in self._health:
-            if hasattr(h.provider, "start"):
-                await h.provider.start()
+            await h.provider.start()
 
     async def close(self) -> None:
         for h in self._health:
-            if hasattr(h.provider, "close"):
-                await h.provider.close()
+            await h.provider.close()
 
     async def send(self, message: Outgoing) -> Sent:
         order = self._planned.pop(message.attempt_id, None) or self._order()

@@ -9,7 +9,7 @@ import base64
 import aiohttp
 import orjson
 
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.sms import e164
 from channels.sms_gateway_config import check_gateway, parse_gateways, render
 from channels.sms_status import http_outcome, retry_after
@@ -34,7 +34,7 @@ def dig(document, path: str):
 
 
 
-class GatewaySmsProvider:
+class GatewaySmsProvider(Provider):
     channel = Channel.SMS
 
     def __init__(self, config: dict):

@@ -43,8 +43,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from channels.inbound import Inbox
+from channels.port import Outgoing, Provider, Sent
 from models.messages import Incoming, Reply
-from channels.port import Outgoing, Sent
 from channels.registry import TELEGRAM_WEBHOOK_PATH
 from channels.vendor import RECIPIENT, REFUSED, RETRY, Outcome
 from hub.api.errors import error_response
@@ -128,7 +128,7 @@ def make_bot(token: str, api_url: str = "") -> Bot:
 
 # --- the provider ----------------------------------------------------------
 
-class TelegramProvider:
+class TelegramProvider(Provider):
     name = "telegram"
     channel = Channel.TELEGRAM
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from channels.registry import REGISTRY
 from models.messages import Incoming, Reply
 from contact_center import keywords
 from contact_center.status import NOT_FOUND, status_line
 from hub.lookup import verified_lookup
-from hub.store.port import InboundRecord, Store
+from hub.store.port import CitizenStore, ConversationStore, DossierStore, InboundRecord
 from models.citizen import Channel, ConsentRecord
 from models.dossier_code import normalize_code
 from models.errors import TongdaiError
@@ -31,8 +32,12 @@ ACKNOWLEDGED = ("Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ s
                 + HELP)
 
 
+class InboxStore(ConversationStore, CitizenStore, DossierStore, Protocol):
+    """Messages go into conversations; keywords look dossiers up and follow them."""
+
+
 class Inbox:
-    def __init__(self, store: Store, bus, guard, *, read_link: Callable[[str], tuple[str, str] | None] | None = None,
+    def __init__(self, store: InboxStore, bus, guard, *, read_link: Callable[[str], tuple[str, str] | None] | None = None,
                  assistant=None, clock=utcnow):
         self.store = store
         self.assistant = assistant  # answers free text; without one, a first message is acknowledged

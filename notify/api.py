@@ -15,7 +15,7 @@ from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, SETTINGS, STORE
 from hub.lookup import verified_lookup
-from hub.store.port import Broadcast
+from hub.store.port import Broadcast, BroadcastStore, CitizenStore
 from models.citizen import Channel, Citizen, ConsentRecord
 from models.notifications import Notification
 from models.timeutil import to_iso, utcnow
@@ -84,7 +84,7 @@ async def post_consent(request: web.Request) -> web.Response:
         via=b.text(body, "via", required=False, max_len=100, default="api"),
         legal_basis=b.text(body, "legal_basis", required=False, max_len=200,
                            default="consent" if body["granted"] else "withdrawal"))
-    store = request.app[STORE]
+    store: CitizenStore = request.app[STORE]
     await store.add_consent(citizen.id, record)
     return reply(consent_view(await store.get_citizen(citizen.id)), status=201)
 
@@ -158,7 +158,7 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
 async def unsubscribe(request: web.Request) -> web.Response:
     """The page's button, and RFC 8058 one-click from the mail client."""
     found = request.app[LINKS].read_unsubscribe(request.match_info["token"])
-    store = request.app[STORE]
+    store: CitizenStore = request.app[STORE]
     if found is None or await store.get_citizen(found[0]) is None:
         return _page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.",
                      status=404)
@@ -198,7 +198,7 @@ async def create_broadcast(request: web.Request) -> web.Response:
     if not isinstance(urgent, bool):
         raise ApiError(422, "'urgent' phải là true hoặc false.", field="urgent")
     check_template(request.app[TEMPLATES], template, context)
-    store = request.app[STORE]
+    store: broadcasts.BroadcastLoading = request.app[STORE]
     raw = orjson.dumps(recipients, option=orjson.OPT_SORT_KEYS)
     created = await store.create_broadcast(Broadcast(
         id=broadcasts.broadcast_id(template, context, raw), template=template, context=context, source="api",
@@ -221,7 +221,7 @@ async def get_broadcast(request: web.Request) -> web.Response:
 @routes.post("/api/v1/broadcasts/{broadcast_id}/cancel")
 async def cancel_broadcast(request: web.Request) -> web.Response:
     await request.app[API_KEYS].authenticate(request)
-    store = request.app[STORE]
+    store: BroadcastStore = request.app[STORE]
     broadcast_id = request.match_info["broadcast_id"]
     if await store.get_broadcast(broadcast_id) is None:
         raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")

@@ -8,7 +8,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from hub.store.port import Broadcast, Store
+from hub.store.port import Broadcast, BroadcastStore
 from notify import broadcasts
 from notify.api import check_template
 from notify.rendering import Templates
@@ -38,7 +38,7 @@ def _context(args) -> dict:
     return context
 
 
-async def watch(store: Store, broadcast_id: str, poll: float = 0.5) -> Broadcast:
+async def watch(store: BroadcastStore, broadcast_id: str, poll: float = 0.5) -> Broadcast:
     while True:
         current = await store.get_broadcast(broadcast_id)
         done = broadcasts.finished(current)
@@ -49,7 +49,7 @@ async def watch(store: Store, broadcast_id: str, poll: float = 0.5) -> Broadcast
         await asyncio.sleep(poll)
 
 
-async def main(store: Store, args, settings) -> int:
+async def main(store: broadcasts.BroadcastLoading, args, settings) -> int:
     if args.action in ("status", "cancel"):
         if not args.id:
             raise SystemExit(f"tongdai broadcast {args.action} ID")

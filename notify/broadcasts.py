@@ -12,11 +12,12 @@ import hashlib
 import io
 import time
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import orjson
 
 from channels.registry import by_address_field
-from hub.store.port import Broadcast, Store
+from hub.store.port import Broadcast, BroadcastStore, CitizenStore
 from models.events import new_id
 from models.notifications import BROADCAST, FINAL, DeliveryStatus, Notification
 
@@ -24,6 +25,10 @@ from models.notifications import BROADCAST, FINAL, DeliveryStatus, Notification
 ADDRESS_COLUMNS = by_address_field()
 CONTACT_FIELDS = ("citizen_id", *ADDRESS_COLUMNS)
 CHUNK = 500
+
+
+class BroadcastLoading(BroadcastStore, CitizenStore, Protocol):
+    """Recipients are found among citizens and added to the broadcast."""
 
 
 def broadcast_id(template: str, context: dict, recipients: bytes) -> str:
@@ -40,7 +45,7 @@ def read_csv(data: bytes) -> list[dict]:
     return rows
 
 
-async def resolve(store: Store, row: dict) -> str | None:
+async def resolve(store: CitizenStore, row: dict) -> str | None:
     """The citizen a recipient row names, or None when we do not know them (a
     broadcast never creates people: only those who consented hear from us)."""
     if row.get("citizen_id"):
@@ -54,7 +59,7 @@ async def resolve(store: Store, row: dict) -> str | None:
     return None
 
 
-async def load(store: Store, broadcast: Broadcast, rows: Iterable[dict], *, urgent: bool = False,
+async def load(store: BroadcastLoading, broadcast: Broadcast, rows: Iterable[dict], *, urgent: bool = False,
                clock: Callable[[], float] = time.time,
                progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
     """Adds a notification per known recipient; returns (added, skipped)."""

@@ -8,14 +8,14 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from hub.store.port import Store
+from hub.store.port import NotificationStore
 from notify.planner import Planner
 
 log = logging.getLogger(__name__)
 
 
 class OverdueScheduler:
-    def __init__(self, store: Store, planner: Planner, *, interval: float, clock: Callable[[], float]):
+    def __init__(self, store: NotificationStore, planner: Planner, *, interval: float, clock: Callable[[], float]):
         self.store = store
         self.planner = planner
         self.interval = interval

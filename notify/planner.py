@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from hub.store.port import DossierTargets, Store
+from hub.store.port import DossierTargets, NotificationStore
 from models.dossier import DossierStatus
 from models.events import DossierRegistered, DossierStatusChanged, Message, new_id
 from models.notifications import (
@@ -35,7 +35,7 @@ def _later(a: str | None, b: str | None) -> bool:
 
 
 class Planner:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time):
+    def __init__(self, store: NotificationStore, clock: Callable[[], float] = time.time):
         self.store = store
         self.clock = clock
 

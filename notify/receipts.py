@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
-from hub.store.port import Store
+from hub.store.port import NotificationStore
 from models.events import DeliveryReceiptReceived, Message
 from models.notifications import DeliveryAttempt, DeliveryStatus, Progress, Receipt, advances
 
@@ -16,7 +16,7 @@ FAILED = frozenset({S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE, S.TEMPORARY_FAILUR
 
 
 class Receipts:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time):
+    def __init__(self, store: NotificationStore, clock: Callable[[], float] = time.time):
         self.store = store
         self.clock = clock
 

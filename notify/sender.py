@@ -17,10 +17,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from channels.port import Outgoing, Sent
 from channels.registry import REGISTRY, Channels
-from hub.store.port import Store
+from hub.store.port import CitizenStore, NotificationStore
 from models.citizen import Channel, Contact
 from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.events import new_id
@@ -63,8 +64,12 @@ def _stamp(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")
 
 
+class SenderStore(NotificationStore, CitizenStore, Protocol):
+    """Notifications to send, and the contact points to send them to."""
+
+
 class Sender:
-    def __init__(self, store: Store, channels: Channels, templates, *, quiet, limiter, links: Links,
+    def __init__(self, store: SenderStore, channels: Channels, templates, *, quiet, limiter, links: Links,
                  org: dict, policy: Policy = Policy(), clock: Callable[[], float] = time.time,
                  rng: random.Random | None = None):
         self.store = store
@@ -227,8 +232,8 @@ class Sender:
 
     async def _send_all(self, sending: list[_Step]) -> list[tuple[Progress, DeliveryAttempt]]:
         """Each provider gets its share at once: one that can send many in one
-        go (a connection pool, a batch API, a recording table) says so with
-        `send_many`; the others get one call per message, concurrently."""
+        go (a connection pool, a batch API, a recording table) overrides
+        `send_many`; Provider's own sends one call per message, concurrently."""
         by_provider: dict[int, list[_Step]] = defaultdict(list)
         for step in sending:
             by_provider[id(step.provider)].append(step)
@@ -236,11 +241,7 @@ class Sender:
 
         async def run(steps: list[_Step]) -> None:
             provider = steps[0].provider
-            many = getattr(provider, "send_many", None)
-            if many is not None:
-                results = await many([s.outgoing for s in steps])
-            else:
-                results = await asyncio.gather(*(provider.send(s.outgoing) for s in steps), return_exceptions=True)
+            results = await provider.send_many([s.outgoing for s in steps])
             for step, result in zip(steps, results, strict=True):
                 outcomes[id(step)] = self._outcome(step, result)
             refused = [r for r in results if isinstance(r, ProviderRefused)]

@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 
 from hub.api.errors import ApiError
-from hub.store.port import Store
+from hub.store.port import ApiKeyStore
 
 PREFIX = "tdk_"
 
@@ -28,7 +28,7 @@ class ApiKeys:
     """Looks keys up in the store, remembering hits briefly so that a busy
     one-stop-shop does not cost a query per event."""
 
-    def __init__(self, store: Store, ttl: float = 30.0):
+    def __init__(self, store: ApiKeyStore, ttl: float = 30.0):
         self.store, self.ttl = store, ttl
         self._cache: dict[str, tuple[str, float]] = {}
 

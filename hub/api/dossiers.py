@@ -13,7 +13,7 @@ from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
 from hub.lookup import verified_lookup
-from hub.store.port import ApplicantData, DossierData, StatusChange
+from hub.store.port import ApplicantData, DossierData, DossierStore, StatusChange
 from hub.tracking import dossier_view
 from models.citizen import Channel, ConsentRecord
 from models.dossier import TRANSITIONS, parse_status
@@ -90,7 +90,7 @@ async def put_dossier(request: web.Request) -> web.Response:
         applicant=_applicant(body),
         status=b.parsed("status", parse_status, status) if status is not None else None,
     )
-    store = request.app[STORE]
+    store: DossierStore = request.app[STORE]
     try:
         result = await store.upsert_dossier(data)
     except Conflict as exc:

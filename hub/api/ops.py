@@ -8,6 +8,7 @@ from aiohttp import web
 
 from hub.api.replies import reply
 from hub.keys import METRICS, OPENAPI, STORE
+from hub.store.port import Outbox
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -32,7 +33,7 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     m = request.app[METRICS]
-    store = request.app[STORE]
+    store: Outbox = request.app[STORE]
     m.outbox_pending.set(await store.count_pending())
     m.dead_letters.set(len(await store.dead_letters()))
     return web.Response(body=m.render(), headers={"Content-Type": m.content_type})

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from hub.bus.backoff import next_attempt
 from hub.bus.port import BatchHandler, Handler
-from hub.store.port import DeliveryResult, OutboxRow, Store
+from hub.store.port import DeliveryResult, Outbox, OutboxRow
 from models.events import Message
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ BATCH = 1024
 
 
 class InProcessBus:
-    def __init__(self, store: Store, *, concurrency: int = 16, max_attempts: int = 8,
+    def __init__(self, store: Outbox, *, concurrency: int = 16, max_attempts: int = 8,
                  backoff_base: float = 1.0, backoff_cap: float = 300.0, poll_seconds: float = 1.0,
                  clock: Callable[[], float] = time.time, metrics=None):
         self.store = store
@@ -39,6 +39,8 @@ class InProcessBus:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._cursor = 0
+        self._rounds = 0  # dispatch rounds begun
+        self._idle_after = 0  # the round that last found nothing to do
         self._stopping = False
         self._task: asyncio.Task | None = None
         self._unrecorded: list[DeliveryResult] = []
@@ -81,17 +83,24 @@ class InProcessBus:
         self._task = None
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
-        self._idle.clear()
-        self._wake.set()
-        waiter = asyncio.ensure_future(self._idle.wait())
-        done, _ = await asyncio.wait({waiter}, timeout=timeout)
-        if not done:
-            waiter.cancel()
-            raise TimeoutError(f"bus still busy after {timeout} s")
+        # Only a round begun after this call counts: one that read the outbox
+        # before a publish committed would report idle with that row unseen.
+        since = self._rounds
+        deadline = time.monotonic() + timeout
+        while self._idle_after <= since:
+            self._idle.clear()
+            self._wake.set()
+            waiter = asyncio.ensure_future(self._idle.wait())
+            done, _ = await asyncio.wait({waiter}, timeout=max(0.0, deadline - time.monotonic()))
+            if not done:
+                waiter.cancel()
+                raise TimeoutError(f"bus still busy after {timeout} s")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stopping:
+            self._rounds += 1
+            this_round = self._rounds
             try:
                 worked = await self._dispatch_new() | await self._dispatch_retries()
             except asyncio.CancelledError:
@@ -101,6 +110,7 @@ class InProcessBus:
                 worked = False
             if worked:
                 continue
+            self._idle_after = this_round
             self._idle.set()
             # A timer that sets the event, rather than wait_for/timeout: on 3.11
             # those can swallow a cancellation that races the timeout.

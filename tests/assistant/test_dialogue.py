@@ -11,6 +11,7 @@ from assistant.dialogue import Dialogue, find_dossier_code, parse_payload
 from assistant.domain import Domain
 from assistant.knowledge import SAMPLE_NOTE, Knowledge
 from assistant.port import FALLBACK_INTENT, Entity, Parse
+from tests.support.clock import FakeClock
 
 ASK_CODE = ("Ông/Bà vui lòng cho biết mã hồ sơ (in trên giấy tiếp nhận hồ sơ và hẹn trả kết quả), ví dụ: "
             "000.00.21.H12-241105-0012.")
@@ -29,14 +30,6 @@ def knowledge() -> Knowledge:
     return Knowledge.load()
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Lookup:
     def __init__(self):
         self.calls: list[tuple[str, str]] = []
@@ -47,8 +40,8 @@ class Lookup:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture

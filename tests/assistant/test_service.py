@@ -16,7 +16,7 @@ from hub.keys import STORE
 from models.events import EscalationRequested, Message
 from models.timeutil import VN_TZ
 from notify.holidays import load_holidays
-from tests.notify.test_api import DOSSIER
+from tests.support.dossiers import DOSSIER
 
 CODE = "BD-261120-0042"
 

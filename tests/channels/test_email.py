@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import ssl
 import subprocess
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 
 import aiosmtplib
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from channels.email import SmtpProvider
@@ -27,6 +23,8 @@ from models.citizen import Channel
 from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus
+from tests.support.server import free_port
+from tests.support.smtp import CountingController, Sink, parse  # noqa: F401  (start_server: conftest)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -36,57 +34,6 @@ SUBJECT = "Hồ sơ HS-2026-000123: Yêu cầu bổ sung giấy tờ — hạn 1
 TEXT = "Kính gửi ông Nguyễn Văn Đức,\nHồ sơ của ông cần bổ sung bản sao căn cước công dân.\nTrân trọng."
 HTML = "<p>Kính gửi ông <b>Nguyễn Văn Đức</b>,</p><p>Hồ sơ cần bổ sung giấy tờ.</p>"
 USER, PASSWORD = "tongdai", "đúng-mật-khẩu"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def parse(raw: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(raw)
-
-
-class Sink:
-    """An aiosmtpd handler that keeps what it is given, refusing on request."""
-
-    def __init__(self):
-        self.messages: list[bytes] = []
-        self.sessions: list[tuple[bool | None, bool]] = []  # (authenticated, over TLS)
-        self.refuse: dict[str, str] = {}  # recipient -> SMTP reply
-        self.data_reply: str | None = None
-        self.refuse_sender: str | None = None  # the reply to MAIL FROM, when set
-
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if self.refuse_sender:
-            return self.refuse_sender
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.data_reply:
-            return self.data_reply
-        self.messages.append(envelope.original_content or envelope.content)
-        self.sessions.append((session.authenticated, session.ssl is not None))
-        return "250 OK"
-
-
-class CountingController(Controller):
-    """Counts TCP connections: aiosmtpd builds one SMTP protocol per connection."""
-
-    connections = 0
-
-    def factory(self):
-        self.connections += 1
-        return super().factory()
 
 
 @pytest.fixture(scope="session")
@@ -109,24 +56,6 @@ def server_tls(certificate) -> ssl.SSLContext:
 @pytest.fixture
 def client_tls(certificate) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certificate[0])
-
-
-@pytest.fixture
-async def start_server():
-    started: list[Controller] = []
-
-    async def start(handler=None, port: int | None = None, **kwargs) -> CountingController:
-        controller = CountingController(handler or Sink(), hostname="127.0.0.1", port=port or free_port(),
-                                        **kwargs)
-        await asyncio.to_thread(controller.start)
-        controller.connections = 0  # not the start-up probe
-        started.append(controller)
-        return controller
-
-    yield start
-    for controller in started:
-        if controller._thread is not None:
-            await asyncio.to_thread(controller.stop)
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ kept as conversations."""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import hashlib
-import time
 
 import aiohttp
 import aiosmtplib
@@ -21,10 +20,10 @@ from hub.app import create_app
 from hub.app import SERVICE
 from hub.keys import BUS, STORE
 from hub.settings import Settings
-from tests.channels.test_email import Sink, parse, start_server  # noqa: F401  (fixture)
-from tests.channels.test_sms import prism  # noqa: F401  (fixture)
-from tests.channels.test_telegram import AnswerGetMe, emulator, read_until, user_writes  # noqa: F401
+from tests.support import waiting
 from tests.support.server import free_port
+from tests.support.smtp import Sink, parse
+from tests.support.telegram_peer import AnswerGetMe, read_until, user_writes
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -37,7 +36,7 @@ KEY = "tdk_live_test_key"
 
 
 @pytest.fixture
-async def service(tmp_path, start_server, prism, emulator):  # noqa: F811
+async def service(tmp_path, start_server, prism, emulator):
     sink = Sink()
     smtp = await start_server(sink)
     inbound_port = free_port()
@@ -63,14 +62,7 @@ async def settle(client) -> None:
         await client.app[SERVICE].notifier.sender.wait_idle()
 
 
-async def eventually(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+eventually = functools.partial(waiting.eventually, timeout=20.0, interval=0.05)
 
 
 AUTH = {"Authorization": f"Bearer {KEY}"}

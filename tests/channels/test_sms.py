@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -14,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
 from channels.inbound import RecordingInbox
+from channels.port import Outgoing, Provider, Sent
 from models.messages import Reply
-from channels.port import Outgoing, Sent
 from channels import sms
 from channels.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsProvider, e164, twilio_routes
 from channels.sms_failover import FailoverSms
@@ -27,9 +26,8 @@ from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
 from channels.port import Limit
-from tests.support.peers_prism import PRISM, prism_mock
+from tests.support.clock import FakeClock
 
-SPEC = Path(__file__).resolve().parents[1] / "peers" / "twilio" / "twilio_api_v2010.json"
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "twilio-test-auth-token"
 PUBLIC = "https://tongdai.example.gov.vn"
@@ -42,16 +40,6 @@ def outgoing(text: str = TEXT, address: str = PHONE, attempt: str = "att-1") -> 
 
 
 # sending, against Prism
-
-@pytest.fixture(scope="module")
-def prism() -> str:
-    if not PRISM.exists():
-        pytest.fail(f"Prism is missing at {PRISM}: run `npm ci` in tests/peers")
-    if not SPEC.exists():
-        pytest.fail(f"Twilio's OpenAPI description is missing at {SPEC}")
-    with prism_mock(SPEC) as base:
-        yield base
-
 
 async def test_a_vietnamese_sms_is_accepted_by_twilio(prism):
     provider = TwilioSmsProvider(SID, TOKEN, "+15005550006", public_url=PUBLIC, base_url=prism)
@@ -306,15 +294,7 @@ async def test_a_status_we_do_not_know_is_acknowledged_and_dropped(webhooks):
 
 # failover
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Fake:
+class Fake(Provider):
     channel = Channel.SMS
 
     def __init__(self, name: str, fail=lambda n: None, limits=()):
@@ -332,7 +312,7 @@ class Fake:
 
 
 def _failover(*providers, clock=None, **kwargs) -> FailoverSms:
-    return FailoverSms(providers, clock=clock or Clock(), rng=random.Random(7), **kwargs)
+    return FailoverSms(providers, clock=clock or FakeClock(1000.0), rng=random.Random(7), **kwargs)
 
 
 async def test_a_healthy_pair_shares_traffic_by_weight():
@@ -344,7 +324,7 @@ async def test_a_healthy_pair_shares_traffic_by_weight():
 
 
 async def test_a_provider_failing_half_the_time_loses_half_its_weight():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     a = Fake("a", lambda n: RetryableError("busy") if n % 2 else None)
     b = Fake("b")
     sms = _failover(a, b, clock=clock)
@@ -363,7 +343,7 @@ async def _send_via(sms: FailoverSms, first, message):
 
 
 async def test_a_failing_provider_gets_no_traffic_and_recovers_after_the_window():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     broken = True
     a = Fake("a", lambda n: RetryableError("down") if broken else None)
     b = Fake("b")

@@ -16,7 +16,9 @@ from hub.api.errors import json_errors
 from models.citizen import Channel
 from models.messages import Button
 from models.notifications import DeliveryStatus as D
-from tests.channels.test_sms_gateway import PHONE, SECRET, config, gateway, provider  # noqa: F401 (fixtures)
+from tests.support.sms_gateway import SECRET, config
+
+PHONE = "+84912345678"
 
 
 def _answer(message):
@@ -26,11 +28,11 @@ def _answer(message):
 
 
 @pytest.fixture
-async def webhooks(gateway, provider):
+async def webhooks(gateway, gateway_provider):
     inbox = RecordingInbox(_answer)
     unsigned = GatewaySmsProvider({**config(gateway.url), "name": "viettel", "inbound_secret": ""})
     app = web.Application(middlewares=[json_errors])
-    app.add_routes(gateway_routes(inbox, [provider, unsigned]))
+    app.add_routes(gateway_routes(inbox, [gateway_provider, unsigned]))
     async with TestClient(TestServer(app)) as client:
         yield client, inbox
     await unsigned.close()

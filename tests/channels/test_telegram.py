@@ -3,16 +3,13 @@ with Node; error mapping against a small stub Bot API; start tokens alone."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware
-from aiogram.methods import AnswerCallbackQuery, GetMe, GetUpdates, SetWebhook
-from aiogram.types import User
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, SetWebhook
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -28,7 +25,8 @@ from models.messages import Button
 from models.notifications import DeliveryStatus
 from channels.limits import telegram_limits
 from tests.support.server import free_port
-from tests.support.telegram_peer import PeerMissing, telegram_peer
+from tests.support.telegram_peer import USER, AnswerGetMe, read_until, user_reads, user_writes  # noqa: F401
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,15 +36,6 @@ DOSSIER = "000.00.12.H42-240615-0001"  # the national dossier code format, long
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 WEBHOOK_SECRET = "s3cret-Token_for-webhook"
 _bot_ids = itertools.count(7_000_001)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> str:
-    try:
-        with telegram_peer() as url:
-            yield url
-    except PeerMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture
@@ -61,70 +50,11 @@ async def http():
         yield session
 
 
-class AnswerGetMe(BaseRequestMiddleware):
-    """The emulator's getMe lacks is_bot, which aiogram requires; answer it
-    here. Also counts the calls made, to see polling's pace."""
-
-    def __init__(self):
-        self.calls: list = []
-
-    def count(self, kind: type) -> int:
-        return sum(1 for method in self.calls if isinstance(method, kind))
-
-    async def __call__(self, make_request, bot, method):
-        self.calls.append(method)
-        if isinstance(method, GetMe):
-            # Middlewares pass on the method's result, not the Response around it.
-            return User(id=bot.id, is_bot=True, first_name="Tổng đài", username="tongdai_test_bot")
-        return await make_request(bot, method)
-
-
 def emulated_bot(token: str, url: str):
     bot = make_bot(token, url)
     calls = AnswerGetMe()
     bot.session.middleware(calls)
     return bot, calls
-
-
-USER = {"id": 5550001, "is_bot": False, "first_name": "An", "last_name": "Nguyễn Văn"}
-
-
-async def user_writes(http, url: str, token: str, text: str, user: dict = USER) -> None:
-    chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-    body = {"botToken": token, "date": int(time.time()), "text": text, "from": user, "chat": chat}
-    async with http.post(f"{url}/sendMessage", json=body) as r:
-        assert r.status == 200, await r.text()
-
-
-async def user_reads(http, url: str, token: str, chat_id: int) -> list[dict]:
-    """What the bot sent to the chat since the last read."""
-    async with http.post(f"{url}/getUpdates", json={"token": token, "chatId": chat_id}) as r:
-        assert r.status == 200, await r.text()
-        return [entry["message"] for entry in (await r.json())["result"]]
-
-
-async def eventually(check, timeout: float = 10.0):
-    """Polls `check` (sync or async) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.02)
-
-
-async def read_until(http, url, token, chat_id, count: int) -> list[dict]:
-    seen: list[dict] = []
-
-    async def enough():
-        seen.extend(await user_reads(http, url, token, chat_id))
-        return len(seen) >= count
-
-    await eventually(enough)
-    return seen
 
 
 def answer_with_buttons(message) -> list[Reply]:

@@ -10,7 +10,7 @@ from channels.deeplink import read_token
 from hub.secrets import load_secret
 from hub.settings import Settings
 from models.timeutil import utcnow
-from tests.notify.test_api import DOSSIER
+from tests.support.dossiers import DOSSIER
 
 CODE = "BD-261120-0099"
 

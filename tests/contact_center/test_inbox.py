@@ -12,6 +12,7 @@ from models.messages import Incoming
 from contact_center import keywords
 from contact_center.inbox import ACKNOWLEDGED, NOT_FOUND, Inbox
 from hub.api.guard import FailureLimiter
+from hub.bus.recording import RecordingBus
 from hub.store.port import DossierData
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
@@ -20,14 +21,6 @@ from models.notifications import DeliveryStatus
 from tests.support.harness import APPLICANT, CODE
 
 PHONE = "+84987654321"
-
-
-class Bus:
-    def __init__(self):
-        self.published: list[Message] = []
-
-    async def publish(self, *messages: Message) -> None:
-        self.published.extend(messages)
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ async def setup(tmp_path):
         received_at=datetime(2026, 11, 20, 1, tzinfo=UTC), due_at=datetime(2026, 12, 30, 10, tzinfo=UTC),
         applicant=APPLICANT))
     links = {"good-token": (None, CODE)}
-    inbox = Inbox(store, Bus(), FailureLimiter(5, 900), read_link=links.get)
+    inbox = Inbox(store, RecordingBus(), FailureLimiter(5, 900), read_link=links.get)
     yield store, inbox, links
     await store.close()
 

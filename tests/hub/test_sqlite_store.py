@@ -7,7 +7,7 @@ import pytest
 
 from hub.store.sqlite import SqliteStore
 from models.dossier import DossierStatus as S
-from tests.hub.test_store_contract import change, dossier
+from tests.support.dossiers import change, dossier
 
 
 async def test_data_and_migrations_survive_reopen(tmp_path):

@@ -14,19 +14,9 @@ from hub.keys import BUS, STORE
 from notify.keys import LINKS
 from hub.settings import Settings
 from models.citizen import Channel
+from tests.support.dossiers import DOSSIER
 
 CODE = "000.00.21.H12-261120-0042"
-DOSSIER = {
-    "procedure": "Đăng ký khai sinh",
-    "agency": "UBND phường Thạch Thang",
-    "received_at": "2026-11-20T08:30:00+07:00",
-    "due_at": "2099-11-25T17:00:00",
-    "applicant": {
-        "full_name": "Lê Văn Cường", "phone": "0987654321", "email": "cuong@example.vn",
-        "telegram_chat_id": 5550001, "preferred_channels": ["telegram", "email"],
-        "consents": [{"channel": "telegram", "granted": True}, {"channel": "email", "granted": True}],
-    },
-}
 
 
 def event(event_id, status, **extra):

@@ -213,9 +213,10 @@ async def test_temporary_failures_retry_with_backoff_then_fall_back(tmp_path):
 
 
 async def test_retry_after_from_the_provider_is_honoured(h):
+    from channels.port import Provider
     from models.errors import RetryableError
 
-    class Busy:
+    class Busy(Provider):
         name, channel = "busy-telegram", Channel.TELEGRAM
 
         def limits(self, message):

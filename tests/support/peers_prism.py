@@ -4,17 +4,20 @@ a real HTTP peer speaking a vendor's API (Twilio's, here)."""
 from __future__ import annotations
 
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from tests.support.processes import stop, wait_until
 from tests.support.server import ROOT, free_port
 
 PRISM = ROOT / "tests" / "peers" / "node_modules" / ".bin" / "prism"
 TWILIO_SPEC = ROOT.parent / "shared" / "peers" / "twilio" / "twilio_api_v2010.json"
+SPEC = ROOT / "tests" / "peers" / "twilio" / "twilio_api_v2010.json"
 
 
 def _answers(url: str) -> bool:
@@ -45,18 +48,18 @@ def prism_mock(spec: Path, *, ready_timeout: float = 60.0) -> Iterator[str]:
         proc = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + ready_timeout
-        while not _answers(base + "/"):
-            if proc.poll() is not None:
-                raise RuntimeError(f"Prism exited with {proc.returncode}; see {log_path}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Prism did not answer within {ready_timeout:.0f} s; see {log_path}")
-            time.sleep(0.2)
+        wait_until(proc, lambda: _answers(base + "/"), timeout=ready_timeout, what="Prism",
+                   details=lambda: f"; see {log_path}", interval=0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def prism() -> str:
+    if not PRISM.exists():
+        pytest.fail(f"Prism is missing at {PRISM}: run `npm ci` in tests/peers")
+    if not SPEC.exists():
+        pytest.fail(f"Twilio's OpenAPI description is missing at {SPEC}")
+    with prism_mock(SPEC) as base:
+        yield base

@@ -1,0 +1,226 @@
+"""One contract, every store backend, organised by the port's roles
+(hub/store/port.py): a new backend can be brought up role by role, running
+`-k TestOutbox` and so on. The backends are in tests/contracts/backends.py."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from hub.store.port import ROLES, ApplicantData, Broadcast, DeliveryResult, InboundRecord
+from models.citizen import Channel, ConsentRecord
+from models.dossier import DossierStatus as S
+from models.errors import Conflict
+from models.events import InboundMessageReceived
+from models.notifications import Notification
+from tests.support.dossiers import T0, change, dossier
+
+async def outbox_types(store) -> list[str]:
+    return [row.type for row in await store.outbox_after(0, 1000)]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.__name__)
+def test_the_backend_offers_every_method_of_the_role(store, role):
+    missing = [name for name, value in vars(role).items()
+               if not name.startswith("_") and callable(value) and not callable(getattr(store, name, None))]
+    assert missing == []
+
+
+
+class TestLifecycle:
+    """open, close, readiness."""
+
+    async def test_readiness_reports_migrations(self, store):
+        state = await store.readiness()
+        assert state["ready"] and state["schema_version"] == state["latest_migration"] >= 1
+
+
+class TestDossierStore:
+    """Dossiers and their timelines; every change puts its event in the outbox in the same commit."""
+
+    async def test_upsert_creates_then_updates_and_says_which(self, store):
+        created = await store.upsert_dossier(dossier())
+        assert created.created and created.dossier.status is S.SUBMITTED
+        same = await store.upsert_dossier(dossier())
+        assert not same.created and same.changed == ()
+        moved = await store.upsert_dossier(dossier(agency="UBND quận"))
+        assert moved.changed == ("agency",) and moved.dossier.agency == "UBND quận"
+        assert await outbox_types(store) == ["DossierRegistered", "DossierUpdated"]
+
+    async def test_status_on_put_cannot_bypass_the_event_api(self, store):
+        await store.upsert_dossier(dossier())
+        with pytest.raises(Conflict):
+            await store.upsert_dossier(dossier(status=S.RETURNED))
+
+    async def test_status_change_updates_dossier_timeline_and_outbox_together(self, store):
+        await store.upsert_dossier(dossier())
+        result = await store.record_status_change(change("e1", S.RECEIVED, due_at=T0 + timedelta(days=9)))
+        assert result.outcome == "accepted" and result.previous_status is S.SUBMITTED
+        stored = await store.get_dossier("H12-0001")
+        assert stored.status is S.RECEIVED and stored.due_at == T0 + timedelta(days=9)
+        assert [e.event_id for e in stored.timeline] == ["e1"]
+        rows = await store.outbox_after(0, 100)
+        assert rows[-1].type == "DossierStatusChanged" and rows[-1].payload["event_id"] == "e1"
+        assert rows[-1].key == "H12-0001"
+
+    async def test_repeated_event_id_answers_as_the_first_time(self, store):
+        await store.upsert_dossier(dossier())
+        first = await store.record_status_change(change("e1", S.RECEIVED))
+        again = await store.record_status_change(change("e1", S.RECEIVED))
+        assert again.outcome == "duplicate" and again.recorded_at == first.recorded_at
+        assert again.entry == first.entry
+        reused = await store.record_status_change(change("e1", S.IN_PROGRESS))
+        assert reused.outcome == "event_id_reused"
+        assert (await outbox_types(store)).count("DossierStatusChanged") == 1
+
+    async def test_illegal_and_unknown_change_nothing(self, store):
+        await store.upsert_dossier(dossier())
+        illegal = await store.record_status_change(change("e1", S.RETURNED))
+        assert illegal.outcome == "illegal" and illegal.current_status is S.SUBMITTED
+        missing = await store.record_status_change(change("e2", S.RECEIVED, code="NOPE"))
+        assert missing.outcome == "not_found"
+        assert (await store.get_dossier("H12-0001")).status is S.SUBMITTED
+        assert "DossierStatusChanged" not in await outbox_types(store)
+
+    async def test_concurrent_changes_share_commits_and_lose_nothing(self, store):
+        codes = [f"C-{i}" for i in range(20)]
+        for i, code in enumerate(codes):
+            await store.upsert_dossier(dossier(code, phone=f"+8491000{i:04d}"))
+        await asyncio.gather(*(store.record_status_change(change(f"{c}-r", S.RECEIVED, code=c)) for c in codes))
+        results = await asyncio.gather(*(
+            store.record_status_change(change(f"{c}-{n}", S.IN_PROGRESS, code=c, minutes=n))
+            for n in range(1, 11) for c in codes))
+        assert {r.outcome for r in results} == {"accepted"}
+        for code in codes:
+            assert len((await store.get_dossier(code)).timeline) == 11
+        assert (await outbox_types(store)).count("DossierStatusChanged") == 220
+
+    async def test_same_event_twice_in_one_batch_is_recorded_once(self, store):
+        await store.upsert_dossier(dossier())
+        results = await asyncio.gather(*(store.record_status_change(change("e1", S.RECEIVED)) for _ in range(5)))
+        assert sorted(r.outcome for r in results) == ["accepted"] + ["duplicate"] * 4
+
+
+class TestCitizenStore:
+    """A citizen gives a piece of information once; consents are a ledger."""
+
+    async def test_a_citizen_gives_their_phone_once(self, store):
+        first = await store.upsert_dossier(dossier("A-1"))
+        second = await store.upsert_dossier(dossier("A-2", name="Nguyễn Văn An"))
+        assert first.dossier.applicant_id == second.dossier.applicant_id
+        other = await store.upsert_dossier(dossier("A-3", phone="+84987654321"))
+        assert other.dossier.applicant_id != first.dossier.applicant_id
+
+    async def test_id_number_wins_and_a_phone_cannot_be_stolen(self, store):
+        await store.upsert_dossier(dossier("B-1", applicant=ApplicantData("A", phone="+84911111111",
+                                                                          id_number="001203004567")))
+        await store.upsert_dossier(dossier("B-2", applicant=ApplicantData("B", phone="+84922222222")))
+        with pytest.raises(Conflict):
+            await store.upsert_dossier(dossier("B-3", applicant=ApplicantData("A", phone="+84922222222",
+                                                                              id_number="001203004567")))
+        assert await store.get_dossier("B-3") is None  # nothing half-written
+
+    async def test_consents_are_a_ledger(self, store):
+        at = T0
+        grant = ConsentRecord(Channel.SMS, True, at, "one_stop_shop", "consent")
+        withdraw = ConsentRecord(Channel.SMS, False, at + timedelta(days=1), "sms:HUY", "consent")
+        result = await store.upsert_dossier(dossier(applicant=ApplicantData("An", phone="+84912345678",
+                                                                            consents=(grant,))))
+        await store.upsert_dossier(dossier(applicant=ApplicantData("An", phone="+84912345678", consents=(withdraw,))))
+        citizen = await store.get_citizen(result.dossier.applicant_id)
+        assert citizen.consents == (grant, withdraw)
+        assert not citizen.consent_for(Channel.SMS) and not citizen.consent_for(Channel.EMAIL)
+
+
+class TestApiKeyStore:
+    async def test_api_keys_are_found_by_hash_only(self, store):
+        await store.add_api_key("one-stop-shop", "ab" * 32)
+        assert await store.api_key_name("ab" * 32) == "one-stop-shop"
+        assert await store.api_key_name("cd" * 32) is None
+
+
+class TestOutbox:
+    """The bus's side."""
+
+    async def test_delivery_records_dead_letters_and_retry(self, store):
+        from models.events import DossierUpdated
+        message = DossierUpdated(code="X", changed=("agency",))
+        await store.append_outbox([message])
+        row = (await store.outbox_after(0, 10))[0]
+        await store.record_deliveries([DeliveryResult(message.message_id, "a", "done", 1),
+                                       DeliveryResult(message.message_id, "b", "dead", 3, error="boom")], [row.id])
+        assert await store.count_pending() == 0
+        assert await store.outbox_after(0, 10) == []
+        [letter] = await store.dead_letters()
+        assert (letter.handler, letter.attempts, letter.error) == ("b", 3, "boom")
+        assert await store.retry_dead_letter(letter.id)
+        assert not await store.retry_dead_letter(letter.id)
+        assert await store.dead_letters() == []
+        assert await store.due_retries(now=1.0, limit=10) == [message.message_id]
+        [again] = await store.outbox_by_ids([message.message_id])
+        assert again.deliveries["a"][0] == "done" and again.deliveries["b"][:2] == ("retry", 0)
+
+
+class TestNotificationStore:
+    async def test_added_notifications_are_due_and_found_by_dossier(self, store):
+        woken = []
+        store.on_notifications_added(lambda: woken.append(1))
+        registered = await store.upsert_dossier(dossier())
+        citizen = registered.dossier.applicant_id
+        item = Notification(id="n1", citizen_id=citizen, purpose="dossier_received", source_event_id="e1",
+                            template="dossier_received", context={}, dossier_code="H12-0001", next_at=10.0)
+        assert await store.add_notifications([item]) == 1
+        assert await store.add_notifications([item]) == 0  # the same notification twice is one
+        assert woken
+        assert [n.id for n in await store.due_notifications(now=10.0, limit=10)] == ["n1"]
+        assert await store.due_notifications(now=9.0, limit=10) == []
+        assert [n.id for n in await store.list_notifications(dossier="H12-0001")] == ["n1"]
+        assert [n.id for n in await store.get_notifications(["n1", "nope"])] == ["n1"]
+        targets = await store.dossier_targets(["H12-0001"])
+        assert targets["H12-0001"].recipients[0][0] == citizen
+
+
+class TestRecordedMessages:
+    async def test_recorded_once_per_attempt_in_order(self, store):
+        row = ("att-1", "recording-sms", "sms", "+84912345678", None, "Xin chào", None, "2026-11-20T02:00:00")
+        await store.record_messages([row, row, ("att-2", *row[1:5], "Tạm biệt", *row[6:])])
+        kept = await store.recorded_after(0, 10)
+        assert [(r["attempt_id"], r["body"]) for r in kept] == [("att-1", "Xin chào"), ("att-2", "Tạm biệt")]
+        assert [r["attempt_id"] for r in await store.last_recorded(1)] == ["att-2"]
+        assert await store.recorded_after(kept[-1]["id"], 10) == []
+
+
+class TestConversationStore:
+    async def test_a_retried_webhook_is_one_message_and_escalation_waits_once(self, store):
+        record = InboundRecord(Channel.SMS, "+84912345678", "lệ phí bao nhiêu", "SM1")
+
+        def events_for(conversation_id):
+            return [InboundMessageReceived(conversation_id=conversation_id, channel="sms", sender="+84912345678",
+                                           text="lệ phí bao nhiêu", provider_message_id="SM1")]
+
+        first = await store.add_inbound(record, events_for)
+        again = await store.add_inbound(record, events_for)
+        assert first.new_message and first.new_conversation and not again.new_message
+        assert again.conversation_id == first.conversation_id
+        await store.add_outbound(first.conversation_id, Channel.SMS, "Lệ phí là 0 đồng", [])
+        conversation = await store.get_conversation(first.conversation_id)
+        assert [m["text"] for m in conversation["messages"]] == ["lệ phí bao nhiêu", "Lệ phí là 0 đồng"]
+        assert [c["id"] for c in await store.list_conversations(channel=Channel.SMS)] == [first.conversation_id]
+        assert await store.escalate(first.conversation_id, "request_human") is not None
+        assert await store.escalate(first.conversation_id, "request_human") is None
+        assert len(await store.list_escalations()) == 1
+
+
+class TestBroadcastStore:
+    async def test_a_broadcast_is_created_once_and_cancelled(self, store):
+        broadcast = Broadcast(id="b1", template="announcement", context={}, source="api", total=0,
+                              state="loading", created_at="")
+        created = await store.create_broadcast(broadcast)
+        assert created.id == "b1" and (await store.get_broadcast("b1")).state == "loading"
+        await store.add_broadcast_recipients("b1", [], total=0, done=True)
+        assert (await store.get_broadcast("b1")).state == "active"
+        await store.cancel_broadcast("b1")
+        assert (await store.get_broadcast("b1")).state == "cancelled"
+        assert await store.get_broadcast("nope") is None
