@@ -24,11 +24,10 @@ from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button
 from models.notifications import DeliveryStatus
 from tests.support.server import free_port
-from tests.support.smtp import CountingController, Sink, parse  # noqa: F401  (start_server: conftest)
+from tests.support.smtp import DOMAIN, dsn, CountingController, Sink, parse  # noqa: F401  (start_server: conftest)
 
 pytestmark = pytest.mark.timeout(60)
 
-DOMAIN = "tongdai.example.gov.vn"
 SENDER = f"Tổng đài Hành chính công <no-reply@{DOMAIN}>"
 SUBJECT = "Hồ sơ HS-2026-000123: Yêu cầu bổ sung giấy tờ — hạn 15/01/2026"
 TEXT = "Kính gửi ông Nguyễn Văn Đức,\nHồ sơ của ông cần bổ sung bản sao căn cước công dân.\nTrân trọng."
@@ -351,49 +350,6 @@ def citizen_mail(**headers) -> bytes:
         mail[name.replace("_", "-")] = value
     mail.set_content(CITIZEN_REPLY)
     return mail.as_bytes()
-
-
-def dsn(status: str, diagnostic: str, *, headers_only: bool = False, original: str = f"<att-9@{DOMAIN}>") -> bytes:
-    action = "failed" if status.startswith("5") else "delayed"
-    if headers_only:
-        returned = ("Content-Type: text/rfc822-headers\n\n"
-                    f"From: no-reply@{DOMAIN}\nTo: gone@example.vn\nMessage-ID: {original}\n"
-                    "Subject: =?utf-8?b?SOG7kyBzxqE=?=\n")
-    else:
-        returned = ("Content-Type: message/rfc822\n\n"
-                    f"From: no-reply@{DOMAIN}\nTo: gone@example.vn\nMessage-ID: {original}\n"
-                    "Subject: test\nContent-Type: text/plain; charset=utf-8\n\nbody\n")
-    return f"""\
-From: MAILER-DAEMON@relay.example.gov.vn (Mail Delivery System)
-To: no-reply@{DOMAIN}
-Subject: Undelivered Mail Returned to Sender
-Message-ID: <bounce-1@relay.example.gov.vn>
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B0UND"
-
---B0UND
-Content-Type: text/plain; charset=us-ascii
-
-I'm sorry to have to inform you that your message could not be delivered.
-
---B0UND
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; relay.example.gov.vn
-Arrival-Date: Mon, 5 Jan 2026 09:00:00 +0700
-
-Final-Recipient: rfc822; gone@example.vn
-Original-Recipient: rfc822;gone@example.vn
-Action: {action}
-Status: {status}
-Remote-MTA: dns; mx.example.vn
-Diagnostic-Code: smtp; {diagnostic}
-
---B0UND
-{returned}
---B0UND--
-""".replace("\n", "\r\n").encode()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 from channels.email_mime import Bounce, parse_email
 from models.notifications import DeliveryStatus
-from tests.channels.test_email import DOMAIN, dsn
+from tests.support.smtp import DOMAIN, dsn
 
 
 def test_parse_html_only_and_outlook_quotes():

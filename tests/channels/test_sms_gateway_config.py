@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from channels.sms_gateway_config import parse_gateways
-from tests.channels.test_sms_gateway import config
+from tests.support.sms_gateway import config
 
 
 @pytest.mark.parametrize(("change", "message"), [

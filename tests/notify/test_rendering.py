@@ -4,25 +4,17 @@ blank, operators override file by file, and the voice script is speakable."""
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 
 from notify.preview import preview
 from notify.filters import spell, spoken, spoken_time
 from notify.rendering import KINDS, TemplateError, Templates
-
-SHIPPED = ["broadcast", "dossier_received", "overdue_apology", "result_ready", "status_changed",
-           "supplement_requested"]
-
+from tests.support.templates import SHIPPED, sample
 
 @pytest.fixture(scope="module")
 def templates() -> Templates:
     return Templates()
-
-
-def sample(templates: Templates, name: str) -> dict:
-    return copy.deepcopy(templates.meta(name).sample)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

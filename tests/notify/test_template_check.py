@@ -6,7 +6,7 @@ import pytest
 
 from notify.rendering import TemplateError, Templates
 from notify.template_check import check
-from tests.notify.test_rendering import SHIPPED, sample
+from tests.support.templates import SHIPPED, sample
 
 
 @pytest.fixture(scope="module")
