@@ -9,8 +9,8 @@ from channels.registry import REGISTRY
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
-from models.messages import Incoming
 from models.events import new_id
+from models.messages import Incoming
 
 routes = web.RouteTableDef()
 CHANNELS = {c.value: c for c, s in REGISTRY.items() if s.web_session}
@@ -28,9 +28,15 @@ async def post_message(request: web.Request) -> web.Response:
     if channel is None:
         raise ApiError(422, f"'channel' là {' hoặc '.join(repr(c) for c in CHANNELS)}.", field="channel")
     message_id = b.text(body, "message_id", required=False, max_len=100) or new_id()
-    replies = await request.app[INBOX].receive(Incoming(
-        channel=channel, address=sender, text=text, provider_message_id=f"{sender}:{message_id}"))
-    return reply({"sender": sender, "replies": [
-        {"text": r.text, "buttons": [{"title": x.title, "payload": x.payload} for x in r.buttons]}
-        for r in replies]})
-
+    replies = await request.app[INBOX].receive(
+        Incoming(channel=channel, address=sender, text=text, provider_message_id=f"{sender}:{message_id}")
+    )
+    return reply(
+        {
+            "sender": sender,
+            "replies": [
+                {"text": r.text, "buttons": [{"title": x.title, "payload": x.payload} for x in r.buttons]}
+                for r in replies
+            ],
+        }
+    )

@@ -86,8 +86,12 @@ def _build(lookup, project: Path, cache_dir: Path | None) -> tuple[BuiltinNlu, D
 def fingerprint(project: Path = PROJECT) -> str:
     """What the trained model depends on: its training data and settings, and this code."""
     digest = hashlib.sha256()
-    inputs = [project / "config.yml", project / "domain.yml", *sorted((project / "data").glob("*.yml")),
-              *sorted((Path(__file__).parent / "nlu").glob("*.py"))]
+    inputs = [
+        project / "config.yml",
+        project / "domain.yml",
+        *sorted((project / "data").glob("*.yml")),
+        *sorted((Path(__file__).parent / "nlu").glob("*.py")),
+    ]
     for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

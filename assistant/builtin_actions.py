@@ -63,8 +63,7 @@ class BuiltinActions:
             procedure = self.knowledge.resolve(state.slots.get("procedure"))
         return await self.run_answer(state, parse.intent, procedure, named), False
 
-    async def run_answer(self, state: _State, intent: str, procedure: str | None,
-                         named: str | None) -> list[Reply]:
+    async def run_answer(self, state: _State, intent: str, procedure: str | None, named: str | None) -> list[Reply]:
         if procedure:
             state.slots["procedure"] = procedure
         answer = self.knowledge.answer(intent, procedure)
@@ -73,24 +72,39 @@ class BuiltinActions:
         topic = TOPICS.get(intent, "thông tin")
         if procedure is None and self.knowledge.needs_procedure(intent):
             state.pending_intent = intent
-            unknown = f"Tôi chưa có thông tin về thủ tục \"{named}\". " if named else ""
-            buttons = tuple(Button(name, procedure_payload(intent, key))
-                            for key, name in self.knowledge.button_procedures())
-            return [Reply(f"{unknown}Ông/Bà muốn hỏi {topic} của thủ tục nào ạ? Chọn một thủ tục dưới đây hoặc "
-                          f"nhắn tên thủ tục (ví dụ: \"khai sinh\").", buttons)]
+            unknown = f'Tôi chưa có thông tin về thủ tục "{named}". ' if named else ""
+            buttons = tuple(
+                Button(name, procedure_payload(intent, key)) for key, name in self.knowledge.button_procedures()
+            )
+            return [
+                Reply(
+                    f"{unknown}Ông/Bà muốn hỏi {topic} của thủ tục nào ạ? Chọn một thủ tục dưới đây hoặc "
+                    f'nhắn tên thủ tục (ví dụ: "khai sinh").',
+                    buttons,
+                )
+            ]
         about = f" của thủ tục {self.knowledge.name(procedure)}" if procedure else ""
         hotline = self.knowledge.center.get("hotline")
         call = f"gọi đường dây nóng {hotline} hoặc " if hotline else ""
-        return [Reply(f"Xin lỗi, tôi chưa có thông tin về {topic}{about}. Ông/Bà có thể {call}gặp cán bộ để được "
-                      "hỗ trợ.", (Button("Gặp cán bộ", "/request_human"),))]
+        return [
+            Reply(
+                f"Xin lỗi, tôi chưa có thông tin về {topic}{about}. Ông/Bà có thể {call}gặp cán bộ để được hỗ trợ.",
+                (Button("Gặp cán bộ", "/request_human"),),
+            )
+        ]
 
     async def subscribe(self, state: _State, parse: Parse, entities: dict[str, str]) -> ActionResult:
         # The channel adapters handle the THEODOI keyword: the assistant only explains it.
         code = find_code(entities.get("dossier_code")) or find_code(parse.text) or state.last_code
-        example = (f"với hồ sơ {code}: THEODOI {code} <4 số cuối điện thoại>" if code
-                   else "ví dụ: THEODOI BD-240915-0077 6688")
-        return [Reply("Để nhận thông báo về hồ sơ, Ông/Bà nhắn theo cú pháp: THEODOI <mã hồ sơ> <4 số cuối điện "
-                      f"thoại người nộp>, {example}.")], False
+        example = (
+            f"với hồ sơ {code}: THEODOI {code} <4 số cuối điện thoại>" if code else "ví dụ: THEODOI BD-240915-0077 6688"
+        )
+        return [
+            Reply(
+                "Để nhận thông báo về hồ sơ, Ông/Bà nhắn theo cú pháp: THEODOI <mã hồ sơ> <4 số cuối điện "
+                f"thoại người nộp>, {example}."
+            )
+        ], False
 
     async def unsubscribe(self, state: _State, parse: Parse, entities: dict[str, str]) -> ActionResult:
         # Nothing is withdrawn here (the channel's HUY keyword does it), so the

@@ -50,6 +50,8 @@ async def parse(engine, args) -> int:
 
 async def train(settings, args) -> int:
     nlu = await asyncio.to_thread(load_nlu, PROJECT, settings.assistant_cache)
-    print(f"Đã huấn luyện trợ lý ({len(nlu.intents) if hasattr(nlu, 'intents') else '?'} ý định); "
-          f"mô hình {fingerprint()} lưu trong {settings.assistant_cache}")
+    print(
+        f"Đã huấn luyện trợ lý ({len(nlu.intents) if hasattr(nlu, 'intents') else '?'} ý định); "
+        f"mô hình {fingerprint()} lưu trong {settings.assistant_cache}"
+    )
     return 0

@@ -47,8 +47,7 @@ from assistant.domain import Domain, Rule, Variant
 from assistant.knowledge import Knowledge, fold
 from assistant.port import FALLBACK_INTENT, Entity, Parse
 from models.dossier_code import find_code, without_codes
-from models.messages import Reply
-from models.messages import Button
+from models.messages import Button, Reply
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +60,33 @@ _PAYLOAD = re.compile(r"^/([A-Za-z_][\w\-]*)(?:@(\d*\.?\d+))?\s*(\{.*\})?\s*$", 
 MESSAGES = {
     "utter_invalid_dossier_code": (
         "Mã hồ sơ chưa đúng định dạng. Ông/Bà vui lòng nhập lại mã in trên giấy tiếp nhận hồ sơ và hẹn trả kết "
-        "quả, ví dụ: 000.00.21.H12-241105-0012, H12.22-240301-0456 hoặc BD-240915-0077."),
+        "quả, ví dụ: 000.00.21.H12-241105-0012, H12.22-240301-0456 hoặc BD-240915-0077."
+    ),
     "utter_invalid_verify_digits": (
-        "Vui lòng nhập đúng 4 chữ số: 4 số cuối của số điện thoại người nộp hồ sơ (ví dụ: 5821)."),
+        "Vui lòng nhập đúng 4 chữ số: 4 số cuối của số điện thoại người nộp hồ sơ (ví dụ: 5821)."
+    ),
     "utter_form_cancelled": "Đã dừng tra cứu hồ sơ. Ông/Bà cần hỗ trợ gì thêm cứ nhắn cho tôi.",
 }
 # "Thôi" and the like, unaccented: leaves the form without an intent.
-CANCEL_WORDS = frozenset({
-    "thoi", "thoi a", "thoi nhe", "thoi khong tra nua", "khong tra nua", "khong tra cuu nua", "thoi khong can",
-    "khong can nua", "thoi khong can nua", "huy tra cuu", "dung tra cuu", "thoat", "bo qua", "cancel", "exit",
-})
+CANCEL_WORDS = frozenset(
+    {
+        "thoi",
+        "thoi a",
+        "thoi nhe",
+        "thoi khong tra nua",
+        "khong tra nua",
+        "khong tra cuu nua",
+        "thoi khong can",
+        "khong can nua",
+        "thoi khong can nua",
+        "huy tra cuu",
+        "dung tra cuu",
+        "thoat",
+        "bo qua",
+        "cancel",
+        "exit",
+    }
+)
 
 
 def find_dossier_code(text: str | None) -> str | None:
@@ -108,8 +124,12 @@ def parse_payload(text: str, intents=None) -> Parse | None:
                 if item is None or isinstance(item, (dict, list)):
                     continue
                 entities.append(Entity(str(name), str(item), start, len(text)))
-    return Parse(text=text, intent=intent, confidence=min(float(confidence), 1.0) if confidence else 1.0,
-                 entities=tuple(entities))
+    return Parse(
+        text=text,
+        intent=intent,
+        confidence=min(float(confidence), 1.0) if confidence else 1.0,
+        entities=tuple(entities),
+    )
 
 
 @dataclass(slots=True)
@@ -123,8 +143,17 @@ class _State:
 
 
 class Dialogue:
-    def __init__(self, domain: Domain, knowledge: Knowledge, lookup: Lookup, *, clock: Callable[[], float] = time.time,
-                 rng: random.Random | None = None, max_senders: int = 100_000, switch_confidence: float = 0.6):
+    def __init__(
+        self,
+        domain: Domain,
+        knowledge: Knowledge,
+        lookup: Lookup,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        max_senders: int = 100_000,
+        switch_confidence: float = 0.6,
+    ):
         """`lookup(code, digits)` returns the text to answer a dossier look-up
         with (the status, or why there is none). `rng` picks among response
         variants; `switch_confidence` is how sure the NLU must be of another
@@ -140,8 +169,13 @@ class Dialogue:
         self._states: OrderedDict[str, _State] = OrderedDict()
         self._actions = self.actions.table()
         # Forms started by an intent's rule (check_dossier_status -> dossier_form).
-        self._form_intents = {rule.intent: form for rule in domain.rules if rule.active_loop is None
-                              for form in rule.actions if form in domain.forms}
+        self._form_intents = {
+            rule.intent: form
+            for rule in domain.rules
+            if rule.active_loop is None
+            for form in rule.actions
+            if form in domain.forms
+        }
         for rule in domain.rules:
             for action in rule.actions:
                 if not self._runnable(action):
@@ -221,11 +255,17 @@ class Dialogue:
     def _render(self, variant: Variant, state: _State) -> Reply:
         def fill(text: str) -> str:  # Rasa's {slot} placeholders
             return re.sub(r"\{(\w+)\}", lambda m: state.slots.get(m.group(1), m.group(0)), text)
+
         return Reply(fill(variant.text), tuple(Button(fill(t), p) for t, p in variant.buttons))
 
     def _runnable(self, action: str) -> bool:
-        return (action in self.domain.responses or action in self.domain.forms or action in self._actions
-                or action in MESSAGES or action == "action_deactivate_loop")
+        return (
+            action in self.domain.responses
+            or action in self.domain.forms
+            or action in self._actions
+            or action in MESSAGES
+            or action == "action_deactivate_loop"
+        )
 
     async def _run(self, state: _State, actions, parse: Parse, entities: dict[str, str]) -> list[Reply]:
         replies: list[Reply] = []
@@ -257,8 +297,11 @@ class Dialogue:
             # "khai sinh" in answer to "which procedure?": unless the citizen
             # clearly asked another factual question about it.
             own_question = self._clear(parse) and self.knowledge.answers(parse.intent) and parse.intent != pending
-            if procedure and not own_question and (not self._clear(parse) or parse.intent == pending
-                                                   or _short_reply(parse.text)):
+            if (
+                procedure
+                and not own_question
+                and (not self._clear(parse) or parse.intent == pending or _short_reply(parse.text))
+            ):
                 return await self.actions.run_answer(state, pending, procedure, None)
         rule: Rule | None = self.domain.rule_for(parse.intent) or self.domain.rule_for(FALLBACK_INTENT)
         replies = await self._run(state, rule.actions if rule else (), parse, entities)
@@ -298,8 +341,9 @@ class Dialogue:
         state.slots.update(values)
         return await self._continue_form(state, form, parse, entities, error)
 
-    async def _continue_form(self, state: _State, form: str, parse: Parse, entities: dict[str, str],
-                             error: str | None) -> list[Reply]:
+    async def _continue_form(
+        self, state: _State, form: str, parse: Parse, entities: dict[str, str], error: str | None
+    ) -> list[Reply]:
         missing = [slot for slot in self.domain.forms[form] if not state.slots.get(slot)]
         if missing:
             state.requested = missing[0]
@@ -309,8 +353,9 @@ class Dialogue:
         state.form = state.requested = None
         return await self._run(state, self.domain.after_form(form), parse, entities)
 
-    def _extract(self, state: _State, form: str, parse: Parse, entities: dict[str, str],
-                 strict: bool) -> tuple[dict[str, str], str | None]:
+    def _extract(
+        self, state: _State, form: str, parse: Parse, entities: dict[str, str], strict: bool
+    ) -> tuple[dict[str, str], str | None]:
         """Slot values this message gives the form (validated), and the
         requested slot if the message tried to fill it but was refused.
         `strict`: the message looks like another question, so only entities
@@ -324,8 +369,13 @@ class Dialogue:
                 if mapping.type == "from_entity" and mapping.entity in entities:
                     candidate = entities[mapping.entity]
                     break
-                if (mapping.type == "from_text" and requested == slot and mapping.active_loop in (None, form)
-                        and mapping.requested_slot in (None, slot) and not (strict and slot == "verify_digits")):
+                if (
+                    mapping.type == "from_text"
+                    and requested == slot
+                    and mapping.active_loop in (None, form)
+                    and mapping.requested_slot in (None, slot)
+                    and not (strict and slot == "verify_digits")
+                ):
                     candidate, from_text = parse.text, True
                     break
             if candidate is None:
@@ -336,8 +386,12 @@ class Dialogue:
             elif slot == requested and not (from_text and strict):
                 error = slot
         # A code and the digits typed together when only the code was asked for.
-        if requested == "dossier_code" and "dossier_code" in values and "verify_digits" not in values \
-                and "verify_digits" in self.domain.forms[form]:
+        if (
+            requested == "dossier_code"
+            and "dossier_code" in values
+            and "verify_digits" not in values
+            and "verify_digits" in self.domain.forms[form]
+        ):
             runs = digit_runs(parse.text)
             if len(runs) == 1 and len(runs[0]) == 4:
                 values["verify_digits"] = runs[0]

@@ -21,15 +21,28 @@ DEFAULT_RULES = HERE / "data" / "rules.yml"
 
 FALLBACK_INTENT = "nlu_fallback"  # as assistant/port.py
 # Actions every Rasa assistant has without declaring them.
-BUILTIN_ACTIONS = frozenset({"action_listen", "action_restart", "action_session_start", "action_default_fallback",
-                             "action_deactivate_loop", "action_revert_fallback_events", "action_default_ask_affirmation",
-                             "action_default_ask_rephrase", "action_two_stage_fallback", "action_back",
-                             "action_unlikely_intent", "action_extract_slots"})
+BUILTIN_ACTIONS = frozenset(
+    {
+        "action_listen",
+        "action_restart",
+        "action_session_start",
+        "action_default_fallback",
+        "action_deactivate_loop",
+        "action_revert_fallback_events",
+        "action_default_ask_affirmation",
+        "action_default_ask_rephrase",
+        "action_two_stage_fallback",
+        "action_back",
+        "action_unlikely_intent",
+        "action_extract_slots",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Variant:
     """One variant of a response: its text and buttons as (title, payload)."""
+
     text: str
     buttons: tuple[tuple[str, str], ...] = ()
 
@@ -87,17 +100,27 @@ class Domain:
     def from_dicts(cls, domain: dict[str, Any], rules: dict[str, Any] | None = None) -> Domain:
         intents = tuple(_names(domain.get("intents")))
         entities = tuple(_names(domain.get("entities")))
-        slots = {str(name): tuple(_mapping(m) for m in (spec or {}).get("mappings") or [])
-                 for name, spec in (domain.get("slots") or {}).items()}
-        forms = {str(name): tuple(str(s) for s in (spec or {}).get("required_slots") or [])
-                 for name, spec in (domain.get("forms") or {}).items()}
+        slots = {
+            str(name): tuple(_mapping(m) for m in (spec or {}).get("mappings") or [])
+            for name, spec in (domain.get("slots") or {}).items()
+        }
+        forms = {
+            str(name): tuple(str(s) for s in (spec or {}).get("required_slots") or [])
+            for name, spec in (domain.get("forms") or {}).items()
+        }
         responses = {str(name): _variants(name, variants) for name, variants in (domain.get("responses") or {}).items()}
         session = domain.get("session_config") or {}
-        parsed = cls(intents=intents, entities=entities, slots=slots, forms=forms,
-                     actions=tuple(_names(domain.get("actions"))), responses=responses,
-                     rules=tuple(_rule(r) for r in (rules or {}).get("rules") or []),
-                     session_expiration_minutes=float(session.get("session_expiration_time", 60)),
-                     carry_over_slots=bool(session.get("carry_over_slots_to_new_session", False)))
+        parsed = cls(
+            intents=intents,
+            entities=entities,
+            slots=slots,
+            forms=forms,
+            actions=tuple(_names(domain.get("actions"))),
+            responses=responses,
+            rules=tuple(_rule(r) for r in (rules or {}).get("rules") or []),
+            session_expiration_minutes=float(session.get("session_expiration_time", 60)),
+            carry_over_slots=bool(session.get("carry_over_slots_to_new_session", False)),
+        )
         problems = parsed.problems()
         if problems:
             raise ValueError("domain/rules: " + "; ".join(problems))
@@ -149,8 +172,12 @@ def _names(items) -> list[str]:
 def _mapping(spec: dict) -> SlotMapping:
     conditions = spec.get("conditions") or [{}]
     condition = conditions[0] or {}  # the built-in engine honours the first condition
-    return SlotMapping(type=str(spec.get("type")), entity=spec.get("entity"),
-                       active_loop=condition.get("active_loop"), requested_slot=condition.get("requested_slot"))
+    return SlotMapping(
+        type=str(spec.get("type")),
+        entity=spec.get("entity"),
+        active_loop=condition.get("active_loop"),
+        requested_slot=condition.get("requested_slot"),
+    )
 
 
 def _variants(name, variants) -> tuple[Variant, ...]:
@@ -183,5 +210,4 @@ def _rule(spec: dict) -> Rule:
     first_action = None
     if intent is None and actions:
         first_action, actions = actions[0], actions[1:]
-    return Rule(name=name, intent=intent, actions=tuple(actions), active_loop=active_loop,
-                first_action=first_action)
+    return Rule(name=name, intent=intent, actions=tuple(actions), active_loop=active_loop, first_action=first_action)

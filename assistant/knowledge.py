@@ -37,8 +37,14 @@ NEEDS_PROCEDURE = frozenset({"ask_required_documents", "ask_fee", "ask_processin
 
 # Procedures offered as buttons when a question needs one (knowledge.yml may
 # list its own under `button_procedures`).
-DEFAULT_BUTTON_PROCEDURES = ("khai_sinh", "ket_hon", "ly_lich_tu_phap", "cap_doi_cccd", "thuong_tru",
-                             "dang_ky_kinh_doanh")
+DEFAULT_BUTTON_PROCEDURES = (
+    "khai_sinh",
+    "ket_hon",
+    "ly_lich_tu_phap",
+    "cap_doi_cccd",
+    "thuong_tru",
+    "dang_ky_kinh_doanh",
+)
 
 SAMPLE_NOTE = "(Thông tin mẫu, chỉ mang tính minh họa.)"
 
@@ -69,7 +75,8 @@ def _synonyms(nlu_path: Path) -> dict[str, list[str]]:
         if isinstance(block, dict) and "synonym" in block:
             lines = str(block.get("examples") or "").splitlines()
             found.setdefault(str(block["synonym"]), []).extend(
-                line.strip()[2:].strip() for line in lines if line.strip().startswith("- "))
+                line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")
+            )
     return found
 
 
@@ -200,16 +207,22 @@ class Knowledge:
         if intent == "ask_location":
             if info and info.get("where"):
                 return f"Nơi nộp hồ sơ {name}: {info['where']}"
-            lines = [f"- {loc['name']}: {loc['address']}. {loc.get('note') or ''}".rstrip()
-                     for loc in self.data.get("locations") or [] if loc.get("name") and loc.get("address")]
+            lines = [
+                f"- {loc['name']}: {loc['address']}. {loc.get('note') or ''}".rstrip()
+                for loc in self.data.get("locations") or []
+                if loc.get("name") and loc.get("address")
+            ]
             return "Ông/Bà có thể nộp hồ sơ tại:\n" + "\n".join(lines) if lines else None
         if intent == "ask_online_submission":
             online = self.data.get("online") or {}
             if info:
                 verdict = "có thể nộp trực tuyến" if info.get("online") else "chưa nộp trực tuyến toàn trình được"
                 portal = online.get("portal_url") or self.center.get("portal_url") or ""
-                parts = [f"Thủ tục {name} {verdict}.", str(info.get("online_note") or "").strip(),
-                         f"Cổng dịch vụ công: {portal}" if portal else ""]
+                parts = [
+                    f"Thủ tục {name} {verdict}.",
+                    str(info.get("online_note") or "").strip(),
+                    f"Cổng dịch vụ công: {portal}" if portal else "",
+                ]
                 return " ".join(p for p in parts if p)
             return " ".join(str(p).strip() for p in (online.get("text"), online.get("login")) if p) or None
         if intent == "ask_result_delivery":

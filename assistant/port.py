@@ -29,9 +29,11 @@ class Parse:
 
     def to_dict(self) -> dict:
         """As Rasa's /model/parse answers."""
-        return {"text": self.text, "intent": {"name": self.intent, "confidence": round(self.confidence, 4)},
-                "entities": [{"entity": e.entity, "value": e.value, "start": e.start, "end": e.end}
-                             for e in self.entities]}
+        return {
+            "text": self.text,
+            "intent": {"name": self.intent, "confidence": round(self.confidence, 4)},
+            "entities": [{"entity": e.entity, "value": e.value, "start": e.start, "end": e.end} for e in self.entities],
+        }
 
 
 class Engine(Protocol):

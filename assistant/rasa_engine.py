@@ -20,17 +20,17 @@ from urllib.parse import quote
 import aiohttp
 
 from assistant.port import FALLBACK_INTENT, Engine, Entity, Parse
-from models.messages import Reply
 from models.errors import PermanentError, RetryableError
-from models.messages import Button
+from models.messages import Button, Reply
 
 
 class RasaEngine(Engine):
     name = "rasa"
     ready = True  # a Rasa server that is down fails the call; the inbox acknowledges instead
 
-    def __init__(self, url: str, *, timeout: float = 30.0, token: str | None = None,
-                 session: aiohttp.ClientSession | None = None):
+    def __init__(
+        self, url: str, *, timeout: float = 30.0, token: str | None = None, session: aiohttp.ClientSession | None = None
+    ):
         """`url`: the Rasa server, e.g. http://127.0.0.1:5005. `timeout`: seconds
         for one call (a turn includes Rasa's calls to the action server).
         `token`: Rasa's --auth-token, if it was started with one. `session`:
@@ -85,8 +85,9 @@ class RasaEngine(Engine):
             await self.start()
         params = {"token": self.token} if self.token else None
         try:
-            async with self._session.request(method, self.url + path, json=payload, params=params,
-                                             timeout=self.timeout) as response:
+            async with self._session.request(
+                method, self.url + path, json=payload, params=params, timeout=self.timeout
+            ) as response:
                 if response.status >= 500 or response.status == 429:
                     raise RetryableError(f"Rasa {path}: HTTP {response.status}")
                 if response.status != 200:
@@ -106,11 +107,18 @@ def parse_from_rasa(text: str, body: dict) -> Parse:
     intent = body.get("intent") or {}
     name = intent.get("name") or FALLBACK_INTENT
     entities = tuple(
-        Entity(entity=str(e.get("entity")), value=str(e.get("value")), start=int(e.get("start", 0)),
-               end=int(e.get("end", 0)))
-        for e in body.get("entities") or [] if e.get("entity") is not None)
-    return Parse(text=body.get("text", text), intent=name, confidence=float(intent.get("confidence") or 0.0),
-                 entities=entities)
+        Entity(
+            entity=str(e.get("entity")),
+            value=str(e.get("value")),
+            start=int(e.get("start", 0)),
+            end=int(e.get("end", 0)),
+        )
+        for e in body.get("entities") or []
+        if e.get("entity") is not None
+    )
+    return Parse(
+        text=body.get("text", text), intent=name, confidence=float(intent.get("confidence") or 0.0), entities=entities
+    )
 
 
 def replies_from_rasa(messages: list) -> list[Reply]:
@@ -120,8 +128,11 @@ def replies_from_rasa(messages: list) -> list[Reply]:
     for message in messages:
         if not isinstance(message, dict):
             continue
-        buttons = tuple(Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-                        for b in message.get("buttons") or [] if isinstance(b, dict))
+        buttons = tuple(
+            Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+            for b in message.get("buttons") or []
+            if isinstance(b, dict)
+        )
         text = message.get("text") or ""
         if text or buttons:
             replies.append(Reply(text=text, buttons=buttons))

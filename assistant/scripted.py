@@ -26,9 +26,14 @@ def _replies(answer: str | Reply | Sequence[str | Reply]) -> list[Reply]:
 class ScriptedEngine(Engine):
     name = "scripted"
 
-    def __init__(self, replies: Mapping[str, str | Reply | Sequence[str | Reply]] | None = None, *,
-                 intents: Mapping[str, str] | None = None, fallback: str | Reply = DEFAULT_FALLBACK,
-                 forms: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        replies: Mapping[str, str | Reply | Sequence[str | Reply]] | None = None,
+        *,
+        intents: Mapping[str, str] | None = None,
+        fallback: str | Reply = DEFAULT_FALLBACK,
+        forms: Mapping[str, str] | None = None,
+    ):
         """`intents`: text -> intent (compared ignoring case and spacing).
         `replies`: an intent or a text -> what to answer; a text wins.
         `forms`: intent -> the form it opens; the next turn of that sender,

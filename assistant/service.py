@@ -33,22 +33,30 @@ def when_answered(now: datetime, holidays=None) -> str:
     day = local.date() if local.time() < OPENS else local.date() + timedelta(days=1)
     while not _working_day(day, holidays):
         day += timedelta(days=1)
-    when = "sáng nay" if day == local.date() else (
-        "sáng mai" if day == local.date() + timedelta(days=1) else f"sáng {WEEKDAYS[day.weekday()]}")
+    when = (
+        "sáng nay"
+        if day == local.date()
+        else ("sáng mai" if day == local.date() + timedelta(days=1) else f"sáng {WEEKDAYS[day.weekday()]}")
+    )
     return f"từ 7 giờ 30 {when} ({day.day:02d}/{day.month:02d}), khi bộ phận hỗ trợ bắt đầu làm việc"
 
 
 def handoff_text(now: datetime, holidays=None, *, already: bool = False) -> str:
     if already:
-        return ("Yêu cầu của Ông/Bà đã được chuyển tới cán bộ; cán bộ sẽ trả lời trên kênh này "
-                f"{when_answered(now, holidays)}. Xin Ông/Bà vui lòng chờ.")
-    return ("Tôi đã chuyển cuộc trò chuyện tới cán bộ hỗ trợ. Cán bộ sẽ trả lời Ông/Bà ngay trên kênh này "
-            f"{when_answered(now, holidays)}.")
+        return (
+            "Yêu cầu của Ông/Bà đã được chuyển tới cán bộ; cán bộ sẽ trả lời trên kênh này "
+            f"{when_answered(now, holidays)}. Xin Ông/Bà vui lòng chờ."
+        )
+    return (
+        "Tôi đã chuyển cuộc trò chuyện tới cán bộ hỗ trợ. Cán bộ sẽ trả lời Ông/Bà ngay trên kênh này "
+        f"{when_answered(now, holidays)}."
+    )
 
 
 class Assistant:
-    def __init__(self, engine: Engine, store: ConversationStore, *, holidays=None, clock=_time.time,
-                 max_conversations=100_000):
+    def __init__(
+        self, engine: Engine, store: ConversationStore, *, holidays=None, clock=_time.time, max_conversations=100_000
+    ):
         self.engine = engine
         self.store = store
         self.holidays = holidays

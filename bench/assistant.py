@@ -106,10 +106,18 @@ async def run_builtin(pairs, cache: Path) -> dict:
         t = time.perf_counter()
         await engine.turn(f"bench-{i}", text)
         latencies.append((time.perf_counter() - t) * 1000)
-    child = subprocess.run([sys.executable, "-c", _BUILTIN_RSS.format(root=str(ROOT), cache=str(cache))],
-                           capture_output=True, text=True, check=True)
-    return {"predicted": predicted, "latencies": latencies, "rss": float(child.stdout.strip().splitlines()[-1]),
-            "train": trained}
+    child = subprocess.run(
+        [sys.executable, "-c", _BUILTIN_RSS.format(root=str(ROOT), cache=str(cache))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {
+        "predicted": predicted,
+        "latencies": latencies,
+        "rss": float(child.stdout.strip().splitlines()[-1]),
+        "train": trained,
+    }
 
 
 async def run_rasa(pairs, url: str, pid: int | None) -> dict:
@@ -138,8 +146,9 @@ def start_rasa():
     built_in = time.perf_counter() - started
     from tests.support.server import free_port
 
-    servers = manage.Servers(built, port=free_port(), actions_port=free_port(),
-                             log_dir=manage.cache_dir() / "bench-logs").start()
+    servers = manage.Servers(
+        built, port=free_port(), actions_port=free_port(), log_dir=manage.cache_dir() / "bench-logs"
+    ).start()
     ready = servers.wait_ready()
     return servers, built_in, ready
 
@@ -147,15 +156,19 @@ def start_rasa():
 def line(name: str, result: dict, pairs) -> str:
     accuracy, f1 = scores(pairs, result["predicted"])
     lat = result["latencies"]
-    return (f"  {name:<9} accuracy {accuracy:.3f}  macro-F1 {f1:.3f}  turn p50 {statistics.median(lat):7.2f} ms  "
-            f"p99 {percentile(lat, 0.99):7.2f} ms  RSS {result['rss']:7.1f} MB")
+    return (
+        f"  {name:<9} accuracy {accuracy:.3f}  macro-F1 {f1:.3f}  turn p50 {statistics.median(lat):7.2f} ms  "
+        f"p99 {percentile(lat, 0.99):7.2f} ms  RSS {result['rss']:7.1f} MB"
+    )
 
 
 async def main(args) -> int:
     pairs = load_test_set()
     counts = Counter(intent for _, intent in pairs)
-    print(f"assistant: held-out test set {TEST_SET.relative_to(ROOT)}: {len(pairs)} texts, "
-          f"{len(counts)} intents ({min(counts.values())}–{max(counts.values())} each)")
+    print(
+        f"assistant: held-out test set {TEST_SET.relative_to(ROOT)}: {len(pairs)} texts, "
+        f"{len(counts)} intents ({min(counts.values())}–{max(counts.values())} each)"
+    )
     cache = Path(args.cache) if args.cache else Path.home() / ".cache" / "tongdai"
     builtin = await run_builtin(pairs, cache)
     print(line("built-in", builtin, pairs) + f"  (trained in {builtin['train']:.1f} s)")
@@ -178,10 +191,20 @@ async def main(args) -> int:
     r_acc, _ = scores(pairs, rasa["predicted"])
     faster = statistics.median(rasa["latencies"]) / statistics.median(builtin["latencies"])
     lighter = rasa["rss"] / builtin["rss"]
-    print(f"  built-in vs Rasa: accuracy {b_acc - r_acc:+.3f} (target >= 0), turn latency {faster:.0f}x lower "
-          f"(target >= 20x), memory {lighter:.0f}x lower (target >= 10x)")
-    print(json.dumps({"builtin_accuracy": round(b_acc, 4), "rasa_accuracy": round(r_acc, 4),
-                      "latency_ratio": round(faster, 1), "memory_ratio": round(lighter, 1)}))
+    print(
+        f"  built-in vs Rasa: accuracy {b_acc - r_acc:+.3f} (target >= 0), turn latency {faster:.0f}x lower "
+        f"(target >= 20x), memory {lighter:.0f}x lower (target >= 10x)"
+    )
+    print(
+        json.dumps(
+            {
+                "builtin_accuracy": round(b_acc, 4),
+                "rasa_accuracy": round(r_acc, 4),
+                "latency_ratio": round(faster, 1),
+                "memory_ratio": round(lighter, 1),
+            }
+        )
+    )
     return 0
 
 

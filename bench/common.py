@@ -33,8 +33,9 @@ def use_uvloop() -> str:
 
 def add_server_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="server base URL (default %(default)s)")
-    parser.add_argument("--key", default=os.environ.get("TONGDAI_BENCH_KEY"),
-                        help="API key for PUT/POST (default: $TONGDAI_BENCH_KEY)")
+    parser.add_argument(
+        "--key", default=os.environ.get("TONGDAI_BENCH_KEY"), help="API key for PUT/POST (default: $TONGDAI_BENCH_KEY)"
+    )
 
 
 def run_tag() -> str:
@@ -57,16 +58,18 @@ def dossier_body(index: int, phone: str) -> dict:
     }
 
 
-async def put_dossiers(session: aiohttp.ClientSession, url: str, key: str,
-                       dossiers: list[tuple[str, str]], parallel: int = 32) -> None:
+async def put_dossiers(
+    session: aiohttp.ClientSession, url: str, key: str, dossiers: list[tuple[str, str]], parallel: int = 32
+) -> None:
     """Create (code, phone) dossiers; a setup failure stops the benchmark with a message."""
     headers = {"Authorization": f"Bearer {key}"}
     todo = iter(enumerate(dossiers))
 
     async def worker() -> None:
         for index, (code, phone) in todo:
-            async with session.put(f"{url}/api/v1/dossiers/{code}", headers=headers,
-                                   json=dossier_body(index, phone)) as resp:
+            async with session.put(
+                f"{url}/api/v1/dossiers/{code}", headers=headers, json=dossier_body(index, phone)
+            ) as resp:
                 if resp.status not in (200, 201):
                     text = (await resp.text())[:300]
                     raise SystemExit(f"setup: PUT {code} -> HTTP {resp.status}: {text}")
@@ -166,8 +169,7 @@ class KeepAliveClient:
         reader, writer = await self._acquire()
         try:
             length = f"Content-Length: {len(body)}\r\n" if body else ""
-            writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}{length}\r\n".encode()
-                         + body)
+            writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}{length}\r\n".encode() + body)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length = 0

@@ -30,10 +30,14 @@ from models.citizen import Channel
 TARGET = 5.0
 SENDER = "Tổng đài Hành chính công <no-reply@tongdai.example.gov.vn>"
 SUBJECT = "Hồ sơ {code}: đã được tiếp nhận"
-TEXT = ("Kính gửi ông/bà,\nHồ sơ {code} (Đăng ký khai sinh) đã được tiếp nhận ngày 05/01/2026.\n"
-        "Ngày hẹn trả kết quả: 12/01/2026.\nTrân trọng,\nTrung tâm Phục vụ hành chính công tỉnh")
-HTML = ("<p>Kính gửi ông/bà,</p><p>Hồ sơ <b>{code}</b> (Đăng ký khai sinh) đã được tiếp nhận ngày 05/01/2026.</p>"
-        "<p>Ngày hẹn trả kết quả: <b>12/01/2026</b>.</p><p>Trân trọng,<br>Trung tâm Phục vụ hành chính công tỉnh</p>")
+TEXT = (
+    "Kính gửi ông/bà,\nHồ sơ {code} (Đăng ký khai sinh) đã được tiếp nhận ngày 05/01/2026.\n"
+    "Ngày hẹn trả kết quả: 12/01/2026.\nTrân trọng,\nTrung tâm Phục vụ hành chính công tỉnh"
+)
+HTML = (
+    "<p>Kính gửi ông/bà,</p><p>Hồ sơ <b>{code}</b> (Đăng ký khai sinh) đã được tiếp nhận ngày 05/01/2026.</p>"
+    "<p>Ngày hẹn trả kết quả: <b>12/01/2026</b>.</p><p>Trân trọng,<br>Trung tâm Phục vụ hành chính công tỉnh</p>"
+)
 
 
 class Counting:
@@ -62,15 +66,28 @@ def free_port() -> int:
 
 
 def messages(n: int) -> list[Outgoing]:
-    return [Outgoing(attempt_id=f"bench{i:06d}", channel=Channel.EMAIL, address=f"citizen{i}@example.vn",
-                     subject=SUBJECT.format(code=f"HS-{i:06d}"), text=TEXT.format(code=f"HS-{i:06d}"),
-                     html=HTML.format(code=f"HS-{i:06d}"))
-            for i in range(n)]
+    return [
+        Outgoing(
+            attempt_id=f"bench{i:06d}",
+            channel=Channel.EMAIL,
+            address=f"citizen{i}@example.vn",
+            subject=SUBJECT.format(code=f"HS-{i:06d}"),
+            text=TEXT.format(code=f"HS-{i:06d}"),
+            html=HTML.format(code=f"HS-{i:06d}"),
+        )
+        for i in range(n)
+    ]
 
 
 async def run_provider(port: int, batch: list[Outgoing], pool: int) -> tuple[float, int]:
-    provider = SmtpProvider(host="127.0.0.1", port=port, tls="none", pool_size=pool, sender=SENDER,
-                            message_id_domain="tongdai.example.gov.vn")
+    provider = SmtpProvider(
+        host="127.0.0.1",
+        port=port,
+        tls="none",
+        pool_size=pool,
+        sender=SENDER,
+        message_id_domain="tongdai.example.gov.vn",
+    )
     started = time.perf_counter()
     results = await provider.send_many(batch)
     elapsed = time.perf_counter() - started
@@ -85,8 +102,10 @@ def run_apprise(port: int, batch: list[Outgoing]) -> float:
     started = time.perf_counter()
     for message in batch:
         # plain SMTP, no TLS, no login: the same server the provider used
-        url = (f"mailto://127.0.0.1:{port}?mode=insecure&smtp=127.0.0.1"
-               f"&from=no-reply@tongdai.example.gov.vn&to={message.address}&name=Tong%20dai&format=html")
+        url = (
+            f"mailto://127.0.0.1:{port}?mode=insecure&smtp=127.0.0.1"
+            f"&from=no-reply@tongdai.example.gov.vn&to={message.address}&name=Tong%20dai&format=html"
+        )
         notifier = apprise.Apprise()
         notifier.add(url)
         if not notifier.notify(body=message.html, title=message.subject):
@@ -122,10 +141,14 @@ async def main() -> int:
     provider_rate, apprise_rate = args.n / provider_seconds, args.n / apprise_seconds
     ratio = provider_rate / apprise_rate
     print(f"messages: {args.n} each (text + HTML, Vietnamese subject), server aiosmtpd on 127.0.0.1:{controller.port}")
-    print(f"SmtpProvider.send_many (pool {args.pool}): {provider_seconds:7.2f} s  {provider_rate:8.1f} msg/s  "
-          f"server received {provider_received}, connections {provider_connections}")
-    print(f"Apprise notify() per message:      {apprise_seconds:7.2f} s  {apprise_rate:8.1f} msg/s  "
-          f"server received {apprise_received}, connections {apprise_connections}")
+    print(
+        f"SmtpProvider.send_many (pool {args.pool}): {provider_seconds:7.2f} s  {provider_rate:8.1f} msg/s  "
+        f"server received {provider_received}, connections {provider_connections}"
+    )
+    print(
+        f"Apprise notify() per message:      {apprise_seconds:7.2f} s  {apprise_rate:8.1f} msg/s  "
+        f"server received {apprise_received}, connections {apprise_connections}"
+    )
     print(f"ratio: {ratio:.1f}x (target >= {TARGET:.0f}x): {'met' if ratio >= TARGET else 'NOT met'}")
     if not ok:
         print("ERROR: the server did not receive every message", file=sys.stderr)

@@ -23,6 +23,7 @@ async def put(request: web.Request) -> web.Response:
 def main() -> None:
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass

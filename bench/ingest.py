@@ -29,14 +29,17 @@ import json
 import time
 
 import aiohttp
+
 from bench import common
 
 TARGET_EVENTS_PER_S = 3000
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Ingest benchmark: status events per second over HTTP.",
-                                     epilog="Usage notes are in the docstring at the top of this file.")
+    parser = argparse.ArgumentParser(
+        description="Ingest benchmark: status events per second over HTTP.",
+        epilog="Usage notes are in the docstring at the top of this file.",
+    )
     common.add_server_args(parser)
     parser.add_argument("-n", "--events", type=int, default=20000, help="events to post (default %(default)s)")
     parser.add_argument("-c", "--concurrency", type=int, default=64, help="concurrent workers (default %(default)s)")
@@ -61,8 +64,13 @@ def plan(args: argparse.Namespace, tag: str) -> tuple[list[str], list[list[tuple
     at = common.iso_now()
     for i in range(args.events):
         dossier = i % args.dossiers
-        body = {"event_id": f"{tag}-{i}", "status": "received" if i < args.dossiers else "in_progress",
-                "at": at, "actor": "benchmark", "note": f"sự kiện thử tải {i}"}
+        body = {
+            "event_id": f"{tag}-{i}",
+            "status": "received" if i < args.dossiers else "in_progress",
+            "at": at,
+            "actor": "benchmark",
+            "note": f"sự kiện thử tải {i}",
+        }
         path = f"/api/v1/dossiers/{codes[dossier]}/events"
         queues[dossier % workers].append((path, json.dumps(body).encode()))
     return codes, queues
@@ -91,8 +99,13 @@ async def run(args: argparse.Namespace) -> dict:
                 errors.add(str(status), text.decode(errors="replace"))
 
     async with aiohttp.ClientSession() as session:
-        await common.put_dossiers(session, args.url, args.key, [
-            (code, f"+8491{d:07d}") for d, code in enumerate(codes)], parallel=args.concurrency)
+        await common.put_dossiers(
+            session,
+            args.url,
+            args.key,
+            [(code, f"+8491{d:07d}") for d, code in enumerate(codes)],
+            parallel=args.concurrency,
+        )
     await asyncio.gather(*(client.get("/healthz") for _ in queues))
     started = time.perf_counter()
     await asyncio.gather(*(worker(queue) for queue in queues))
@@ -117,12 +130,22 @@ def main() -> None:
     errors.report()
     why = "" if met else (" (errors)" if rate >= TARGET_EVENTS_PER_S else "")
     print(f"target {TARGET_EVENTS_PER_S} events/s: {'MET' if met else 'NOT MET'}{why}")
-    common.print_summary({
-        "bench": "ingest", "url": args.url, "events": args.events, "concurrency": args.concurrency,
-        "dossiers": args.dossiers, "wall_s": round(wall, 3), "events_per_s": round(rate, 1),
-        "latency_ms": {k: round(v, 2) for k, v in stats.items()}, "errors": errors.total,
-        "errors_by_status": dict(errors.counts), "target_events_per_s": TARGET_EVENTS_PER_S, "target_met": met,
-    })
+    common.print_summary(
+        {
+            "bench": "ingest",
+            "url": args.url,
+            "events": args.events,
+            "concurrency": args.concurrency,
+            "dossiers": args.dossiers,
+            "wall_s": round(wall, 3),
+            "events_per_s": round(rate, 1),
+            "latency_ms": {k: round(v, 2) for k, v in stats.items()},
+            "errors": errors.total,
+            "errors_by_status": dict(errors.counts),
+            "target_events_per_s": TARGET_EVENTS_PER_S,
+            "target_met": met,
+        }
+    )
 
 
 if __name__ == "__main__":

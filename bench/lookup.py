@@ -32,14 +32,17 @@ import gc
 import time
 
 import aiohttp
+
 from bench import common
 
 TARGET_RATE, TARGET_P99_MS = 1000, 5.0
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Lookup benchmark: open-loop latency of the public dossier lookup.",
-                                     epilog="Usage notes are in the docstring at the top of this file.")
+    parser = argparse.ArgumentParser(
+        description="Lookup benchmark: open-loop latency of the public dossier lookup.",
+        epilog="Usage notes are in the docstring at the top of this file.",
+    )
     common.add_server_args(parser)
     parser.add_argument("-n", "--requests", type=int, default=20000, help="lookups to send (default %(default)s)")
     parser.add_argument("--rate", type=float, default=1000, help="requests per second (default %(default)s)")
@@ -95,9 +98,13 @@ async def run(args: argparse.Namespace) -> dict:
     client.close()
     wall = time.perf_counter() - start
     gc.enable()
-    return {"wall_s": wall, "from_due": common.percentiles(from_due_ms),
-            "from_send": common.percentiles(from_send_ms), "send_lag": common.percentiles(send_lag_ms),
-            "errors": errors}
+    return {
+        "wall_s": wall,
+        "from_due": common.percentiles(from_due_ms),
+        "from_send": common.percentiles(from_send_ms),
+        "send_lag": common.percentiles(send_lag_ms),
+        "errors": errors,
+    }
 
 
 def main() -> None:
@@ -118,14 +125,23 @@ def main() -> None:
     errors.report()
     note = "" if args.rate >= TARGET_RATE else f" (offered only {args.rate:.0f} req/s)"
     print(f"target p99 < {TARGET_P99_MS:.0f} ms at {TARGET_RATE} req/s: {'MET' if met else 'NOT MET'}{note}")
-    common.print_summary({
-        "bench": "lookup", "url": args.url, "requests": args.requests, "dossiers": args.dossiers,
-        "offered_rate": args.rate, "achieved_rate": round(achieved, 1), "wall_s": round(wall, 3),
-        "latency_ms": {k: round(v, 2) for k, v in result["from_due"].items()},
-        "latency_from_send_ms": {k: round(v, 2) for k, v in result["from_send"].items()},
-        "errors": errors.total, "errors_by_status": dict(errors.counts),
-        "target": f"p99 < {TARGET_P99_MS:g} ms at {TARGET_RATE} req/s", "target_met": met,
-    })
+    common.print_summary(
+        {
+            "bench": "lookup",
+            "url": args.url,
+            "requests": args.requests,
+            "dossiers": args.dossiers,
+            "offered_rate": args.rate,
+            "achieved_rate": round(achieved, 1),
+            "wall_s": round(wall, 3),
+            "latency_ms": {k: round(v, 2) for k, v in result["from_due"].items()},
+            "latency_from_send_ms": {k: round(v, 2) for k, v in result["from_send"].items()},
+            "errors": errors.total,
+            "errors_by_status": dict(errors.counts),
+            "target": f"p99 < {TARGET_P99_MS:g} ms at {TARGET_RATE} req/s",
+            "target_met": met,
+        }
+    )
 
 
 if __name__ == "__main__":

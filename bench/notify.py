@@ -50,20 +50,31 @@ async def seed(store, dossiers: int) -> list[str]:
     for i in range(dossiers):
         preferred = CHANNEL_MIX[i % len(CHANNEL_MIX)]
         code = f"BENCH-{i:06d}"
-        await store.upsert_dossier(DossierData(
-            code=code, procedure="Đăng ký khai sinh", agency="UBND phường Thạch Thang",
-            received_at=now, due_at=now + timedelta(days=30),
-            applicant=ApplicantData(
-                full_name=f"Công dân {i}", phone=f"+8491{i:07d}", email=f"cd{i}@example.vn",
-                telegram_chat_id=10_000_000 + i, preferred_channels=preferred,
-                consents=tuple(ConsentRecord(Channel(c), True, now, "bench", "consent") for c in preferred)),
-            status=DossierStatus.RECEIVED))
+        await store.upsert_dossier(
+            DossierData(
+                code=code,
+                procedure="Đăng ký khai sinh",
+                agency="UBND phường Thạch Thang",
+                received_at=now,
+                due_at=now + timedelta(days=30),
+                applicant=ApplicantData(
+                    full_name=f"Công dân {i}",
+                    phone=f"+8491{i:07d}",
+                    email=f"cd{i}@example.vn",
+                    telegram_chat_id=10_000_000 + i,
+                    preferred_channels=preferred,
+                    consents=tuple(ConsentRecord(Channel(c), True, now, "bench", "consent") for c in preferred),
+                ),
+                status=DossierStatus.RECEIVED,
+            )
+        )
         codes.append(code)
     return codes
 
 
-async def submit(store, codes, counters, start: int, count: int, at, concurrency: int, rate: float | None,
-                 submitted: dict) -> float:
+async def submit(
+    store, codes, counters, start: int, count: int, at, concurrency: int, rate: float | None, submitted: dict
+) -> float:
     """Status events in through the store (the API's own path minus HTTP);
     open loop at `rate` per second when given. Returns the elapsed seconds."""
     limit = asyncio.Semaphore(concurrency)
@@ -74,8 +85,9 @@ async def submit(store, codes, counters, start: int, count: int, at, concurrency
             status = CYCLE[counters[code] % 2]
             counters[code] += 1
             event_id = f"bench-{i}"
-            result = await store.record_status_change(StatusChange(
-                code=code, event_id=event_id, status=status, at=at, actor="bench", note="- Bản sao CCCD"))
+            result = await store.record_status_change(
+                StatusChange(code=code, event_id=event_id, status=status, at=at, actor="bench", note="- Bản sao CCCD")
+            )
             assert result.outcome == "accepted", result
             submitted[event_id] = time.perf_counter()
 
@@ -97,8 +109,13 @@ async def sender_process_backlog(args) -> float:
     (already up, as in a running service). Events/s until every one is sent,
     read from the database, since the sender is in another process."""
     data_dir = Path(tempfile.mkdtemp(prefix="tongdai-bench-notify-process-"))
-    env = {**os.environ, "TONGDAI_QUIET_HOURS": "00:00-00:00", "TONGDAI_SQLITE_SYNCHRONOUS": "FULL",
-           "TONGDAI_NOTIFY_BATCH": str(args.batch), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "TONGDAI_QUIET_HOURS": "00:00-00:00",
+        "TONGDAI_SQLITE_SYNCHRONOUS": "FULL",
+        "TONGDAI_NOTIFY_BATCH": str(args.batch),
+        "PYTHONPATH": str(ROOT),
+    }
     settings = Settings.from_env(env, data_dir=data_dir, bus_concurrency=64)
     service = await bootstrap(settings, secret=b"k" * 32)
     store, bus, notifier = service.store, service.bus, service.notifier
@@ -106,8 +123,9 @@ async def sender_process_backlog(args) -> float:
     codes = await seed(store, args.dossiers)
     counters = {code: 0 for code in codes}
     await submit(store, codes, counters, 0, args.n, datetime.now(UTC), args.concurrency, None, {})
-    sender = await asyncio.create_subprocess_exec(sys.executable, "-m", "hub.cli", "notify-sender", "--data-dir",
-                                                  str(data_dir), env=env, cwd=ROOT)
+    sender = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "notify-sender", "--data-dir", str(data_dir), env=env, cwd=ROOT
+    )
     await asyncio.sleep(3)  # up and idle, as in a running service
     started = time.perf_counter()
     await bus.start()
@@ -115,7 +133,8 @@ async def sender_process_backlog(args) -> float:
     try:
         while True:
             rows = await store.db.reader.execute_fetchall(
-                "SELECT count(*) FROM notifications WHERE purpose = 'dossier_status' AND status IN ('sent', 'delivered')")
+                "SELECT count(*) FROM notifications WHERE purpose = 'dossier_status' AND status IN ('sent', 'delivered')"
+            )
             if rows[0][0] >= args.n:
                 return args.n / (time.perf_counter() - started)
             if time.perf_counter() - started > args.timeout:
@@ -132,8 +151,13 @@ async def sender_process_backlog(args) -> float:
 async def run(args) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="tongdai-bench-notify-"))
     # Quiet hours off so that the figure does not depend on the time of day.
-    settings = Settings(data_dir=data_dir, quiet_hours="00:00-00:00", sqlite_synchronous="FULL",
-                        bus_concurrency=64, notify_batch=args.batch)
+    settings = Settings(
+        data_dir=data_dir,
+        quiet_hours="00:00-00:00",
+        sqlite_synchronous="FULL",
+        bus_concurrency=64,
+        notify_batch=args.batch,
+    )
     # The graph the service runs, started part by part: the bus and the
     # notifier, not the adapters or the assistant's training.
     service = await bootstrap(settings, secret=b"k" * 32)
@@ -182,25 +206,34 @@ async def run(args) -> None:
     latencies = [(finished[e] - submitted[e]) * 1000 for e in submitted if e in finished]
 
     counts = await store.db.reader.execute_fetchall(
-        "SELECT channel, count(*) FROM notifications WHERE purpose = 'dossier_status' GROUP BY channel")
+        "SELECT channel, count(*) FROM notifications WHERE purpose = 'dossier_status' GROUP BY channel"
+    )
     recorded = (await store.db.reader.execute_fetchall("SELECT count(*) FROM recorded_messages"))[0][0]
     await notifier.stop()
     await bus.stop()
     await store.close()
 
-    print(f"notify: {args.dossiers} dossiers, synchronous=FULL, recording providers keeping every message "
-          f"in SQLite, sender batch {args.batch}")
+    print(
+        f"notify: {args.dossiers} dossiers, synchronous=FULL, recording providers keeping every message "
+        f"in SQLite, sender batch {args.batch}"
+    )
     print(f"  events in, engine stopped: {args.n} in {ingest_seconds:.2f} s = {args.n / ingest_seconds:,.0f} events/s")
-    print(f"  engine on that backlog:    {args.n} rendered, routed, sent and stored in {engine_seconds:.2f} s"
-          f" = {args.n / engine_seconds:,.0f} events/s   (target >= 5,000)")
+    print(
+        f"  engine on that backlog:    {args.n} rendered, routed, sent and stored in {engine_seconds:.2f} s"
+        f" = {args.n / engine_seconds:,.0f} events/s   (target >= 5,000)"
+    )
     if latencies:
-        print(f"  live at {args.rate:,.0f} events/s:     {args.live} events, event -> sent p50 "
-              f"{statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
-              f"max {max(latencies):.1f} ms")
+        print(
+            f"  live at {args.rate:,.0f} events/s:     {args.live} events, event -> sent p50 "
+            f"{statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
+            f"max {max(latencies):.1f} ms"
+        )
     if args.sender_process:
         rate = await sender_process_backlog(args)
-        print(f"  the same backlog, sender in its own process (TONGDAI_NOTIFY_SENDER_PROCESS): {rate:,.0f} events/s"
-              f"   (target >= 5,000)")
+        print(
+            f"  the same backlog, sender in its own process (TONGDAI_NOTIFY_SENDER_PROCESS): {rate:,.0f} events/s"
+            f"   (target >= 5,000)"
+        )
     print(f"  by channel: {dict((row[0], row[1]) for row in counts)}; recorded messages: {recorded}")
 
 
@@ -213,11 +246,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000, help="events/s in the live phase")
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--timeout", type=float, default=300)
-    parser.add_argument("--no-sender-process", dest="sender_process", action="store_false",
-                        help="skip the run with the sender in its own process")
+    parser.add_argument(
+        "--no-sender-process",
+        dest="sender_process",
+        action="store_false",
+        help="skip the run with the sender in its own process",
+    )
     args = parser.parse_args()
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass

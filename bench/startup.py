@@ -27,8 +27,11 @@ def one_run(tongdai: str) -> float:
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         started = time.perf_counter()
-        proc = subprocess.Popen([tongdai, "serve", "--port", str(port), "--data-dir", data_dir],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [tongdai, "serve", "--port", str(port), "--data-dir", data_dir],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = started + 30
             while time.perf_counter() < deadline:
@@ -53,8 +56,16 @@ def main() -> None:
     worst = max(times)
     print(f"startup to ready: median {statistics.median(times):.3f} s, worst {worst:.3f} s over {args.runs} runs")
     print(f"target < 2 s: {'MET' if worst < 2 else 'NOT MET'}")
-    print(json.dumps({"bench": "startup", "runs": args.runs, "median_s": round(statistics.median(times), 3),
-                      "worst_s": round(worst, 3)}))
+    print(
+        json.dumps(
+            {
+                "bench": "startup",
+                "runs": args.runs,
+                "median_s": round(statistics.median(times), 3),
+                "worst_s": round(worst, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

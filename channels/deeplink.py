@@ -44,7 +44,7 @@ def _unb64(text: str) -> bytes:
 def _pack40(text: str) -> bytes:
     out = bytearray()
     for start in range(0, len(text), 3):
-        chunk = [_INDEX[c] for c in text[start:start + 3]] + [0, 0]
+        chunk = [_INDEX[c] for c in text[start : start + 3]] + [0, 0]
         out += struct.pack(">H", chunk[0] * 1600 + chunk[1] * 40 + chunk[2])
     return bytes(out)
 
@@ -52,7 +52,7 @@ def _pack40(text: str) -> bytes:
 def _unpack40(data: bytes, length: int) -> str:
     chars = []
     for (value,) in struct.iter_unpack(">H", data):
-        if value >= 40 ** 3:
+        if value >= 40**3:
             raise ValueError("not base-40")
         chars += [_ALPHABET[value // 1600], _ALPHABET[value // 40 % 40], _ALPHABET[value % 40]]
     return "".join(chars[:length])
@@ -80,7 +80,7 @@ def _decode_field(data: bytes, at: int) -> tuple[str, int]:
     if kind not in _SIZES:
         raise ValueError("unknown packing")
     size = _SIZES[kind](length)
-    body = data[at + 1:at + 1 + size]
+    body = data[at + 1 : at + 1 + size]
     if len(body) != size:
         raise ValueError("truncated field")
     if kind == _HEX:
@@ -98,8 +98,7 @@ def _sign(secret: bytes, payload: bytes) -> bytes:
 
 def make_token(secret: bytes, citizen_id: str, dossier_code: str, expires_at: datetime) -> str:
     """Raises ValueError when the ids cannot fit in Telegram's 64 characters."""
-    payload = (struct.pack(">I", int(expires_at.timestamp()))
-               + _encode_field(citizen_id) + _encode_field(dossier_code))
+    payload = struct.pack(">I", int(expires_at.timestamp())) + _encode_field(citizen_id) + _encode_field(dossier_code)
     token = _b64(payload + _sign(secret, payload))
     if len(token) > MAX_LENGTH:
         raise ValueError(f"start token would be {len(token)} characters; Telegram allows {MAX_LENGTH}")

@@ -122,7 +122,7 @@ def _ascii_address(address: str) -> str:
     """Without SMTPUTF8 the address must be ASCII: an internationalised domain
     goes out in its IDNA form; a non-ASCII local part cannot be sent."""
     local, _, domain = address.strip().rpartition("@")
-    if not local or not domain or any(c.isspace() or c in "<>,;\"" for c in address.strip()):
+    if not local or not domain or any(c.isspace() or c in '<>,;"' for c in address.strip()):
         raise PermanentError(f"smtp: {mask_email(address)} is not an email address")
     if not local.isascii():
         raise PermanentError(f"smtp: {mask_email(address)} needs SMTPUTF8, which this sender does not use")
@@ -199,10 +199,20 @@ class SmtpProvider(Provider):
     name = "smtp"
     channel = Channel.EMAIL
 
-    def __init__(self, *, host: str, port: int = 587, username: str = "", password: str = "",
-                 tls: str = "starttls", timeout: float = 30.0, pool_size: int = 4,
-                 sender: str = "Tổng đài <no-reply@tongdai.example.gov.vn>", message_id_domain: str = "",
-                 tls_context: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int = 587,
+        username: str = "",
+        password: str = "",
+        tls: str = "starttls",
+        timeout: float = 30.0,
+        pool_size: int = 4,
+        sender: str = "Tổng đài <no-reply@tongdai.example.gov.vn>",
+        message_id_domain: str = "",
+        tls_context: ssl.SSLContext | None = None,
+    ):
         if tls not in TLS_MODES:
             raise ValueError(f"smtp tls mode {tls!r}: expected one of {', '.join(TLS_MODES)}")
         if pool_size < 1:
@@ -222,12 +232,19 @@ class SmtpProvider(Provider):
     def from_settings(cls, settings) -> SmtpProvider | None:
         if not settings.smtp_host:
             return None
-        return cls(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-                   password=settings.smtp_password, tls=settings.smtp_tls, timeout=settings.smtp_timeout_seconds,
-                   pool_size=settings.smtp_pool_size, sender=settings.smtp_from,
-                   # Replies and bounces quote our Message-ID; the inbound
-                   # domain is the one that is surely ours.
-                   message_id_domain=settings.smtp_inbound_domain)
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout_seconds,
+            pool_size=settings.smtp_pool_size,
+            sender=settings.smtp_from,
+            # Replies and bounces quote our Message-ID; the inbound
+            # domain is the one that is surely ours.
+            message_id_domain=settings.smtp_inbound_domain,
+        )
 
     @property
     def connections_opened(self) -> int:
@@ -311,9 +328,14 @@ class SmtpProvider(Provider):
 
     async def _connect(self) -> aiosmtplib.SMTP:
         client = aiosmtplib.SMTP(
-            hostname=self.host, port=self.port, timeout=self.timeout,
-            use_tls=self.tls == "implicit", start_tls=self.tls == "starttls",
+            hostname=self.host,
+            port=self.port,
+            timeout=self.timeout,
+            use_tls=self.tls == "implicit",
+            start_tls=self.tls == "starttls",
             tls_context=self._tls_context,
-            username=self._username or None, password=self._password if self._username else None)
+            username=self._username or None,
+            password=self._password if self._username else None,
+        )
         await client.connect()
         return client

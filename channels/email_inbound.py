@@ -17,16 +17,17 @@ from aiosmtpd.controller import Controller
 
 from channels.email_mime import Bounce, bare_subject, parse_email
 from channels.inbound import Inbox
-from models.messages import Incoming, Reply
 from channels.port import Outgoing
 from models.citizen import Channel
 from models.errors import ProviderRefused, TongdaiError
+from models.messages import Incoming, Reply
 from models.privacy import mask_email
 
 log = logging.getLogger(__name__)
 
 
 # --- the receiver --------------------------------------------------------------
+
 
 class _Handler:
     """aiosmtpd's handler: runs on the receiver's own loop, in its thread."""
@@ -66,8 +67,18 @@ class EmailReceiver:
     """The SMTP listener the relay delivers to. `replier` (an SmtpProvider),
     when given, sends the inbox's immediate replies back by email."""
 
-    def __init__(self, inbox: Inbox, *, host: str, port: int, domain: str, provider_name: str = "smtp",
-                 replier=None, timeout: float = 60.0, max_bytes: int = 10 * 1024 * 1024):
+    def __init__(
+        self,
+        inbox: Inbox,
+        *,
+        host: str,
+        port: int,
+        domain: str,
+        provider_name: str = "smtp",
+        replier=None,
+        timeout: float = 60.0,
+        max_bytes: int = 10 * 1024 * 1024,
+    ):
         self.inbox = inbox
         self.host, self.port = host, port
         self.domain = domain.strip().lower()
@@ -83,13 +94,19 @@ class EmailReceiver:
     def from_settings(cls, settings, inbox: Inbox, replier=None) -> EmailReceiver | None:
         if not settings.smtp_inbound_host:
             return None
-        return cls(inbox, host=settings.smtp_inbound_host, port=settings.smtp_inbound_port,
-                   domain=settings.smtp_inbound_domain, replier=replier)
+        return cls(
+            inbox,
+            host=settings.smtp_inbound_host,
+            port=settings.smtp_inbound_port,
+            domain=settings.smtp_inbound_domain,
+            replier=replier,
+        )
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        controller = Controller(_Handler(self), hostname=self.host, port=self.port,
-                                data_size_limit=self._max_bytes, ident="Tong dai")
+        controller = Controller(
+            _Handler(self), hostname=self.host, port=self.port, data_size_limit=self._max_bytes, ident="Tong dai"
+        )
         # Controller.start blocks until its thread is listening.
         await asyncio.to_thread(controller.start)
         self._controller = controller
@@ -120,13 +137,22 @@ class EmailReceiver:
         bare = bare_subject(to.subject or "")
         subject = f"Re: {bare}" if bare else "Re:"
         for index, reply in enumerate(replies):
-            message = Outgoing(attempt_id=f"reply-{stem}-{index}", channel=Channel.EMAIL, address=to.address,
-                               text=render_reply(reply), subject=subject)
+            message = Outgoing(
+                attempt_id=f"reply-{stem}-{index}",
+                channel=Channel.EMAIL,
+                address=to.address,
+                text=render_reply(reply),
+                subject=subject,
+            )
             try:
                 await self._replier.send(message, in_reply_to=to.provider_message_id)
             except ProviderRefused as exc:
-                log.error("email in: the relay refused us, reply to %s not sent: %s", mask_email(to.address), exc,
-                          extra={"provider": exc.provider})
+                log.error(
+                    "email in: the relay refused us, reply to %s not sent: %s",
+                    mask_email(to.address),
+                    exc,
+                    extra={"provider": exc.provider},
+                )
             except TongdaiError as exc:
                 log.warning("email in: reply to %s failed: %s", mask_email(to.address), exc)
 

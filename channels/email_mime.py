@@ -18,8 +18,8 @@ from email.utils import parseaddr
 from html.parser import HTMLParser
 from typing import ClassVar
 
-from models.messages import Incoming
 from models.citizen import Channel
+from models.messages import Incoming
 from models.notifications import DeliveryStatus
 
 _PARSER = BytesParser(policy=policy.default)
@@ -51,13 +51,20 @@ def parse_email(raw: bytes) -> Incoming | Bounce | None:
     subject = _nfc(str(msg.get("Subject", ""))).strip() or None
     text = strip_quoted(_body_text(msg)) or bare_subject(subject or "")
     message_id = _first_id(str(msg.get("Message-ID", ""))) or _synthetic_id(raw)
-    references = tuple(dict.fromkeys(
-        _ids(str(msg.get("In-Reply-To", ""))) + _ids(str(msg.get("References", "")))))
-    return Incoming(channel=Channel.EMAIL, address=address, text=text, provider_message_id=message_id,
-                    name=name, subject=subject, references=references)
+    references = tuple(dict.fromkeys(_ids(str(msg.get("In-Reply-To", ""))) + _ids(str(msg.get("References", "")))))
+    return Incoming(
+        channel=Channel.EMAIL,
+        address=address,
+        text=text,
+        provider_message_id=message_id,
+        name=name,
+        subject=subject,
+        references=references,
+    )
 
 
 # --- citizens' mail ----------------------------------------------------------
+
 
 def _is_automatic(msg: Message) -> bool:
     """RFC 3834 and the older conventions out-of-office responders still use:
@@ -112,10 +119,13 @@ def strip_quoted(text: str) -> str:
     kept = []
     for i, line in enumerate(lines):
         following = lines[i + 1] if i + 1 < len(lines) else ""
-        if (_ATTRIBUTION.match(line) or _SEPARATOR.match(line)
-                # Gmail wraps a long attribution over two lines.
-                or (re.match(r"^\s*(on|vào)\s", line, re.IGNORECASE) and _ATTRIBUTION.match(f"{line} {following}"))
-                or (_RULE_THEN_FROM.match(line) and _HEADER_LINE.match(following))):
+        if (
+            _ATTRIBUTION.match(line)
+            or _SEPARATOR.match(line)
+            # Gmail wraps a long attribution over two lines.
+            or (re.match(r"^\s*(on|vào)\s", line, re.IGNORECASE) and _ATTRIBUTION.match(f"{line} {following}"))
+            or (_RULE_THEN_FROM.match(line) and _HEADER_LINE.match(following))
+        ):
             break
         if not line.lstrip().startswith(">"):
             kept.append(line.rstrip())
@@ -212,8 +222,9 @@ def _bounce(msg: EmailMessage) -> Bounce | None:
         return None
     diagnostic = " ".join(str(recipient.get("Diagnostic-Code", "")).split())
     error = " ".join(filter(None, (code, diagnostic))) or action or None
-    return Bounce(original_message_id=original, status=status,
-                  error=None if status is DeliveryStatus.DELIVERED else error)
+    return Bounce(
+        original_message_id=original, status=status, error=None if status is DeliveryStatus.DELIVERED else error
+    )
 
 
 def _recipient_fields(msg: Message) -> Message | None:

@@ -22,8 +22,7 @@ class Inbox(Protocol):
         """An opt-out (STOP/HUY, a blocked bot, List-Unsubscribe): a consent
         withdrawal for that channel, recorded with its source."""
 
-    async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus,
-                      error: str | None = None) -> None:
+    async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus, error: str | None = None) -> None:
         """A delivery receipt or bounce for a message a provider sent."""
 
 
@@ -44,8 +43,7 @@ class RecordingInbox:
     async def withdraw(self, channel: Channel, address: str, via: str) -> None:
         self.withdrawals.append((channel, address, via))
 
-    async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus,
-                      error: str | None = None) -> None:
+    async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus, error: str | None = None) -> None:
         self.receipts.append((provider, provider_ref, status, error))
 
 

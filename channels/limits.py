@@ -10,9 +10,10 @@ TELEGRAM_CHAT_RATE, TELEGRAM_CHAT_BURST = 1.0, 1
 
 
 def telegram_limits(bot_id: str, chat_id: str) -> list[Limit]:
-    return [Limit(f"telegram:bot:{bot_id}", TELEGRAM_BOT_RATE, TELEGRAM_BOT_BURST),
-            Limit(f"telegram:chat:{chat_id}", TELEGRAM_CHAT_RATE, TELEGRAM_CHAT_BURST)]
-
+    return [
+        Limit(f"telegram:bot:{bot_id}", TELEGRAM_BOT_RATE, TELEGRAM_BOT_BURST),
+        Limit(f"telegram:chat:{chat_id}", TELEGRAM_CHAT_RATE, TELEGRAM_CHAT_BURST),
+    ]
 
 
 def parse_rates(text: str) -> dict[str, tuple[float, int]]:

@@ -45,8 +45,9 @@ class StoreSink:
 
     async def record_many(self, messages: list[Outgoing], provider: str) -> None:
         stamp = utcnow().isoformat(timespec="milliseconds")
-        rows = [(m.attempt_id, provider, m.channel.value, m.address, m.subject, m.text, m.html, stamp)
-                for m in messages]
+        rows = [
+            (m.attempt_id, provider, m.channel.value, m.address, m.subject, m.text, m.html, stamp) for m in messages
+        ]
         future = asyncio.get_running_loop().create_future()
         self._pending.append((rows, future))
         if self._flusher is None or self._flusher.done():
@@ -87,8 +88,9 @@ def parse_failures(text: str) -> dict[Channel, str]:
 
 
 class RecordingProvider(Provider):
-    def __init__(self, channel: Channel, sink, *, receipts: bool = True, fail: str | None = None,
-                 limits: list | None = None):
+    def __init__(
+        self, channel: Channel, sink, *, receipts: bool = True, fail: str | None = None, limits: list | None = None
+    ):
         self.channel = channel
         self.name = f"recording-{channel.value}"
         self.sink = sink

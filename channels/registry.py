@@ -38,7 +38,7 @@ def _chat_id(value: Any) -> int:
         number = int(value)
     except ValueError:
         raise ValueError(f"mã trò chuyện '{value}' không hợp lệ: cần một số nguyên") from None
-    if not -2**63 <= number < 2**63:  # what the store's integer column holds
+    if not -(2**63) <= number < 2**63:  # what the store's integer column holds
         raise ValueError(f"mã trò chuyện '{value}' không hợp lệ: quá lớn")
     return number
 
@@ -80,19 +80,58 @@ class ChannelSpec:
 
 # In the order operators read them: the follow API lists them so, and a
 # broadcast row with several address columns is matched by the first.
-REGISTRY: dict[Channel, ChannelSpec] = {spec.channel: spec for spec in (
-    ChannelSpec(Channel.SMS, "tin nhắn SMS", TemplateKind.SMS, notifies=True, followable=True, normalize=_phone,
-                mask=mask_phone, quiet=True, receipt_deadline=1800),
-    ChannelSpec(Channel.PHONE, "cuộc gọi", TemplateKind.VOICE, notifies=True, followable=True, normalize=_phone,
-                mask=mask_phone, quiet=True, receipt_deadline=1800),
-    ChannelSpec(Channel.EMAIL, "email", TemplateKind.EMAIL, notifies=True, followable=True, normalize=_email,
-                mask=mask_email, receipt_deadline=7200, unsubscribe_link=True, threads_by_reference=True),
-    ChannelSpec(Channel.TELEGRAM, "Telegram", TemplateKind.CHAT, notifies=True, followable=True,
-                normalize=_chat_id, address_type=int, receipt_deadline=600),
-    # Inbound only: citizens write from them, nothing is sent to them unasked.
-    ChannelSpec(Channel.WEBCHAT, "trò chuyện trên web", TemplateKind.CHAT, web_session=True),
-    ChannelSpec(Channel.KIOSK, "ki-ốt", None, web_session=True),
-)}
+REGISTRY: dict[Channel, ChannelSpec] = {
+    spec.channel: spec
+    for spec in (
+        ChannelSpec(
+            Channel.SMS,
+            "tin nhắn SMS",
+            TemplateKind.SMS,
+            notifies=True,
+            followable=True,
+            normalize=_phone,
+            mask=mask_phone,
+            quiet=True,
+            receipt_deadline=1800,
+        ),
+        ChannelSpec(
+            Channel.PHONE,
+            "cuộc gọi",
+            TemplateKind.VOICE,
+            notifies=True,
+            followable=True,
+            normalize=_phone,
+            mask=mask_phone,
+            quiet=True,
+            receipt_deadline=1800,
+        ),
+        ChannelSpec(
+            Channel.EMAIL,
+            "email",
+            TemplateKind.EMAIL,
+            notifies=True,
+            followable=True,
+            normalize=_email,
+            mask=mask_email,
+            receipt_deadline=7200,
+            unsubscribe_link=True,
+            threads_by_reference=True,
+        ),
+        ChannelSpec(
+            Channel.TELEGRAM,
+            "Telegram",
+            TemplateKind.CHAT,
+            notifies=True,
+            followable=True,
+            normalize=_chat_id,
+            address_type=int,
+            receipt_deadline=600,
+        ),
+        # Inbound only: citizens write from them, nothing is sent to them unasked.
+        ChannelSpec(Channel.WEBCHAT, "trò chuyện trên web", TemplateKind.CHAT, web_session=True),
+        ChannelSpec(Channel.KIOSK, "ki-ốt", None, web_session=True),
+    )
+}
 
 # The channels that carry notifications.
 SPECS: dict[Channel, ChannelSpec] = {c: s for c, s in REGISTRY.items() if s.notifies}
@@ -132,8 +171,12 @@ def parse_deadlines(text: str) -> dict[Channel, float]:
 
 
 class Channels:
-    def __init__(self, providers: list[Provider] = (), deadlines: dict[Channel, float] | None = None,
-                 quiet: frozenset[Channel] | None = None):
+    def __init__(
+        self,
+        providers: list[Provider] = (),
+        deadlines: dict[Channel, float] | None = None,
+        quiet: frozenset[Channel] | None = None,
+    ):
         self._providers: dict[Channel, Provider] = {}
         self._deadlines = {c: s.receipt_deadline for c, s in SPECS.items()} | (deadlines or {})
         self._quiet = quiet if quiet is not None else frozenset(c for c, s in SPECS.items() if s.quiet)

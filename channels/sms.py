@@ -28,16 +28,15 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.inbound import Inbox
-from channels.port import Outgoing, Provider, Sent
+from channels.limits import parse_rates
+from channels.port import Limit, Outgoing, Provider, Sent
 from channels.sms_status import TWILIO_DELIVERY_ERRORS, TWILIO_ERRORS, TWILIO_STATUSES, http_outcome, retry_after
-from models.messages import Incoming, Reply
 from hub.api.errors import ApiError
 from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
+from models.messages import Incoming, Reply
 from models.phone import normalize_phone
 from models.privacy import mask_phone
-from channels.limits import parse_rates
-from channels.port import Limit
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,17 @@ class TwilioSmsProvider(Provider):
     channel = Channel.SMS
     name = TWILIO
 
-    def __init__(self, account_sid: str, auth_token: str, sender: str, *, public_url: str,
-                 base_url: str | None = None, rate: tuple[float, int] | None = None, timeout: float = 30.0):
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        *,
+        public_url: str,
+        base_url: str | None = None,
+        rate: tuple[float, int] | None = None,
+        timeout: float = 30.0,
+    ):
         self._sid, self._token, self._sender = account_sid, auth_token, sender
         self._status_callback = public_url.rstrip("/") + STATUS_PATH
         self._base_url = base_url or None
@@ -98,11 +106,18 @@ class TwilioSmsProvider(Provider):
         if not (settings.twilio_account_sid and settings.twilio_auth_token):
             return None
         if not settings.twilio_from:
-            raise ValueError("TONGDAI_TWILIO_FROM is required with a Twilio account (a number, a registered "
-                             "sender id or a Messaging Service SID MG…)")
-        return cls(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
-                   public_url=settings.base_url, base_url=settings.twilio_base_url or None,
-                   rate=parse_rates(settings.rate_limits).get(f"sms:{TWILIO}"))
+            raise ValueError(
+                "TONGDAI_TWILIO_FROM is required with a Twilio account (a number, a registered "
+                "sender id or a Messaging Service SID MG…)"
+            )
+        return cls(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_from,
+            public_url=settings.base_url,
+            base_url=settings.twilio_base_url or None,
+            rate=parse_rates(settings.rate_limits).get(f"sms:{TWILIO}"),
+        )
 
     async def start(self) -> None:
         self._connect()
@@ -125,12 +140,16 @@ class TwilioSmsProvider(Provider):
 
     async def send(self, message: Outgoing) -> Sent:
         to = e164(message.address)
-        sender = ({"messaging_service_sid": self._sender} if _MESSAGING_SERVICE.match(self._sender)
-                  else {"from_": self._sender})
+        sender = (
+            {"messaging_service_sid": self._sender}
+            if _MESSAGING_SERVICE.match(self._sender)
+            else {"from_": self._sender}
+        )
         try:
             async with asyncio.timeout(self._timeout):
                 created = await self._connect().messages.create_async(
-                    to=to, body=message.text, status_callback=self._status_callback, **sender)
+                    to=to, body=message.text, status_callback=self._status_callback, **sender
+                )
         except TwilioException as exc:
             raise _error(exc, _headers.get()) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -152,6 +171,7 @@ def _error(exc: TwilioException, headers: Mapping[str, str] | None) -> Exception
 
 
 # webhooks
+
 
 def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
     """Mount with app.add_routes(...), inside the app whose middleware renders ApiError."""
@@ -199,8 +219,9 @@ def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
         if address is None or not sid:
             log.warning("twilio inbound SMS ignored", extra={"from": mask_phone(sender)})
             return _twiml([])
-        replies = await inbox.receive(Incoming(channel=Channel.SMS, address=address, text=form.get("Body", ""),
-                                               provider_message_id=sid))
+        replies = await inbox.receive(
+            Incoming(channel=Channel.SMS, address=address, text=form.get("Body", ""), provider_message_id=sid)
+        )
         return _twiml(replies)
 
     return [web.post(STATUS_PATH, status), web.post(INBOUND_PATH, inbound)]

@@ -51,9 +51,16 @@ class FailoverSms(Provider):
     channel = Channel.SMS
     name = NAME
 
-    def __init__(self, providers: Sequence[Provider | tuple[Provider, float]], *, window: float = 60.0,
-                 max_samples: int = 200, cutoff: float = 0.2, clock: Callable[[], float] = time.monotonic,
-                 rng: random.Random | None = None):
+    def __init__(
+        self,
+        providers: Sequence[Provider | tuple[Provider, float]],
+        *,
+        window: float = 60.0,
+        max_samples: int = 200,
+        cutoff: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ):
         """`providers`: each alone (weight 1) or as (provider, weight). Below
         `cutoff` health a provider gets no first-choice traffic."""
         if not providers:

@@ -9,7 +9,7 @@ import base64
 import aiohttp
 import orjson
 
-from channels.port import Outgoing, Provider, Sent
+from channels.port import Limit, Outgoing, Provider, Sent
 from channels.sms import e164
 from channels.sms_gateway_config import check_gateway, parse_gateways, render
 from channels.sms_status import http_outcome, retry_after
@@ -18,7 +18,6 @@ from models.errors import PermanentError, RetryableError
 from models.notifications import DeliveryStatus
 from models.privacy import mask_text
 from models.smstext import unaccent
-from channels.port import Limit
 
 
 def dig(document, path: str):
@@ -31,7 +30,6 @@ def dig(document, path: str):
         else:
             return None
     return document
-
 
 
 class GatewaySmsProvider(Provider):
@@ -77,8 +75,14 @@ class GatewaySmsProvider(Provider):
     def body_for(self, message: Outgoing) -> dict:
         to = e164(message.address)
         national = to[3:]
-        values = {"to": to, "to_84": "84" + national, "to_0": "0" + national, "text": self.text_for(message),
-                  "sender": self.config["sender"], "ref": message.attempt_id}
+        values = {
+            "to": to,
+            "to_84": "84" + national,
+            "to_0": "0" + national,
+            "text": self.text_for(message),
+            "sender": self.config["sender"],
+            "ref": message.attempt_id,
+        }
         return render(self.config["body"], values)
 
     async def send(self, message: Outgoing) -> Sent:
@@ -97,8 +101,9 @@ class GatewaySmsProvider(Provider):
             answer = None
         snippet = mask_text(raw[:200].decode("utf-8", "replace"))
         if not 200 <= status < 300:
-            raise http_outcome(status).error(f"{self.name}: HTTP {status}: {snippet}", provider=self.name,
-                                             retry_after=wait)
+            raise http_outcome(status).error(
+                f"{self.name}: HTTP {status}: {snippet}", provider=self.name, retry_after=wait
+            )
         if c["success_field"]:
             outcome = dig(answer, c["success_field"])
             if str(outcome) not in c["success_values"]:
@@ -107,5 +112,7 @@ class GatewaySmsProvider(Provider):
         ref = dig(answer, c["id_field"]) if c["id_field"] else None
         # Without receipts nothing more will ever be heard: waiting for one would
         # only make the notifier fall back and send the citizen the same news twice.
-        return Sent(provider_ref=str(ref) if ref not in (None, "") else message.attempt_id,
-                    status=DeliveryStatus.SENT if c["receipts"] else DeliveryStatus.DELIVERED)
+        return Sent(
+            provider_ref=str(ref) if ref not in (None, "") else message.attempt_id,
+            status=DeliveryStatus.SENT if c["receipts"] else DeliveryStatus.DELIVERED,
+        )

@@ -130,15 +130,24 @@ def check_gateway(item, index: int = 0) -> dict:
     if unknown_keys:
         fail(unknown_keys[0], "unknown key")  # most likely a typo that would silently do nothing
     return {
-        "name": name, "url": url, "method": method, "encoding": encoding, "headers": dict(headers), "auth": auth,
-        "body": body, "sender": sender, "id_field": item.get("id_field", ""),
+        "name": name,
+        "url": url,
+        "method": method,
+        "encoding": encoding,
+        "headers": dict(headers),
+        "auth": auth,
+        "body": body,
+        "sender": sender,
+        "id_field": item.get("id_field", ""),
         "success_field": item.get("success_field", ""),
         "success_values": [str(v) for v in item.get("success_values", [])],
         "retry_values": [str(v) for v in item.get("retry_values", [])],
         "rate": float(rate) if rate is not None else None,
         "burst": burst if burst is not None else (max(1, int(rate)) if rate is not None else None),
-        "timeout": float(timeout), "inbound_secret": item.get("inbound_secret", ""),
-        "receipts": item.get("receipts", True), "unaccented": item.get("unaccented", False),
+        "timeout": float(timeout),
+        "inbound_secret": item.get("inbound_secret", ""),
+        "receipts": item.get("receipts", True),
+        "unaccented": item.get("unaccented", False),
     }
 
 
@@ -147,9 +156,28 @@ def _invalid(message: str):
     raise ValueError(message)
 
 
-_KEYS = frozenset({"name", "url", "method", "encoding", "headers", "auth", "body", "sender", "id_field",
-                   "success_field", "success_values", "retry_values", "rate", "burst", "timeout",
-                   "inbound_secret", "receipts", "unaccented"})
+_KEYS = frozenset(
+    {
+        "name",
+        "url",
+        "method",
+        "encoding",
+        "headers",
+        "auth",
+        "body",
+        "sender",
+        "id_field",
+        "success_field",
+        "success_values",
+        "retry_values",
+        "rate",
+        "burst",
+        "timeout",
+        "inbound_secret",
+        "receipts",
+        "unaccented",
+    }
+)
 
 
 def _placeholders(template) -> Iterable[str]:

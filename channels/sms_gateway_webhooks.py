@@ -13,7 +13,6 @@ import orjson
 from aiohttp import web
 
 from channels.inbound import Inbox
-from models.messages import Incoming
 from channels.port import Outgoing
 from channels.sms import as_text
 from channels.sms_gateway import GatewaySmsProvider
@@ -22,6 +21,7 @@ from hub.api.errors import ApiError
 from hub.api.replies import reply as json_reply
 from models.citizen import Channel
 from models.errors import TongdaiError
+from models.messages import Incoming
 from models.phone import normalize_phone
 from models.privacy import mask_phone, mask_text
 
@@ -77,12 +77,19 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         # 200 below is only ever given for a message that is stored. The replies
         # go out before answering, not after: an answer the gateway already has
         # cannot be taken back if the send then fails.
-        replies = await inbox.receive(Incoming(channel=Channel.SMS, address=address, text=text,
-                                               provider_message_id=f"{provider.name}:{message_id}"))
+        replies = await inbox.receive(
+            Incoming(
+                channel=Channel.SMS, address=address, text=text, provider_message_id=f"{provider.name}:{message_id}"
+            )
+        )
         unsent = 0
         for index, answer in enumerate(replies):
-            outgoing = Outgoing(attempt_id=f"reply:{provider.name}:{message_id}:{index}", channel=Channel.SMS,
-                                address=address, text=as_text(answer))
+            outgoing = Outgoing(
+                attempt_id=f"reply:{provider.name}:{message_id}:{index}",
+                channel=Channel.SMS,
+                address=address,
+                text=as_text(answer),
+            )
             try:
                 await provider.send(outgoing)
             except TongdaiError as exc:
@@ -90,8 +97,10 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
                 # replies, so an error status would not bring this one back; the reply
                 # stays in the conversation for an agent to see.
                 unsent += 1
-                log.error("reply to an inbound SMS not sent", extra={
-                    "provider": provider.name, "to": mask_phone(address), "error": mask_text(str(exc))})
+                log.error(
+                    "reply to an inbound SMS not sent",
+                    extra={"provider": provider.name, "to": mask_phone(address), "error": mask_text(str(exc))},
+                )
         return json_reply({"received": True, "replies": len(replies), "unsent": unsent})
 
     async def status(request: web.Request) -> web.Response:
@@ -106,5 +115,4 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         await inbox.receipt(provider.name, ref, delivery, str(error)[:500] if error else None)
         return web.Response(status=204)
 
-    return [web.post("/webhooks/sms/{provider}/inbound", inbound),
-            web.post("/webhooks/sms/{provider}/status", status)]
+    return [web.post("/webhooks/sms/{provider}/inbound", inbound), web.post("/webhooks/sms/{provider}/status", status)]

@@ -43,17 +43,16 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from channels.inbound import Inbox
+from channels.limits import telegram_limits
 from channels.port import Outgoing, Provider, Sent
-from models.messages import Incoming, Reply
 from channels.registry import TELEGRAM_WEBHOOK_PATH
 from channels.vendor import RECIPIENT, REFUSED, RETRY, Outcome
 from hub.api.errors import error_response
 from hub.api.replies import reply
 from models.citizen import Channel
 from models.errors import PermanentError, ProviderRefused, TongdaiError
-from models.messages import Button
+from models.messages import Button, Incoming, Reply
 from models.notifications import DeliveryStatus
-from channels.limits import telegram_limits
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +61,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BLOCKED_VIA = "telegram_blocked"
 CALLBACK_DATA_BYTES = 64  # Telegram refuses longer callback_data
 
-GREETING = ("Xin chào! Đây là kênh Telegram của {org}.\n"
-            "Gửi /tracuu <mã hồ sơ> để tra cứu hồ sơ, /theodoi <mã hồ sơ> để nhận thông báo khi hồ sơ "
-            "thay đổi, /huy để ngừng nhận tin.\n"
-            "Để liên kết hồ sơ của bạn, hãy quét mã QR trên giấy tiếp nhận hồ sơ.")
+GREETING = (
+    "Xin chào! Đây là kênh Telegram của {org}.\n"
+    "Gửi /tracuu <mã hồ sơ> để tra cứu hồ sơ, /theodoi <mã hồ sơ> để nhận thông báo khi hồ sơ "
+    "thay đổi, /huy để ngừng nhận tin.\n"
+    "Để liên kết hồ sơ của bạn, hãy quét mã QR trên giấy tiếp nhận hồ sơ."
+)
 TEXT_ONLY = "Xin lỗi, Tổng đài hiện chỉ đọc được tin nhắn dạng chữ."
 FORBIDDEN = "Thiếu hoặc sai mã bí mật của webhook Telegram."
 MALFORMED = "Nội dung không phải một bản cập nhật Telegram hợp lệ."
@@ -102,8 +103,9 @@ def outcome(exc: Exception) -> Outcome:
     return Outcome(RETRY)
 
 
-async def deliver(bot: Bot, inbox: Inbox, chat_id: int, text: str,
-                  markup: InlineKeyboardMarkup | None = None) -> Message:
+async def deliver(
+    bot: Bot, inbox: Inbox, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message:
     """sendMessage, with failures as the error tree's types. Plain text on
     purpose (no parse_mode): templates and replies are not markup."""
     try:
@@ -112,9 +114,11 @@ async def deliver(bot: Bot, inbox: Inbox, chat_id: int, text: str,
         result = outcome(exc)
         if result.withdraw:
             await inbox.withdraw(Channel.TELEGRAM, str(chat_id), via=BLOCKED_VIA)
-        raise result.error(f"telegram {type(exc).__name__}: {getattr(exc, 'message', exc)}",
-                           provider=TelegramProvider.name,
-                           retry_after=getattr(exc, "retry_after", None)) from exc
+        raise result.error(
+            f"telegram {type(exc).__name__}: {getattr(exc, 'message', exc)}",
+            provider=TelegramProvider.name,
+            retry_after=getattr(exc, "retry_after", None),
+        ) from exc
 
 
 def make_bot(token: str, api_url: str = "") -> Bot:
@@ -127,6 +131,7 @@ def make_bot(token: str, api_url: str = "") -> Bot:
 
 
 # --- the provider ----------------------------------------------------------
+
 
 class TelegramProvider(Provider):
     name = "telegram"
@@ -163,6 +168,7 @@ class TelegramProvider(Provider):
 
 # --- the bot: what citizens write -------------------------------------------
 
+
 def callback_data(button: Button) -> str:
     # Cut on a character boundary: half a Vietnamese letter is not valid UTF-8.
     raw = (button.payload or button.title).encode()[:CALLBACK_DATA_BYTES]
@@ -183,8 +189,7 @@ async def send_replies(bot: Bot, inbox: Inbox, chat_id: int, replies: list[Reply
         try:
             await deliver(bot, inbox, chat_id, answer.text, keyboard(answer.buttons))
         except ProviderRefused as exc:
-            log.error("telegram refused our bot: reply not sent", extra={"provider": exc.provider,
-                                                                        "error": str(exc)})
+            log.error("telegram refused our bot: reply not sent", extra={"provider": exc.provider, "error": str(exc)})
             return
         except TongdaiError as exc:
             log.warning("telegram reply not sent", extra={"error": type(exc.__cause__).__name__})
@@ -196,9 +201,14 @@ def _name(user) -> str | None:
 
 
 async def _hand_over(message: Message, bot: Bot, inbox: Inbox, link_token: str | None = None) -> None:
-    incoming = Incoming(channel=Channel.TELEGRAM, address=str(message.chat.id), text=message.text,
-                        provider_message_id=f"{message.chat.id}:{message.message_id}",
-                        name=_name(message.from_user), link_token=link_token)
+    incoming = Incoming(
+        channel=Channel.TELEGRAM,
+        address=str(message.chat.id),
+        text=message.text,
+        provider_message_id=f"{message.chat.id}:{message.message_id}",
+        name=_name(message.from_user),
+        link_token=link_token,
+    )
     await send_replies(bot, inbox, message.chat.id, await inbox.receive(incoming))
 
 
@@ -234,8 +244,13 @@ def build_router() -> Router:
         if not query.data:
             return  # a game button, not one of ours
         chat_id = query.message.chat.id if query.message else query.from_user.id
-        incoming = Incoming(channel=Channel.TELEGRAM, address=str(chat_id), text=query.data,
-                            provider_message_id=f"callback:{query.id}", name=_name(query.from_user))
+        incoming = Incoming(
+            channel=Channel.TELEGRAM,
+            address=str(chat_id),
+            text=query.data,
+            provider_message_id=f"callback:{query.id}",
+            name=_name(query.from_user),
+        )
         await send_replies(bot, inbox, chat_id, await inbox.receive(incoming))
 
     return router
@@ -262,9 +277,18 @@ class PaceEmptyPolls(BaseRequestMiddleware):
 class TelegramBot:
     """Owns the Bot and its Dispatcher; takes updates by webhook or polling."""
 
-    def __init__(self, bot: Bot, inbox: Inbox, *, webhook_secret: str, mode: str = "webhook",
-                 base_url: str = "", org_name: str = "Tổng đài", polling_timeout: int = 10,
-                 empty_poll_pause: float = 0.5):
+    def __init__(
+        self,
+        bot: Bot,
+        inbox: Inbox,
+        *,
+        webhook_secret: str,
+        mode: str = "webhook",
+        base_url: str = "",
+        org_name: str = "Tổng đài",
+        polling_timeout: int = 10,
+        empty_poll_pause: float = 0.5,
+    ):
         if mode not in {"webhook", "polling"}:
             raise ValueError(f"telegram mode {mode!r}: expected webhook or polling")
         self.bot = bot
@@ -283,9 +307,14 @@ class TelegramBot:
     def from_settings(cls, settings, inbox: Inbox, bot: Bot | None = None) -> TelegramBot | None:
         if not settings.telegram_bot_token:
             return None
-        return cls(bot or make_bot(settings.telegram_bot_token, settings.telegram_api_url), inbox,
-                   webhook_secret=settings.telegram_webhook_secret, mode=settings.telegram_mode,
-                   base_url=settings.base_url, org_name=settings.org_name)
+        return cls(
+            bot or make_bot(settings.telegram_bot_token, settings.telegram_api_url),
+            inbox,
+            webhook_secret=settings.telegram_webhook_secret,
+            mode=settings.telegram_mode,
+            base_url=settings.base_url,
+            org_name=settings.org_name,
+        )
 
     # webhook
 
@@ -325,18 +354,23 @@ class TelegramBot:
         elif self._secret:
             self._task = asyncio.create_task(self._until_done(self._set_webhook), name="telegram-webhook")
         else:
-            log.warning("telegram webhook not set: TONGDAI_TELEGRAM_WEBHOOK_SECRET is empty, "
-                        "and updates without it are refused")
+            log.warning(
+                "telegram webhook not set: TONGDAI_TELEGRAM_WEBHOOK_SECRET is empty, and updates without it are refused"
+            )
 
     async def _set_webhook(self) -> None:
-        await self.bot.set_webhook(url=self._base_url + self.path, secret_token=self._secret.decode(),
-                                   allowed_updates=self.dispatcher.resolve_used_update_types())
+        await self.bot.set_webhook(
+            url=self._base_url + self.path,
+            secret_token=self._secret.decode(),
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
 
     async def _poll(self) -> None:
         # getUpdates is refused while a webhook is set.
         await self._until_done(self.bot.delete_webhook)
-        await self.dispatcher.start_polling(self.bot, polling_timeout=self._polling_timeout,
-                                            handle_signals=False, close_bot_session=False)
+        await self.dispatcher.start_polling(
+            self.bot, polling_timeout=self._polling_timeout, handle_signals=False, close_bot_session=False
+        )
 
     @staticmethod
     async def _until_done(call, cap: float = 300.0) -> None:

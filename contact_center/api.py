@@ -38,8 +38,11 @@ async def list_conversations(request: web.Request) -> web.Response:
         try:
             channel = Channel(query["channel"])
         except ValueError:
-            raise ApiError(422, f"Kênh '{query['channel']}' không có; dùng một trong "
-                                f"{', '.join(c.value for c in Channel)}.", field="channel") from None
+            raise ApiError(
+                422,
+                f"Kênh '{query['channel']}' không có; dùng một trong {', '.join(c.value for c in Channel)}.",
+                field="channel",
+            ) from None
     try:
         limit = int(query.get("limit", "50"))
     except ValueError:
@@ -47,7 +50,8 @@ async def list_conversations(request: web.Request) -> web.Response:
     if not 1 <= limit <= 500:
         raise ApiError(422, "'limit' phải là số từ 1 đến 500.", field="limit")
     items = await request.app[STORE].list_conversations(
-        channel=channel, citizen=query.get("citizen") or None, dossier=query.get("dossier") or None, limit=limit)
+        channel=channel, citizen=query.get("citizen") or None, dossier=query.get("dossier") or None, limit=limit
+    )
     return reply({"conversations": [_masked(c) for c in items]})
 
 
@@ -68,8 +72,9 @@ async def telegram_link(request: web.Request) -> web.Response:
     await request.app[API_KEYS].authenticate(request)
     settings = request.app[SETTINGS]
     if not (settings.telegram_bot_token and settings.telegram_bot_username):
-        raise ApiError(409, "Kênh Telegram chưa được cấu hình (TONGDAI_TELEGRAM_BOT_TOKEN, "
-                            "TONGDAI_TELEGRAM_BOT_USERNAME).")
+        raise ApiError(
+            409, "Kênh Telegram chưa được cấu hình (TONGDAI_TELEGRAM_BOT_TOKEN, TONGDAI_TELEGRAM_BOT_USERNAME)."
+        )
     code = b.dossier_code(request)
     dossier = await request.app[STORE].get_dossier(code)
     if dossier is None:
@@ -79,8 +84,9 @@ async def telegram_link(request: web.Request) -> web.Response:
         token = make_token(request.app[SECRET], dossier.applicant_id, code, expires)
     except ValueError:
         raise ApiError(422, "Mã hồ sơ quá dài để đưa vào liên kết Telegram.", field="code") from None
-    return reply({"code": code, "url": start_link(settings.telegram_bot_username, token),
-                  "expires_at": to_iso(expires)})
+    return reply(
+        {"code": code, "url": start_link(settings.telegram_bot_username, token), "expires_at": to_iso(expires)}
+    )
 
 
 @routes.get("/api/v1/escalations")

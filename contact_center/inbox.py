@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Protocol
 
 from channels.registry import REGISTRY
-from models.messages import Incoming, Reply
 from contact_center import keywords
 from contact_center.status import NOT_FOUND, status_line
 from hub.lookup import verified_lookup
@@ -21,15 +20,17 @@ from models.citizen import Channel, ConsentRecord
 from models.dossier_code import normalize_code
 from models.errors import TongdaiError
 from models.events import DeliveryReceiptReceived, InboundMessageReceived
+from models.messages import Incoming, Reply
 from models.notifications import DeliveryStatus
 from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-HELP = ("Tra cứu hồ sơ: TRACUU <mã hồ sơ> <4 số cuối điện thoại>. Nhận thông báo: THEODOI <mã hồ sơ> "
-        "<4 số cuối điện thoại>. Dừng nhận thông báo: HUY.")
-ACKNOWLEDGED = ("Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ sẽ trả lời trên kênh này trong giờ hành chính. "
-                + HELP)
+HELP = (
+    "Tra cứu hồ sơ: TRACUU <mã hồ sơ> <4 số cuối điện thoại>. Nhận thông báo: THEODOI <mã hồ sơ> "
+    "<4 số cuối điện thoại>. Dừng nhận thông báo: HUY."
+)
+ACKNOWLEDGED = "Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ sẽ trả lời trên kênh này trong giờ hành chính. " + HELP
 
 
 class InboxStore(ConversationStore, CitizenStore, DossierStore, Protocol):
@@ -37,8 +38,16 @@ class InboxStore(ConversationStore, CitizenStore, DossierStore, Protocol):
 
 
 class Inbox:
-    def __init__(self, store: InboxStore, bus, guard, *, read_link: Callable[[str], tuple[str, str] | None] | None = None,
-                 assistant=None, clock=utcnow):
+    def __init__(
+        self,
+        store: InboxStore,
+        bus,
+        guard,
+        *,
+        read_link: Callable[[str], tuple[str, str] | None] | None = None,
+        assistant=None,
+        clock=utcnow,
+    ):
         self.store = store
         self.assistant = assistant  # answers free text; without one, a first message is acknowledged
         self.bus = bus
@@ -48,22 +57,40 @@ class Inbox:
 
     async def receive(self, message: Incoming) -> list[Reply]:
         command = keywords.parse(message.text)
-        if (command is not None and command.name in ("lookup", "follow") and not (command.code and command.digits)
-                and self.assistant is not None and self.assistant.ready):
+        if (
+            command is not None
+            and command.name in ("lookup", "follow")
+            and not (command.code and command.digits)
+            and self.assistant is not None
+            and self.assistant.ready
+        ):
             command = None  # "tra cứu hồ sơ" alone: the assistant asks for the code and digits, one at a time
         citizen_id = await self._citizen(message, command)
-        record = InboundRecord(channel=message.channel, address=message.address, text=message.text,
-                               provider_message_id=message.provider_message_id, citizen_id=citizen_id,
-                               dossier_code=await self._dossier_named(message, command), subject=message.subject,
-                               references=message.references,
-                               threads_by_reference=REGISTRY[message.channel].threads_by_reference)
+        record = InboundRecord(
+            channel=message.channel,
+            address=message.address,
+            text=message.text,
+            provider_message_id=message.provider_message_id,
+            citizen_id=citizen_id,
+            dossier_code=await self._dossier_named(message, command),
+            subject=message.subject,
+            references=message.references,
+            threads_by_reference=REGISTRY[message.channel].threads_by_reference,
+        )
 
         def events_for(conversation_id: str) -> list:
             if command is not None:
                 return []  # answered here; nobody else needs to
-            return [InboundMessageReceived(channel=message.channel.value, sender=message.address, text=message.text,
-                                           provider_message_id=message.provider_message_id,
-                                           conversation_id=conversation_id, citizen_id=citizen_id)]
+            return [
+                InboundMessageReceived(
+                    channel=message.channel.value,
+                    sender=message.address,
+                    text=message.text,
+                    provider_message_id=message.provider_message_id,
+                    conversation_id=conversation_id,
+                    citizen_id=citizen_id,
+                )
+            ]
 
         stored = await self.store.add_inbound(record, events_for)
         if not stored.new_message:
@@ -83,19 +110,25 @@ class Inbox:
         else:
             replies = []
         for reply in replies:
-            await self.store.add_outbound(stored.conversation_id, message.channel, reply.text,
-                                          [{"title": b.title, "payload": b.payload} for b in reply.buttons])
+            await self.store.add_outbound(
+                stored.conversation_id,
+                message.channel,
+                reply.text,
+                [{"title": b.title, "payload": b.payload} for b in reply.buttons],
+            )
         return replies
 
     async def withdraw(self, channel: Channel, address: str, via: str) -> None:
         citizen_id = await self.store.ensure_contact(channel, _address(channel, address))
-        await self.store.add_consent(citizen_id, ConsentRecord(channel=channel, granted=False, at=self.clock(),
-                                                               via=via, legal_basis="withdrawal"))
+        await self.store.add_consent(
+            citizen_id,
+            ConsentRecord(channel=channel, granted=False, at=self.clock(), via=via, legal_basis="withdrawal"),
+        )
 
-    async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus,
-                      error: str | None = None) -> None:
-        await self.bus.publish(DeliveryReceiptReceived(provider=provider, provider_ref=provider_ref,
-                                                       status=status.value, error=error))
+    async def receipt(self, provider: str, provider_ref: str, status: DeliveryStatus, error: str | None = None) -> None:
+        await self.bus.publish(
+            DeliveryReceiptReceived(provider=provider, provider_ref=provider_ref, status=status.value, error=error)
+        )
 
     # who and what
 
@@ -108,9 +141,18 @@ class Inbox:
             linked = self.read_link(token)
             if linked is not None:
                 citizen_id, _ = linked
-                await self.store.link_contact(citizen_id, message.channel, address, ConsentRecord(
-                    channel=message.channel, granted=True, at=self.clock(), via="telegram_deeplink",
-                    legal_basis="consent"))
+                await self.store.link_contact(
+                    citizen_id,
+                    message.channel,
+                    address,
+                    ConsentRecord(
+                        channel=message.channel,
+                        granted=True,
+                        at=self.clock(),
+                        via="telegram_deeplink",
+                        legal_basis="consent",
+                    ),
+                )
                 return citizen_id
         return await self.store.ensure_contact(message.channel, address)
 
@@ -133,15 +175,23 @@ class Inbox:
             if not REGISTRY[message.channel].followable:
                 return [Reply("Kênh này không gửi thông báo tự động; không có gì cần hủy.")]
             await self.withdraw(message.channel, message.address, via=f"{message.channel.value}_keyword")
-            return [Reply(f"Đã dừng gửi thông báo qua {REGISTRY[message.channel].label}. Để nhận lại, nhắn "
-                          "THEODOI <mã hồ sơ> <4 số cuối điện thoại>.")]
+            return [
+                Reply(
+                    f"Đã dừng gửi thông báo qua {REGISTRY[message.channel].label}. Để nhận lại, nhắn "
+                    "THEODOI <mã hồ sơ> <4 số cuối điện thoại>."
+                )
+            ]
         if command.name == "start":
             token = message.link_token or command.argument
             linked = self.read_link(token) if token else None
             if linked is not None:
                 _, code = linked
-                return [Reply(f"Đã liên kết {REGISTRY[message.channel].label} với hồ sơ {code}. Ông/Bà sẽ nhận "
-                              "thông báo tại đây khi hồ sơ thay đổi trạng thái.")]
+                return [
+                    Reply(
+                        f"Đã liên kết {REGISTRY[message.channel].label} với hồ sơ {code}. Ông/Bà sẽ nhận "
+                        "thông báo tại đây khi hồ sơ thay đổi trạng thái."
+                    )
+                ]
             if token:
                 return [Reply("Liên kết đã hết hạn hoặc không hợp lệ. Ông/Bà vẫn có thể tra cứu: " + HELP)]
             return [Reply("Xin chào Ông/Bà! Đây là Tổng đài hỗ trợ thủ tục hành chính. " + HELP)]
@@ -154,12 +204,26 @@ class Inbox:
             return [Reply(status_line(found.dossier, self.clock()))]
         if not REGISTRY[message.channel].followable:
             return [Reply("Kênh này không gửi được thông báo; Ông/Bà có thể theo dõi qua SMS, Telegram hoặc email.")]
-        consent = ConsentRecord(channel=message.channel, granted=True, at=self.clock(),
-                                via=f"{message.channel.value}_keyword", legal_basis="consent")
-        await self.store.follow(found.dossier.code, message.channel, _address(message.channel, message.address),
-                                f"{message.channel.value}_keyword", consent)
-        return [Reply(f"Ông/Bà sẽ nhận thông báo qua {REGISTRY[message.channel].label} khi hồ sơ "
-                      f"{found.dossier.code} thay đổi trạng thái. Nhắn HUY để dừng.")]
+        consent = ConsentRecord(
+            channel=message.channel,
+            granted=True,
+            at=self.clock(),
+            via=f"{message.channel.value}_keyword",
+            legal_basis="consent",
+        )
+        await self.store.follow(
+            found.dossier.code,
+            message.channel,
+            _address(message.channel, message.address),
+            f"{message.channel.value}_keyword",
+            consent,
+        )
+        return [
+            Reply(
+                f"Ông/Bà sẽ nhận thông báo qua {REGISTRY[message.channel].label} khi hồ sơ "
+                f"{found.dossier.code} thay đổi trạng thái. Nhắn HUY để dừng."
+            )
+        ]
 
     async def _verified(self, message: Incoming, command: keywords.Command):
         return await self._lookup(command.code, command.digits, f"addr:{message.channel.value}:{message.address}")
@@ -172,4 +236,3 @@ class Inbox:
 
 def _address(channel: Channel, address: str):
     return REGISTRY[channel].stored(address)
-

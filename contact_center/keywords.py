@@ -12,10 +12,22 @@ from models.smstext import unaccent
 
 # First word(s), unaccented and upper-cased, to the command they mean.
 WORDS = {
-    "TRACUU": "lookup", "TRA CUU": "lookup", "TC": "lookup",
-    "THEODOI": "follow", "THEO DOI": "follow", "DK": "follow", "DANGKY": "follow", "DANG KY": "follow",
-    "HUY": "stop", "STOP": "stop", "DUNG": "stop", "HUYDK": "stop", "HUY DK": "stop", "TUCHOI": "stop",
-    "START": "start", "BATDAU": "start",
+    "TRACUU": "lookup",
+    "TRA CUU": "lookup",
+    "TC": "lookup",
+    "THEODOI": "follow",
+    "THEO DOI": "follow",
+    "DK": "follow",
+    "DANGKY": "follow",
+    "DANG KY": "follow",
+    "HUY": "stop",
+    "STOP": "stop",
+    "DUNG": "stop",
+    "HUYDK": "stop",
+    "HUY DK": "stop",
+    "TUCHOI": "stop",
+    "START": "start",
+    "BATDAU": "start",
 }
 _DIGITS = re.compile(r"^[0-9]{4}$")
 # After the keyword, a word of six characters or more that the API would
@@ -67,8 +79,7 @@ def _is_code(word: str) -> bool:
     # The word as typed is kept (the lookup normalises it); it only has to
     # read as a code once normalised: "bd–261130–0606" with en dashes does.
     canonical = dossier_code.normalize_code(word)
-    return (len(canonical) >= _CODE_MIN_LEN and dossier_code.is_valid_code(canonical)
-            and not _DIGITS.match(canonical))
+    return len(canonical) >= _CODE_MIN_LEN and dossier_code.is_valid_code(canonical) and not _DIGITS.match(canonical)
 
 
 def find_code(*texts: str | None) -> str | None:

@@ -137,9 +137,16 @@ class Service:
         await self.store.close()
 
 
-async def bootstrap(settings: Settings, *, store: SqliteStore | None = None, providers: list[Provider] = (),
-                    clock: Callable[[], float] | None = None, engine: Engine | None = None,
-                    secret: bytes | None = None, policy: Policy | None = None) -> Service:
+async def bootstrap(
+    settings: Settings,
+    *,
+    store: SqliteStore | None = None,
+    providers: list[Provider] = (),
+    clock: Callable[[], float] | None = None,
+    engine: Engine | None = None,
+    secret: bytes | None = None,
+    policy: Policy | None = None,
+) -> Service:
     """The object graph for `settings`. Overrides replace one part each: a store,
     providers registered over the recording ones and the adapters, a clock (epoch
     seconds) for everything that tells time except the bus's retry timer, an
@@ -148,9 +155,15 @@ async def bootstrap(settings: Settings, *, store: SqliteStore | None = None, pro
     now = clock or time.time
     store = store or SqliteStore(settings.database_path, settings.sqlite_synchronous)
     metrics = Metrics()
-    bus = InProcessBus(store, concurrency=settings.bus_concurrency, max_attempts=settings.bus_max_attempts,
-                       backoff_base=settings.bus_backoff_base_seconds, backoff_cap=settings.bus_backoff_max_seconds,
-                       poll_seconds=settings.bus_poll_seconds, metrics=metrics)
+    bus = InProcessBus(
+        store,
+        concurrency=settings.bus_concurrency,
+        max_attempts=settings.bus_max_attempts,
+        backoff_base=settings.bus_backoff_base_seconds,
+        backoff_cap=settings.bus_backoff_max_seconds,
+        poll_seconds=settings.bus_poll_seconds,
+        metrics=metrics,
+    )
     guard = FailureLimiter(settings.lookup_max_failures, settings.lookup_window_seconds)
     secret = secret if secret is not None else await load_secret(settings)
     templates = await asyncio.to_thread(Templates, Path(settings.templates_dir) if settings.templates_dir else None)
@@ -162,8 +175,14 @@ async def bootstrap(settings: Settings, *, store: SqliteStore | None = None, pro
 
     engine = engine or _engine(settings, StatusAnswers(store, guard, utc_now).text)
     assistant = Assistant(engine, store, holidays=holidays, clock=now)
-    inbox = Inbox(store, bus, guard, read_link=lambda token: read_token(secret, token, utc_now()),
-                  assistant=assistant, clock=utc_now)
+    inbox = Inbox(
+        store,
+        bus,
+        guard,
+        read_link=lambda token: read_token(secret, token, utc_now()),
+        assistant=assistant,
+        clock=utc_now,
+    )
 
     channels = recording_channels(store, settings)
     adapters = Adapters.from_settings(settings, inbox)
@@ -172,25 +191,57 @@ async def bootstrap(settings: Settings, *, store: SqliteStore | None = None, pro
         channels.register(provider)
 
     planner = Planner(store, now)
-    sender = Sender(store, channels, templates, quiet=QuietHours.parse(settings.quiet_hours, holidays),
-                    limiter=MemoryRateLimiter(), links=links,
-                    org={"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website},
-                    policy=policy or notify_policy(settings), clock=now)
-    notifier = Notifier(planner, sender, Receipts(store, now),
-                        OverdueScheduler(store, planner, interval=settings.overdue_scan_seconds, clock=now))
+    sender = Sender(
+        store,
+        channels,
+        templates,
+        quiet=QuietHours.parse(settings.quiet_hours, holidays),
+        limiter=MemoryRateLimiter(),
+        links=links,
+        org={"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website},
+        policy=policy or notify_policy(settings),
+        clock=now,
+    )
+    notifier = Notifier(
+        planner,
+        sender,
+        Receipts(store, now),
+        OverdueScheduler(store, planner, interval=settings.overdue_scan_seconds, clock=now),
+    )
     notifier.subscribe(bus)
-    openapi = build_spec(notify_openapi.PATHS, assistant_openapi.PATHS, contact_center_openapi.PATHS,
-                         channels_openapi.WEBHOOKS)
-    return Service(settings=settings, store=store, bus=bus, metrics=metrics, guard=guard, api_keys=ApiKeys(store),
-                   secret=secret, links=links, templates=templates, holidays=holidays, channels=channels,
-                   adapters=adapters, engine=engine, assistant=assistant, inbox=inbox, notifier=notifier,
-                   openapi=openapi)
+    openapi = build_spec(
+        notify_openapi.PATHS, assistant_openapi.PATHS, contact_center_openapi.PATHS, channels_openapi.WEBHOOKS
+    )
+    return Service(
+        settings=settings,
+        store=store,
+        bus=bus,
+        metrics=metrics,
+        guard=guard,
+        api_keys=ApiKeys(store),
+        secret=secret,
+        links=links,
+        templates=templates,
+        holidays=holidays,
+        channels=channels,
+        adapters=adapters,
+        engine=engine,
+        assistant=assistant,
+        inbox=inbox,
+        notifier=notifier,
+        openapi=openapi,
+    )
 
 
 def notify_policy(settings: Settings, idle: float = SERVICE_IDLE) -> Policy:
-    return Policy(max_attempts=settings.notify_max_attempts, backoff_base=settings.notify_backoff_base_seconds,
-                  backoff_cap=settings.notify_backoff_max_seconds, lease=settings.notify_lease_seconds,
-                  batch=settings.notify_batch, idle=idle)
+    return Policy(
+        max_attempts=settings.notify_max_attempts,
+        backoff_base=settings.notify_backoff_base_seconds,
+        backoff_cap=settings.notify_backoff_max_seconds,
+        lease=settings.notify_lease_seconds,
+        batch=settings.notify_batch,
+        idle=idle,
+    )
 
 
 def _engine(settings: Settings, lookup) -> Engine:
@@ -205,13 +256,20 @@ def recording_channels(store, settings: Settings) -> Channels:
     failures = parse_failures(settings.recording_fail)
     rates = parse_rates(settings.rate_limits)
     sink = StoreSink(store)
-    return Channels([RecordingProvider(channel, sink, receipts=settings.recording_receipts,
-                                       fail=failures.get(channel),
-                                       limits=[Limit(f"recording:{channel.value}", *rates[channel.value])]
-                                       if channel.value in rates else None)
-                     for channel in SPECS],
-                    deadlines=parse_deadlines(settings.receipt_deadlines),
-                    quiet=frozenset(Channel(c) for c in settings.quiet_channels.split(",") if c.strip()))
+    return Channels(
+        [
+            RecordingProvider(
+                channel,
+                sink,
+                receipts=settings.recording_receipts,
+                fail=failures.get(channel),
+                limits=[Limit(f"recording:{channel.value}", *rates[channel.value])] if channel.value in rates else None,
+            )
+            for channel in SPECS
+        ],
+        deadlines=parse_deadlines(settings.receipt_deadlines),
+        quiet=frozenset(Channel(c) for c in settings.quiet_channels.split(",") if c.strip()),
+    )
 
 
 def load_plugin(spec: str):
@@ -223,8 +281,9 @@ def load_plugin(spec: str):
 
 async def _start_sender_process(settings: Settings) -> asyncio.subprocess.Process:
     # The same environment (settings are read from it) and data directory.
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "hub.cli", "notify-sender",
-                                                "--data-dir", str(settings.data_dir), env=dict(os.environ))
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "notify-sender", "--data-dir", str(settings.data_dir), env=dict(os.environ)
+    )
 
 
 async def run_sender_process(settings: Settings) -> None:
@@ -281,8 +340,12 @@ async def create_app(settings: Settings, **overrides) -> web.Application:
 
     app.cleanup_ctx.append(run)
     app.add_routes(service.adapters.routes)
-    for package_routes in (dossiers.routes, notify_api.routes, contact_center_api.routes, assistant_api.routes,
-                           ops.routes):
+    for package_routes in (
+        dossiers.routes,
+        notify_api.routes,
+        contact_center_api.routes,
+        assistant_api.routes,
+        ops.routes,
+    ):
         app.add_routes(package_routes)
     return app
-

@@ -15,13 +15,17 @@ from hub.settings import Settings
 
 
 def _settings(args) -> Settings:
-    return Settings.from_env(data_dir=Path(args.data_dir) if args.data_dir else None,
-                             host=getattr(args, "host", None), port=getattr(args, "port", None))
+    return Settings.from_env(
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
 
 
 async def _with_store(settings: Settings, work):
     """A command's work on the store of the service that `settings` describe."""
     from hub.app import bootstrap
+
     service = await bootstrap(settings)
     await service.open()
     try:
@@ -32,6 +36,7 @@ async def _with_store(settings: Settings, work):
 
 async def _templates(settings: Settings):
     from hub.app import bootstrap
+
     return (await bootstrap(settings)).templates
 
 
@@ -39,21 +44,30 @@ def cmd_serve(args) -> int:
     from aiohttp import web
 
     from hub.app import create_app
+
     settings = _settings(args)
     logs.configure(settings.log_level)
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:  # optional speed-up; asyncio's own loop works the same
         pass
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
-                print=lambda _: print(f"Tổng đài: http://{settings.host}:{settings.port} "
-                                      f"(dữ liệu: {settings.data_dir})", flush=True))
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=lambda _: print(
+            f"Tổng đài: http://{settings.host}:{settings.port} (dữ liệu: {settings.data_dir})", flush=True
+        ),
+    )
     return 0
 
 
 def cmd_apikey_create(args) -> int:
     from hub.api.auth import ApiKeys
+
     key = asyncio.run(_with_store(_settings(args), lambda store: ApiKeys(store).create(args.name)))
     print(key)
     print(f"Khóa API '{args.name}' đã được tạo. Hãy lưu lại: khóa chỉ hiện một lần.", file=sys.stderr)
@@ -62,6 +76,7 @@ def cmd_apikey_create(args) -> int:
 
 def cmd_demo(args) -> int:
     from hub.demo import seed
+
     rows, key = asyncio.run(_with_store(_settings(args), seed))
     print(f"{'Mã hồ sơ':<28} {'4 số':<5} {'Trạng thái':<34} Thủ tục")
     for code, verify, status, procedure in rows:
@@ -75,9 +90,20 @@ def cmd_dlq_list(args) -> int:
     if not letters:
         print("Dead-letter list is empty.")
     for letter in letters:
-        print(json.dumps({"id": letter.id, "message_id": letter.message_id, "type": letter.type,
-                          "handler": letter.handler, "attempts": letter.attempts, "error": letter.error,
-                          "updated_at": letter.updated_at}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "id": letter.id,
+                    "message_id": letter.message_id,
+                    "type": letter.type,
+                    "handler": letter.handler,
+                    "attempts": letter.attempts,
+                    "error": letter.error,
+                    "updated_at": letter.updated_at,
+                },
+                ensure_ascii=False,
+            )
+        )
     return 0
 
 
@@ -100,6 +126,7 @@ def _print_recorded(row: dict) -> None:
 
 def cmd_outbox_tail(args) -> int:
     """What the recording providers 'sent', newest last; -f keeps watching."""
+
     async def tail(store):
         rows = await store.last_recorded(args.lines)
         for row in rows:
@@ -110,6 +137,7 @@ def cmd_outbox_tail(args) -> int:
             for row in await store.recorded_after(last, 500):
                 _print_recorded(row)
                 last = row["id"]
+
     try:
         asyncio.run(_with_store(_settings(args), tail))
     except KeyboardInterrupt:
@@ -119,6 +147,7 @@ def cmd_outbox_tail(args) -> int:
 
 def cmd_templates_preview(args) -> int:
     from notify.preview import preview
+
     templates = asyncio.run(_templates(_settings(args)))
     print(preview(templates, args.template, _kind_of_channel()[args.channel]))
     return 0
@@ -134,17 +163,18 @@ def cmd_templates_check(args) -> int:
 
 def cmd_broadcast(args) -> int:
     from notify.broadcast_cli import main as broadcast_main
+
     settings = _settings(args)
     try:
         return asyncio.run(_with_store(settings, lambda store: broadcast_main(store, args, settings)))
     except KeyboardInterrupt:
-        print("\nĐã dừng theo dõi; dịch vụ vẫn tiếp tục gửi. Xem lại: tongdai broadcast status ID",
-              file=sys.stderr)
+        print("\nĐã dừng theo dõi; dịch vụ vẫn tiếp tục gửi. Xem lại: tongdai broadcast status ID", file=sys.stderr)
         return 130
 
 
 def cmd_notify_sender(args) -> int:
     from hub.app import run_sender_process
+
     settings = _settings(args)
     logs.configure(settings.log_level)
     asyncio.run(run_sender_process(settings))
@@ -154,6 +184,7 @@ def cmd_notify_sender(args) -> int:
 def cmd_assistant_parse(args) -> int:
     from assistant import cli
     from hub.app import bootstrap
+
     settings = _settings(args)
     if args.engine:
         settings = replace(settings, assistant_engine=args.engine)
@@ -166,6 +197,7 @@ def cmd_assistant_parse(args) -> int:
 
 def cmd_assistant_train(args) -> int:
     from assistant import cli
+
     return asyncio.run(cli.train(_settings(args), args))
 
 
@@ -173,6 +205,7 @@ def _kind_of_channel() -> dict:
     """The names operators know, a channel's or a template kind's own, mapped to the kind they render."""
     from channels.registry import REGISTRY
     from models.templates import TemplateKind
+
     return {c.value: s.kind for c, s in REGISTRY.items() if s.kind} | {k.value: k for k in TemplateKind}
 
 
@@ -190,11 +223,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     command("demo", cmd_demo, "seed demo citizens and dossiers")
-    command("notify-sender", cmd_notify_sender, "send notifications from a process of its own (serve starts it "
-            "when TONGDAI_NOTIFY_SENDER_PROCESS=true)")
+    command(
+        "notify-sender",
+        cmd_notify_sender,
+        "send notifications from a process of its own (serve starts it when TONGDAI_NOTIFY_SENDER_PROCESS=true)",
+    )
 
     apikey = sub.add_parser("apikey", help="API keys for the one-stop-shop").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     create = apikey.add_parser("create", help="create a key and print it once")
     create.add_argument("--name", required=True)
     create.add_argument("--data-dir", default=None)
@@ -207,13 +244,13 @@ def parser() -> argparse.ArgumentParser:
         return p
 
     outbox = sub.add_parser("outbox", help="what the recording providers sent").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     tail = nested(outbox, "tail", cmd_outbox_tail, "show the latest messages")
     tail.add_argument("-n", "--lines", type=int, default=20)
     tail.add_argument("-f", "--follow", action="store_true", help="keep showing new messages")
 
-    templates = sub.add_parser("templates", help="notification templates").add_subparsers(
-        dest="action", required=True)
+    templates = sub.add_parser("templates", help="notification templates").add_subparsers(dest="action", required=True)
     show = nested(templates, "preview", cmd_templates_preview, "render a template with its sample data")
     show.add_argument("template", help="e.g. status_changed, supplement_requested, result_ready")
     show.add_argument("--channel", choices=sorted(_kind_of_channel()), default="sms")
@@ -223,8 +260,11 @@ def parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--data-dir", default=None)
     broadcast.set_defaults(func=cmd_broadcast)
     broadcast.add_argument("--template", default="broadcast")
-    broadcast.add_argument("--to", required=False, help="CSV with a citizen_id, phone, email or "
-                           "telegram_chat_id column; other columns become template variables")
+    broadcast.add_argument(
+        "--to",
+        required=False,
+        help="CSV with a citizen_id, phone, email or telegram_chat_id column; other columns become template variables",
+    )
     broadcast.add_argument("--title", default=None)
     broadcast.add_argument("--body", default=None)
     broadcast.add_argument("--var", action="append", default=[], metavar="NAME=VALUE")
@@ -233,8 +273,7 @@ def parser() -> argparse.ArgumentParser:
     broadcast.add_argument("action", nargs="?", choices=["status", "cancel"], default=None)
     broadcast.add_argument("id", nargs="?", default=None)
 
-    assistant = sub.add_parser("assistant", help="the virtual assistant").add_subparsers(
-        dest="action", required=True)
+    assistant = sub.add_parser("assistant", help="the virtual assistant").add_subparsers(dest="action", required=True)
     parse = nested(assistant, "parse", cmd_assistant_parse, "intent and entities, as Rasa's /model/parse")
     parse.add_argument("text", nargs="?", default=None)
     parse.add_argument("--jsonl", action="store_true", help="one text per line on stdin, one JSON per line out")

@@ -39,8 +39,9 @@ def _digits(digits: str | None) -> str | None:
     return value if len(value) == 4 and value.isascii() and value.isdigit() else None
 
 
-async def verified_lookup(store: Store, guard: FailureLimiter, code: str, digits: str, *,
-                          key: str | None = None) -> LookupOutcome:
+async def verified_lookup(
+    store: Store, guard: FailureLimiter, code: str, digits: str, *, key: str | None = None
+) -> LookupOutcome:
     """`key` is the asker (an address); the code itself is always a key too, so
     guessing one dossier's digits from many addresses is stopped as well.
 

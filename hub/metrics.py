@@ -12,29 +12,47 @@ class Metrics:
     def __init__(self):
         self.registry = CollectorRegistry()
         self._children: dict[tuple, tuple] = {}
-        self.requests = Counter("tongdai_http_requests", "HTTP requests by route and status",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("tongdai_http_request_seconds", "HTTP request latency", ["route"],
-                                 registry=self.registry,
-                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
-        self.status_changes = Counter("tongdai_dossier_status_changes", "Status events by outcome",
-                                      ["outcome"], registry=self.registry)
-        self.handled = Counter("tongdai_bus_handled", "Bus deliveries that succeeded", ["handler"],
-                               registry=self.registry)
-        self.failed = Counter("tongdai_bus_failed", "Bus deliveries that failed, by what happens next",
-                              ["handler", "state"], registry=self.registry)
-        self.outbox_pending = Gauge("tongdai_bus_outbox_pending", "Outbox messages not yet dispatched",
-                                    registry=self.registry)
-        self.dead_letters = Gauge("tongdai_bus_dead_letters", "Deliveries parked in the dead-letter list",
-                                  registry=self.registry)
+        self.requests = Counter(
+            "tongdai_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "tongdai_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.status_changes = Counter(
+            "tongdai_dossier_status_changes", "Status events by outcome", ["outcome"], registry=self.registry
+        )
+        self.handled = Counter(
+            "tongdai_bus_handled", "Bus deliveries that succeeded", ["handler"], registry=self.registry
+        )
+        self.failed = Counter(
+            "tongdai_bus_failed",
+            "Bus deliveries that failed, by what happens next",
+            ["handler", "state"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "tongdai_bus_outbox_pending", "Outbox messages not yet dispatched", registry=self.registry
+        )
+        self.dead_letters = Gauge(
+            "tongdai_bus_dead_letters", "Deliveries parked in the dead-letter list", registry=self.registry
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         # labels() costs a lock and a tuple build per call; reuse the children.
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:
-            children = self._children[key] = (self.requests.labels(method, route, str(status)),
-                                              self.latency.labels(route))
+            children = self._children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(route),
+            )
         children[0].inc()
         children[1].observe(seconds)
 

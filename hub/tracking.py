@@ -18,8 +18,13 @@ def _when(moment: datetime | None) -> dict:
 
 
 def _entry(entry: TimelineEntry, *, public: bool) -> dict:
-    view = {"status": entry.status.value, "status_label": entry.status.label, "at": to_iso(entry.at),
-            "at_display": format_vn(entry.at), "note": entry.note}
+    view = {
+        "status": entry.status.value,
+        "status_label": entry.status.label,
+        "at": to_iso(entry.at),
+        "at_display": format_vn(entry.at),
+        "note": entry.note,
+    }
     if not public:
         view.update(actor=entry.actor, event_id=entry.event_id)
     return view

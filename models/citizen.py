@@ -20,8 +20,12 @@ class Channel(str, Enum):
 # channel; a channel without one (web chat, kiosk) cannot find a person. It is
 # part of the citizen record, not of the channels package, because the store
 # reads and writes it and must not import channels/.
-ADDRESS_FIELD: dict[Channel, str] = {Channel.SMS: "phone", Channel.PHONE: "phone", Channel.EMAIL: "email",
-                                     Channel.TELEGRAM: "telegram_chat_id"}
+ADDRESS_FIELD: dict[Channel, str] = {
+    Channel.SMS: "phone",
+    Channel.PHONE: "phone",
+    Channel.EMAIL: "email",
+    Channel.TELEGRAM: "telegram_chat_id",
+}
 
 
 @dataclass(frozen=True, slots=True)

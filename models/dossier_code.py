@@ -45,8 +45,7 @@ FORMATS: tuple[CodeFormat, ...] = (
     CodeFormat(
         name="provincial",
         description="Một cửa điện tử của tỉnh: ký hiệu đơn vị (BD, H12.22, TP.01), ngày nhận yymmdd, số thứ tự",
-        examples=("BD-261130-0606", "BD-240915-077", "H12.22-240301-0456", "TP.01-241118-0203",
-                  "G01.05-250203-0007"),
+        examples=("BD-261130-0606", "BD-240915-077", "H12.22-240301-0456", "TP.01-241118-0203", "G01.05-250203-0007"),
         regex=r"[A-Z][A-Z0-9]{0,7}(?:\.[A-Z0-9]{1,8}){0,2}-\d{6}-\d{3,6}",
         in_text=True,
     ),
@@ -64,16 +63,18 @@ FORMATS: tuple[CodeFormat, ...] = (
 # the receipt printed '-'. Full-width forms (U+FF01-FF5E) come from
 # Vietnamese IMEs left in full-width mode; U+FF0D, the full-width '-', is one.
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"
-_TO_ASCII = {**{ord(dash): "-" for dash in _DASHES},
-             **{code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},
-             0x3000: " "}
+_TO_ASCII = {
+    **{ord(dash): "-" for dash in _DASHES},
+    **{code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},
+    0x3000: " ",
+}
 
 # ASCII-only inside the code: under IGNORECASE alone, [A-Z] would also take
 # 'ı', 'ſ' and the Kelvin sign. The surroundings stay Unicode-aware, so a code
 # glued to a Vietnamese word ("sơBD-...") is not taken.
 _IN_TEXT = re.compile(
-    r"(?<![\w.\-])(?a:" + "|".join(f"(?:{f.regex})" for f in FORMATS if f.in_text) + r")(?![\w\-])",
-    re.IGNORECASE)
+    r"(?<![\w.\-])(?a:" + "|".join(f"(?:{f.regex})" for f in FORMATS if f.in_text) + r")(?![\w\-])", re.IGNORECASE
+)
 _WHOLE = tuple((f, re.compile(f.regex, re.ASCII)) for f in FORMATS)
 _ACCEPTED = re.compile(next(f.regex for f in FORMATS if f.name == "free_form"), re.ASCII | re.IGNORECASE)
 

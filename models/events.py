@@ -54,6 +54,7 @@ class Event(Message):
 
 # Times travel as ISO strings so that events are JSON all the way down.
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DossierRegistered(Event):
     code: str

@@ -31,6 +31,7 @@ class Incoming:
 class Reply:
     """Sent back on the channel the message came in on, to the same address.
     Channels without buttons show them as numbered options."""
+
     text: str
     buttons: tuple[Button, ...] = ()
 

@@ -38,8 +38,16 @@ FINAL = frozenset({D.DELIVERED, D.PERMANENT_FAILURE, D.TECHNICAL_FAILURE, D.CANC
 # How far along an attempt is. Receipts arrive out of order (a "sent" callback
 # after "delivered"), so an attempt only ever moves to a higher rank.
 RANK: dict[DeliveryStatus, int] = {
-    D.CREATED: 0, D.QUEUED: 1, D.DEFERRED: 1, D.SENDING: 2, D.TEMPORARY_FAILURE: 3, D.SENT: 4,
-    D.DELIVERED: 5, D.PERMANENT_FAILURE: 5, D.TECHNICAL_FAILURE: 5, D.CANCELLED: 5,
+    D.CREATED: 0,
+    D.QUEUED: 1,
+    D.DEFERRED: 1,
+    D.SENDING: 2,
+    D.TEMPORARY_FAILURE: 3,
+    D.SENT: 4,
+    D.DELIVERED: 5,
+    D.PERMANENT_FAILURE: 5,
+    D.TECHNICAL_FAILURE: 5,
+    D.CANCELLED: 5,
 }
 
 

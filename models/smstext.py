@@ -82,18 +82,56 @@ def _pack(text: str, enc: str, part: int) -> int:
 
 # Typography an editor or a clerk's word processor puts in, and what a GSM
 # phone shows instead.
-_PLAIN = str.maketrans({
-    "Ð": "D",  # U+00D0 (Icelandic eth), a common stand-in for Đ
-    "₫": "d",
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'", "´": "'",
-    "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
-    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
-    "…": "...",
-    "•": "-", "·": "-",
-    "\t": " ", "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2004": " ", "\u2005": " ", "\u2006": " ",
-    "\u2007": " ", "\u2008": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u205f": " ", "\u3000": " ",
-    "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None, "\u00ad": None,
-})
+_PLAIN = str.maketrans(
+    {
+        "Ð": "D",  # U+00D0 (Icelandic eth), a common stand-in for Đ
+        "₫": "d",
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "′": "'",
+        "`": "'",
+        "´": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "″": '"',
+        "«": '"',
+        "»": '"',
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "―": "-",
+        "−": "-",
+        "…": "...",
+        "•": "-",
+        "·": "-",
+        "\t": " ",
+        "\u00a0": " ",
+        "\u2002": " ",
+        "\u2003": " ",
+        "\u2004": " ",
+        "\u2005": " ",
+        "\u2006": " ",
+        "\u2007": " ",
+        "\u2008": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u202f": " ",
+        "\u205f": " ",
+        "\u3000": " ",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+        "\u00ad": None,
+    }
+)
 _PLAIN_CHARS = frozenset(map(chr, _PLAIN))
 _PLAIN_STR = {chr(k): v or "" for k, v in _PLAIN.items()}
 # The combining diacritical marks block holds every Vietnamese tone and vowel

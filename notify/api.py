@@ -25,15 +25,34 @@ from notify.rendering import KINDS
 
 routes = web.RouteTableDef()
 
+
 def notification_view(n: Notification) -> dict:
     return {
-        "id": n.id, "citizen_id": n.citizen_id, "purpose": n.purpose, "source_event_id": n.source_event_id,
-        "dossier_code": n.dossier_code, "broadcast_id": n.broadcast_id, "template": n.template,
-        "status": n.status.value, "channel": n.channel, "channels_given_up": list(n.tried),
-        "created_at": n.created_at, "updated_at": n.updated_at,
-        "attempts": [{"id": a.id, "channel": a.channel, "provider": a.provider, "status": a.status.value,
-                      "provider_ref": a.provider_ref, "error": a.error, "created_at": a.created_at,
-                      "updated_at": a.updated_at} for a in n.attempts],
+        "id": n.id,
+        "citizen_id": n.citizen_id,
+        "purpose": n.purpose,
+        "source_event_id": n.source_event_id,
+        "dossier_code": n.dossier_code,
+        "broadcast_id": n.broadcast_id,
+        "template": n.template,
+        "status": n.status.value,
+        "channel": n.channel,
+        "channels_given_up": list(n.tried),
+        "created_at": n.created_at,
+        "updated_at": n.updated_at,
+        "attempts": [
+            {
+                "id": a.id,
+                "channel": a.channel,
+                "provider": a.provider,
+                "status": a.status.value,
+                "provider_ref": a.provider_ref,
+                "error": a.error,
+                "created_at": a.created_at,
+                "updated_at": a.updated_at,
+            }
+            for a in n.attempts
+        ],
     }
 
 
@@ -42,8 +61,11 @@ async def list_notifications(request: web.Request) -> web.Response:
     await request.app[API_KEYS].authenticate(request)
     given = {k: request.query[k].strip() for k in ("dossier", "citizen", "broadcast") if request.query.get(k)}
     if len(given) != 1:
-        raise ApiError(422, "Cần đúng một tham số lọc: ?dossier=MÃ_HỒ_SƠ, ?citizen=MÃ_CÔNG_DÂN hoặc "
-                            "?broadcast=MÃ_THÔNG_BÁO.", field="query")
+        raise ApiError(
+            422,
+            "Cần đúng một tham số lọc: ?dossier=MÃ_HỒ_SƠ, ?citizen=MÃ_CÔNG_DÂN hoặc ?broadcast=MÃ_THÔNG_BÁO.",
+            field="query",
+        )
     items = await request.app[STORE].list_notifications(**given, limit=500)
     return reply({"notifications": [notification_view(n) for n in items]})
 
@@ -53,8 +75,16 @@ def consent_view(citizen: Citizen) -> dict:
         "citizen_id": citizen.id,
         "preferred_channels": [c.value for c in citizen.preferred_channels],
         "current": {c.value: citizen.consent_for(c) for c in Channel},
-        "ledger": [{"channel": r.channel.value, "granted": r.granted, "at": to_iso(r.at), "via": r.via,
-                    "legal_basis": r.legal_basis} for r in citizen.consents],
+        "ledger": [
+            {
+                "channel": r.channel.value,
+                "granted": r.granted,
+                "at": to_iso(r.at),
+                "via": r.via,
+                "legal_basis": r.legal_basis,
+            }
+            for r in citizen.consents
+        ],
     }
 
 
@@ -79,11 +109,14 @@ async def post_consent(request: web.Request) -> web.Response:
     if not isinstance(body.get("granted"), bool):
         raise ApiError(422, "Cần 'granted': true (đồng ý) hoặc false (rút lại đồng ý).", field="granted")
     record = ConsentRecord(
-        channel=b.parsed("channel", Channel, body.get("channel")), granted=body["granted"],
+        channel=b.parsed("channel", Channel, body.get("channel")),
+        granted=body["granted"],
         at=b.moment(body, "at", required=False) or utcnow(),
         via=b.text(body, "via", required=False, max_len=100, default="api"),
-        legal_basis=b.text(body, "legal_basis", required=False, max_len=200,
-                           default="consent" if body["granted"] else "withdrawal"))
+        legal_basis=b.text(
+            body, "legal_basis", required=False, max_len=200, default="consent" if body["granted"] else "withdrawal"
+        ),
+    )
     store: CitizenStore = request.app[STORE]
     await store.add_consent(citizen.id, record)
     return reply(consent_view(await store.get_citizen(citizen.id)), status=201)
@@ -117,30 +150,51 @@ async def follow(request: web.Request) -> web.Response:
     address = _follow_address(body, REGISTRY[channel])
     store = request.app[STORE]
     outcome = await verified_lookup(
-        store, request.app[LOOKUP_GUARD], code, verify,
-        key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for))
+        store,
+        request.app[LOOKUP_GUARD],
+        code,
+        verify,
+        key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for),
+    )
     if outcome.status == "limited":
         wait = outcome.retry_after
-        raise ApiError(429, f"Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
-                       headers={"Retry-After": str(wait)}, retry_after=wait)
+        raise ApiError(
+            429,
+            f"Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
+            headers={"Retry-After": str(wait)},
+            retry_after=wait,
+        )
     if not outcome.ok:
         raise ApiError(404, "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại.")
     code = outcome.found.dossier.code  # as stored, however the citizen typed it
-    consent = ConsentRecord(channel=channel, granted=True, at=utcnow(), via="follow_dossier",
-                            legal_basis="consent")
+    consent = ConsentRecord(channel=channel, granted=True, at=utcnow(), via="follow_dossier", legal_basis="consent")
     _, added = await store.follow(code, channel, address, "api", consent)
-    return reply({"code": code, "channel": channel.value, "following": True,
-                  "message": f"Ông/Bà sẽ nhận thông báo khi hồ sơ {code} thay đổi trạng thái."},
-                 status=201 if added else 200)
+    return reply(
+        {
+            "code": code,
+            "channel": channel.value,
+            "following": True,
+            "message": f"Ông/Bà sẽ nhận thông báo khi hồ sơ {code} thay đổi trạng thái.",
+        },
+        status=201 if added else 200,
+    )
 
 
 def _page(title: str, text: str, *, status: int = 200, form_action: str | None = None) -> web.Response:
-    button = (f'<form method="post" action="{html.escape(form_action)}">'
-              f'<button type="submit">Xác nhận hủy nhận thông báo</button></form>') if form_action else ""
-    page = (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title></head>'
-            f'<body style="font-family:sans-serif;font-size:1.2rem;max-width:40rem;margin:2rem auto">'
-            f'<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{button}</body></html>')
+    button = (
+        (
+            f'<form method="post" action="{html.escape(form_action)}">'
+            f'<button type="submit">Xác nhận hủy nhận thông báo</button></form>'
+        )
+        if form_action
+        else ""
+    )
+    page = (
+        f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title></head>'
+        f'<body style="font-family:sans-serif;font-size:1.2rem;max-width:40rem;margin:2rem auto">'
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{button}</body></html>"
+    )
     return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -148,10 +202,12 @@ def _page(title: str, text: str, *, status: int = 200, form_action: str | None =
 async def unsubscribe_page(request: web.Request) -> web.Response:
     # GET only asks: mail scanners follow links, and must not unsubscribe anyone.
     if request.app[LINKS].read_unsubscribe(request.match_info["token"]) is None:
-        return _page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.",
-                     status=404)
-    return _page("Hủy nhận thông báo qua email",
-                 "Ông/Bà sẽ không nhận thông báo về hồ sơ qua email này nữa.", form_action=request.path)
+        return _page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.", status=404)
+    return _page(
+        "Hủy nhận thông báo qua email",
+        "Ông/Bà sẽ không nhận thông báo về hồ sơ qua email này nữa.",
+        form_action=request.path,
+    )
 
 
 @routes.post("/unsubscribe/{token}")
@@ -160,20 +216,27 @@ async def unsubscribe(request: web.Request) -> web.Response:
     found = request.app[LINKS].read_unsubscribe(request.match_info["token"])
     store: CitizenStore = request.app[STORE]
     if found is None or await store.get_citizen(found[0]) is None:
-        return _page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.",
-                     status=404)
+        return _page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.", status=404)
     citizen_id, channel = found
-    await store.add_consent(citizen_id, ConsentRecord(channel=channel, granted=False, at=utcnow(),
-                                                      via="unsubscribe_link", legal_basis="withdrawal"))
-    return _page("Đã hủy nhận thông báo",
-                 "Ông/Bà đã hủy nhận thông báo qua email. Ông/Bà có thể đăng ký lại tại bộ phận một cửa.")
+    await store.add_consent(
+        citizen_id,
+        ConsentRecord(channel=channel, granted=False, at=utcnow(), via="unsubscribe_link", legal_basis="withdrawal"),
+    )
+    return _page(
+        "Đã hủy nhận thông báo",
+        "Ông/Bà đã hủy nhận thông báo qua email. Ông/Bà có thể đăng ký lại tại bộ phận một cửa.",
+    )
 
 
 def check_template(templates, name: str, context: dict) -> None:
     """Render every kind now, so that a missing variable is an error here and
     not a blank in thousands of citizens' messages."""
-    sample = {**context, "citizen_name": "Nguyễn Văn A", "unsubscribe_url": "https://example.invalid/u",
-              "org": {"name": "", "hotline": "", "website": ""}}
+    sample = {
+        **context,
+        "citizen_name": "Nguyễn Văn A",
+        "unsubscribe_url": "https://example.invalid/u",
+        "org": {"name": "", "hotline": "", "website": ""},
+    }
     try:
         templates.meta(name)
         for kind in KINDS:
@@ -192,17 +255,28 @@ async def create_broadcast(request: web.Request) -> web.Response:
     if not isinstance(context, dict):
         raise ApiError(422, "'context' phải là đối tượng JSON.", field="context")
     if not isinstance(recipients, list) or not recipients or not all(isinstance(r, dict) for r in recipients):
-        raise ApiError(422, "'recipients' phải là danh sách không rỗng các đối tượng "
-                            f"{{{' | '.join(broadcasts.CONTACT_FIELDS)}}}.", field="recipients")
+        raise ApiError(
+            422,
+            f"'recipients' phải là danh sách không rỗng các đối tượng {{{' | '.join(broadcasts.CONTACT_FIELDS)}}}.",
+            field="recipients",
+        )
     urgent = body.get("urgent", False)
     if not isinstance(urgent, bool):
         raise ApiError(422, "'urgent' phải là true hoặc false.", field="urgent")
     check_template(request.app[TEMPLATES], template, context)
     store: broadcasts.BroadcastLoading = request.app[STORE]
     raw = orjson.dumps(recipients, option=orjson.OPT_SORT_KEYS)
-    created = await store.create_broadcast(Broadcast(
-        id=broadcasts.broadcast_id(template, context, raw), template=template, context=context, source="api",
-        total=0, state="loading", created_at=""))
+    created = await store.create_broadcast(
+        Broadcast(
+            id=broadcasts.broadcast_id(template, context, raw),
+            template=template,
+            context=context,
+            source="api",
+            total=0,
+            state="loading",
+            created_at="",
+        )
+    )
     if created.state == "cancelled":
         raise ApiError(409, "Thông báo này đã bị hủy trước đó.", id=created.id)
     added, skipped = await broadcasts.load(store, created, recipients, urgent=urgent)

@@ -69,21 +69,29 @@ async def main(store: broadcasts.BroadcastLoading, args, settings) -> int:
     except (ValueError, UnicodeDecodeError) as exc:
         raise SystemExit(f"{args.to}: {exc}") from None
     context = _context(args)
-    templates = await asyncio.to_thread(
-        Templates, Path(settings.templates_dir) if settings.templates_dir else None)
+    templates = await asyncio.to_thread(Templates, Path(settings.templates_dir) if settings.templates_dir else None)
     try:
         check_template(templates, args.template, context)
     except Exception as exc:  # ApiError carries the Vietnamese explanation
         raise SystemExit(getattr(exc, "message", str(exc))) from None
-    created = await store.create_broadcast(Broadcast(
-        id=broadcasts.broadcast_id(args.template, context, data), template=args.template, context=context,
-        source=str(args.to), total=0, state="loading", created_at=""))
+    created = await store.create_broadcast(
+        Broadcast(
+            id=broadcasts.broadcast_id(args.template, context, data),
+            template=args.template,
+            context=context,
+            source=str(args.to),
+            total=0,
+            state="loading",
+            created_at="",
+        )
+    )
     if created.state == "cancelled":
         print(f"Thông báo {created.id} đã bị hủy trước đó; không gửi lại.", file=sys.stderr)
         return 1
     print(f"Thông báo hàng loạt {created.id} ({len(rows)} dòng)")
-    added, skipped = await broadcasts.load(store, created, rows, urgent=args.urgent,
-                                           progress=lambda n, total: _show("Nạp danh sách " + _bar(n, total)))
+    added, skipped = await broadcasts.load(
+        store, created, rows, urgent=args.urgent, progress=lambda n, total: _show("Nạp danh sách " + _bar(n, total))
+    )
     print(f"\n{added} người nhận; bỏ qua {skipped} dòng (không rõ người nhận hoặc trùng).")
     if args.no_wait:
         return 0

@@ -32,8 +32,9 @@ class BroadcastLoading(BroadcastStore, CitizenStore, Protocol):
 
 
 def broadcast_id(template: str, context: dict, recipients: bytes) -> str:
-    digest = hashlib.sha256(template.encode() + b"\0" + orjson.dumps(context, option=orjson.OPT_SORT_KEYS)
-                            + b"\0" + recipients)
+    digest = hashlib.sha256(
+        template.encode() + b"\0" + orjson.dumps(context, option=orjson.OPT_SORT_KEYS) + b"\0" + recipients
+    )
     return "b_" + digest.hexdigest()[:16]
 
 
@@ -59,26 +60,42 @@ async def resolve(store: CitizenStore, row: dict) -> str | None:
     return None
 
 
-async def load(store: BroadcastLoading, broadcast: Broadcast, rows: Iterable[dict], *, urgent: bool = False,
-               clock: Callable[[], float] = time.time,
-               progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+async def load(
+    store: BroadcastLoading,
+    broadcast: Broadcast,
+    rows: Iterable[dict],
+    *,
+    urgent: bool = False,
+    clock: Callable[[], float] = time.time,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
     """Adds a notification per known recipient; returns (added, skipped)."""
     rows = list(rows)
     seen: set[str] = set()
     added = skipped = 0
     for start in range(0, len(rows), CHUNK):
         items = []
-        for row in rows[start:start + CHUNK]:
+        for row in rows[start : start + CHUNK]:
             citizen_id = await resolve(store, row)
             if citizen_id is None or citizen_id in seen:
                 skipped += 1
                 continue
             seen.add(citizen_id)
             extra = {k: v for k, v in row.items() if k not in CONTACT_FIELDS and k and v}
-            items.append(Notification(
-                id=new_id(), citizen_id=citizen_id, purpose=BROADCAST, source_event_id=broadcast.id,
-                template=broadcast.template, context={**broadcast.context, **extra},
-                status=DeliveryStatus.QUEUED, broadcast_id=broadcast.id, urgent=urgent, next_at=clock()))
+            items.append(
+                Notification(
+                    id=new_id(),
+                    citizen_id=citizen_id,
+                    purpose=BROADCAST,
+                    source_event_id=broadcast.id,
+                    template=broadcast.template,
+                    context={**broadcast.context, **extra},
+                    status=DeliveryStatus.QUEUED,
+                    broadcast_id=broadcast.id,
+                    urgent=urgent,
+                    next_at=clock(),
+                )
+            )
         added += len(items)
         done = start + CHUNK >= len(rows)
         await store.add_broadcast_recipients(broadcast.id, items, added, done)
@@ -92,11 +109,20 @@ async def load(store: BroadcastLoading, broadcast: Broadcast, rows: Iterable[dic
 def finished(broadcast: Broadcast) -> int:
     """How many of its notifications need nothing more (sent counts: the
     provider has it)."""
-    return sum(count for status, count in broadcast.counts.items()
-               if DeliveryStatus(status) in FINAL or status == DeliveryStatus.SENT.value)
+    return sum(
+        count
+        for status, count in broadcast.counts.items()
+        if DeliveryStatus(status) in FINAL or status == DeliveryStatus.SENT.value
+    )
 
 
 def view(broadcast: Broadcast) -> dict:
-    return {"id": broadcast.id, "template": broadcast.template, "state": broadcast.state,
-            "total": broadcast.total, "finished": finished(broadcast), "by_status": broadcast.counts,
-            "created_at": broadcast.created_at}
+    return {
+        "id": broadcast.id,
+        "template": broadcast.template,
+        "state": broadcast.state,
+        "total": broadcast.total,
+        "finished": finished(broadcast),
+        "by_status": broadcast.counts,
+        "created_at": broadcast.created_at,
+    }

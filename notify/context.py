@@ -48,8 +48,9 @@ def result_info(result: dict | None, agency: str) -> dict:
 _STATUSES = {s.value: s for s in DossierStatus}
 
 
-def dossier_context(target: DossierTargets, *, status: str, previous_status: str | None, at: str | None,
-                    note: str, due_at: str | None) -> dict:
+def dossier_context(
+    target: DossierTargets, *, status: str, previous_status: str | None, at: str | None, note: str, due_at: str | None
+) -> dict:
     current = _STATUSES[status]
     return {
         "code": target.code,

@@ -13,10 +13,40 @@ from markupsafe import Markup, escape
 _DISPLAY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
 _DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
 # How a Vietnamese speaker names Latin letters when spelling a code aloud.
-_LETTERS = dict(zip(
-    "ABCDĐEFGHIJKLMNOPQRSTUVWXYZ",
-    ["a", "bê", "xê", "dê", "đê", "e", "ép", "giê", "hát", "i", "gi", "ca", "e-lờ", "em-mờ", "en-nờ", "o",
-     "pê", "quy", "e-rờ", "ét-xì", "tê", "u", "vê", "vê kép", "ích-xì", "i dài", "dét"]))
+_LETTERS = dict(
+    zip(
+        "ABCDĐEFGHIJKLMNOPQRSTUVWXYZ",
+        [
+            "a",
+            "bê",
+            "xê",
+            "dê",
+            "đê",
+            "e",
+            "ép",
+            "giê",
+            "hát",
+            "i",
+            "gi",
+            "ca",
+            "e-lờ",
+            "em-mờ",
+            "en-nờ",
+            "o",
+            "pê",
+            "quy",
+            "e-rờ",
+            "ét-xì",
+            "tê",
+            "u",
+            "vê",
+            "vê kép",
+            "ích-xì",
+            "i dài",
+            "dét",
+        ],
+    )
+)
 _SIGNS = {"-": "gạch ngang", "/": "gạch chéo", ".": "chấm", "_": "gạch dưới"}
 
 
@@ -47,9 +77,15 @@ def spoken_time(value: Any) -> str:
 
 # Abbreviations every clerk writes and a speech engine spells out or stumbles on.
 _ABBREVIATIONS = {
-    "UBND": "Ủy ban nhân dân", "HĐND": "Hội đồng nhân dân", "CCCD": "căn cước công dân",
-    "CMND": "chứng minh nhân dân", "TTHC": "thủ tục hành chính", "GCN": "giấy chứng nhận",
-    "QSDĐ": "quyền sử dụng đất", "TP.": "thành phố", "TX.": "thị xã",
+    "UBND": "Ủy ban nhân dân",
+    "HĐND": "Hội đồng nhân dân",
+    "CCCD": "căn cước công dân",
+    "CMND": "chứng minh nhân dân",
+    "TTHC": "thủ tục hành chính",
+    "GCN": "giấy chứng nhận",
+    "QSDĐ": "quyền sử dụng đất",
+    "TP.": "thành phố",
+    "TX.": "thị xã",
 }
 _SPOKEN = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, _ABBREVIATIONS)) + r")(?!\w)")
 _URL = re.compile(r"\s*(?:https?://|www\.)\S*?(?=[.,;:!?)]*(?:\s|$))")
@@ -107,5 +143,11 @@ def one_line(text: str) -> str:
 
 
 # The names templates call them by.
-FILTERS = {"vn_date": vn_date, "spoken_time": spoken_time, "spell": spell, "spoken": spoken, "shorten": shorten,
-           "nl2br": nl2br}
+FILTERS = {
+    "vn_date": vn_date,
+    "spoken_time": spoken_time,
+    "spell": spell,
+    "spoken": spoken,
+    "shorten": shorten,
+    "nl2br": nl2br,
+}

@@ -38,6 +38,7 @@ def parse_holidays(text: str, source: str = "holidays") -> HolidayCalendar:
 def load_holidays(path: Path | None = None) -> HolidayCalendar:
     """Read at start-up only (a few KB), so a plain read is fine here."""
     if path is None:
-        return parse_holidays(resources.files(__package__).joinpath("holidays_vn.toml").read_text("utf-8"),
-                              "holidays_vn.toml")
+        return parse_holidays(
+            resources.files(__package__).joinpath("holidays_vn.toml").read_text("utf-8"), "holidays_vn.toml"
+        )
     return parse_holidays(Path(path).read_text("utf-8"), str(path))

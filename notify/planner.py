@@ -53,19 +53,38 @@ class Planner:
                 items += self._status_changed(event, target)
         await self.store.add_notifications(items)
 
-    def _for_everyone(self, target: DossierTargets, *, purpose: str, source: str, template: str,
-                      context: dict) -> list[Notification]:
+    def _for_everyone(
+        self, target: DossierTargets, *, purpose: str, source: str, template: str, context: dict
+    ) -> list[Notification]:
         now = self.clock()
-        return [Notification(id=new_id(), citizen_id=citizen_id, purpose=purpose, source_event_id=source,
-                             template=template, context=context, status=DeliveryStatus.QUEUED,
-                             dossier_code=target.code, next_at=now)
-                for citizen_id, _ in target.recipients]
+        return [
+            Notification(
+                id=new_id(),
+                citizen_id=citizen_id,
+                purpose=purpose,
+                source_event_id=source,
+                template=template,
+                context=context,
+                status=DeliveryStatus.QUEUED,
+                dossier_code=target.code,
+                next_at=now,
+            )
+            for citizen_id, _ in target.recipients
+        ]
 
     def _registered(self, event: DossierRegistered, target: DossierTargets) -> list[Notification]:
-        context = {"dossier": dossier_context(target, status=event.status, previous_status=None,
-                                              at=event.received_at, note="", due_at=event.due_at)}
-        return self._for_everyone(target, purpose=DOSSIER_RECEIVED, source=f"registered:{event.code}",
-                                  template="dossier_received", context=context)
+        context = {
+            "dossier": dossier_context(
+                target, status=event.status, previous_status=None, at=event.received_at, note="", due_at=event.due_at
+            )
+        }
+        return self._for_everyone(
+            target,
+            purpose=DOSSIER_RECEIVED,
+            source=f"registered:{event.code}",
+            template="dossier_received",
+            context=context,
+        )
 
     def _status_changed(self, event: DossierStatusChanged, target: DossierTargets) -> list[Notification]:
         items = []
@@ -76,29 +95,50 @@ class Planner:
         if event.status == event.previous_status:
             return items  # a repeat (new note or date) is not news worth a message
         status = DossierStatus(event.status)
-        context = {"dossier": dossier_context(target, status=event.status, previous_status=event.previous_status,
-                                              at=event.at, note=event.note, due_at=event.due_at or target.due_at)}
+        context = {
+            "dossier": dossier_context(
+                target,
+                status=event.status,
+                previous_status=event.previous_status,
+                at=event.at,
+                note=event.note,
+                due_at=event.due_at or target.due_at,
+            )
+        }
         if status is DossierStatus.SUPPLEMENT_REQUESTED:
             context["missing_documents"] = missing_documents(event.note)
         if status is DossierStatus.RESULT_READY:
             context["result"] = result_info(event.result, target.agency)
-        items += self._for_everyone(target, purpose=DOSSIER_STATUS, source=event.event_id,
-                                    template=STATUS_TEMPLATES.get(status, GENERIC), context=context)
+        items += self._for_everyone(
+            target,
+            purpose=DOSSIER_STATUS,
+            source=event.event_id,
+            template=STATUS_TEMPLATES.get(status, GENERIC),
+            context=context,
+        )
         return items
 
-    def apology(self, target: DossierTargets, *, new_due_at: str | None,
-                original_due_at: str | None) -> list[Notification]:
+    def apology(
+        self, target: DossierTargets, *, new_due_at: str | None, original_due_at: str | None
+    ) -> list[Notification]:
         """Once per dossier, whichever comes first: the scheduler noticing it is
         late, or the one-stop-shop moving the due date."""
-        context = {"dossier": dossier_context(target, status=target.status, previous_status=None, at=None,
-                                              note="", due_at=original_due_at),
-                   "new_due_at_display": display(new_due_at),
-                   "original_due_at_display": display(original_due_at)}
-        return self._for_everyone(target, purpose=OVERDUE_APOLOGY, source=f"overdue:{target.code}",
-                                  template=APOLOGY, context=context)
+        context = {
+            "dossier": dossier_context(
+                target, status=target.status, previous_status=None, at=None, note="", due_at=original_due_at
+            ),
+            "new_due_at_display": display(new_due_at),
+            "original_due_at_display": display(original_due_at),
+        }
+        return self._for_everyone(
+            target, purpose=OVERDUE_APOLOGY, source=f"overdue:{target.code}", template=APOLOGY, context=context
+        )
 
     async def apologise_for(self, codes: list[str]) -> int:
         targets = await self.store.dossier_targets(codes)
-        items = [item for target in targets.values()
-                 for item in self.apology(target, new_due_at=None, original_due_at=target.due_at)]
+        items = [
+            item
+            for target in targets.values()
+            for item in self.apology(target, new_due_at=None, original_due_at=target.due_at)
+        ]
         return await self.store.add_notifications(items)

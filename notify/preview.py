@@ -23,13 +23,12 @@ def show(rendered: Rendered) -> str:
     if rendered.kind == TemplateKind.SMS:
         return f"{rendered.text}\n{_RULE}\n{sms_cost(rendered)}"
     if rendered.kind == TemplateKind.EMAIL:
-        return (f"Tiêu đề: {rendered.subject}\n{_RULE} văn bản\n{rendered.text}\n"
-                f"{_RULE} HTML\n{rendered.html}")
+        return f"Tiêu đề: {rendered.subject}\n{_RULE} văn bản\n{rendered.text}\n{_RULE} HTML\n{rendered.html}"
     return rendered.text
 
 
 def sms_cost(rendered: Rendered) -> str:
-    """"Mã hóa: UCS-2 · 132 ký tự · 2 tin nhắn (67 ký tự/tin)"."""
+    """ "Mã hóa: UCS-2 · 132 ký tự · 2 tin nhắn (67 ký tự/tin)"."""
     c = rendered.sms
     line = f"Mã hóa: {c.encoding} · {c.characters} ký tự · {c.segments} tin nhắn ({c.per_segment} ký tự/tin)"
     if c.units != c.characters:

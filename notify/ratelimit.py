@@ -33,8 +33,7 @@ class MemoryRateLimiter:
 
     async def reserve(self, limits: Sequence[Limit], now: float) -> float:
         levels = [self._level(limit, now) for limit in limits]
-        wait = max((((1.0 - level) / limit.rate) for limit, level in zip(limits, levels) if level < 1.0),
-                   default=0.0)
+        wait = max((((1.0 - level) / limit.rate) for limit, level in zip(limits, levels) if level < 1.0), default=0.0)
         if wait > 0:
             return wait
         for limit, level in zip(limits, levels):

@@ -21,8 +21,13 @@ class Receipts:
         self.clock = clock
 
     async def handle(self, events: list[Message]) -> None:
-        await self.apply([Receipt(e.provider, e.provider_ref, S(e.status), e.error)
-                          for e in events if isinstance(e, DeliveryReceiptReceived)])
+        await self.apply(
+            [
+                Receipt(e.provider, e.provider_ref, S(e.status), e.error)
+                for e in events
+                if isinstance(e, DeliveryReceiptReceived)
+            ]
+        )
 
     async def apply(self, receipts: list[Receipt]) -> None:
         by_provider: dict[str, dict[str, Receipt]] = defaultdict(dict)
@@ -34,9 +39,19 @@ class Receipts:
                 receipt = refs[attempt.provider_ref]
                 if not advances(attempt.status, receipt.status):
                     continue
-                attempts.append(DeliveryAttempt(attempt.id, attempt.notification_id, attempt.channel,
-                                                attempt.provider, receipt.status, attempt.created_at,
-                                                attempt.updated_at, attempt.provider_ref, receipt.error))
+                attempts.append(
+                    DeliveryAttempt(
+                        attempt.id,
+                        attempt.notification_id,
+                        attempt.channel,
+                        attempt.provider,
+                        receipt.status,
+                        attempt.created_at,
+                        attempt.updated_at,
+                        attempt.provider_ref,
+                        receipt.error,
+                    )
+                )
                 p = updates.get(n.id) or Progress.of(n)
                 if p.status in (S.DELIVERED, S.CANCELLED):
                     continue

@@ -44,8 +44,11 @@ _META_KEYS = {"description": str, "urgent": bool, "sms_unaccented": bool, "sampl
 # particular to it.
 BASE_SAMPLE: dict[str, Any] = {
     "citizen_name": "Nguyễn Thị Lan",
-    "org": {"name": "Trung tâm Phục vụ hành chính công tỉnh Bình Dương", "hotline": "1900 1234",
-            "website": "https://dichvucong.binhduong.gov.vn"},
+    "org": {
+        "name": "Trung tâm Phục vụ hành chính công tỉnh Bình Dương",
+        "hotline": "1900 1234",
+        "website": "https://dichvucong.binhduong.gov.vn",
+    },
     "unsubscribe_url": "https://tongdai.example.gov.vn/unsubscribe/sample",
 }
 
@@ -88,6 +91,7 @@ def _nfc(text: str) -> str:
 
 
 # loading
+
 
 def _default_root():
     return resources.files("notify") / "templates"
@@ -144,7 +148,10 @@ class Templates:
             loader=jinja2.DictLoader({f"{n}/{f}": src for n, files in sources.items() for f, src in files.items()}),
             undefined=jinja2.StrictUndefined,
             autoescape=lambda filename: bool(filename and filename.endswith(".html.j2")),
-            trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=-1,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+            cache_size=-1,
             finalize=blank_none,
         )
         self._env.filters.update(FILTERS)
@@ -162,8 +169,11 @@ class Templates:
         for name in self._names:
             files = sources[name]
             problems = self._problems.setdefault(name, [])
-            problems += [f"{name}/{f}: tên tệp không dùng đến (các tệp hợp lệ: {', '.join(sorted(_KNOWN))})"
-                         for f in sorted(set(files) - _KNOWN) if f.endswith((".j2", ".toml"))]
+            problems += [
+                f"{name}/{f}: tên tệp không dùng đến (các tệp hợp lệ: {', '.join(sorted(_KNOWN))})"
+                for f in sorted(set(files) - _KNOWN)
+                if f.endswith((".j2", ".toml"))
+            ]
             self._meta[name] = self._load_meta(name, files.get(META_FILE), problems)
             for kind, wanted in FILES.items():
                 self._compile(name, kind, wanted, files, problems)
@@ -184,12 +194,17 @@ class Templates:
             elif not isinstance(value, wanted):
                 problems.append(f"{name}/{META_FILE}: '{key}' phải là {wanted.__name__}")
                 del data[key]
-        return TemplateMeta(name=name, description=data.get("description", ""), urgent=data.get("urgent", False),
-                            sms_unaccented=data.get("sms_unaccented", False),
-                            sample=copy.deepcopy({**BASE_SAMPLE, **data.get("sample", {})}))
+        return TemplateMeta(
+            name=name,
+            description=data.get("description", ""),
+            urgent=data.get("urgent", False),
+            sms_unaccented=data.get("sms_unaccented", False),
+            sample=copy.deepcopy({**BASE_SAMPLE, **data.get("sample", {})}),
+        )
 
-    def _compile(self, name: str, kind: str, wanted: tuple[str, ...], files: dict[str, str],
-                 problems: list[str]) -> None:
+    def _compile(
+        self, name: str, kind: str, wanted: tuple[str, ...], files: dict[str, str], problems: list[str]
+    ) -> None:
         missing = [f for f in wanted if f not in files]
         if missing:
             self._broken[(name, kind)] = f"mẫu '{name}' không có bản {kind} (thiếu {', '.join(missing)})"
@@ -231,9 +246,12 @@ class Templates:
                     text = unaccent(text)
                 return Rendered(kind, text, sms=count(text))
             if kind == TemplateKind.EMAIL:
-                return Rendered(kind, _paragraphs(_nfc(compiled.text.render(context))),
-                                subject=one_line(_nfc(compiled.subject.render(context))),
-                                html=_nfc(compiled.html.render(context)).strip())
+                return Rendered(
+                    kind,
+                    _paragraphs(_nfc(compiled.text.render(context))),
+                    subject=one_line(_nfc(compiled.subject.render(context))),
+                    html=_nfc(compiled.html.render(context)).strip(),
+                )
             return Rendered(kind, _paragraphs(_nfc(compiled.text.render(context))))
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"mẫu '{name}', bản {kind}: thiếu biến: {exc.message}") from None

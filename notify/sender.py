@@ -69,9 +69,20 @@ class SenderStore(NotificationStore, CitizenStore, Protocol):
 
 
 class Sender:
-    def __init__(self, store: SenderStore, channels: Channels, templates, *, quiet, limiter, links: Links,
-                 org: dict, policy: Policy = Policy(), clock: Callable[[], float] = time.time,
-                 rng: random.Random | None = None):
+    def __init__(
+        self,
+        store: SenderStore,
+        channels: Channels,
+        templates,
+        *,
+        quiet,
+        limiter,
+        links: Links,
+        org: dict,
+        policy: Policy = Policy(),
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ):
         self.store = store
         self.channels = channels
         self.templates = templates
@@ -98,8 +109,7 @@ class Sender:
     async def start(self) -> None:
         # Two rounds in flight: while one waits on the database or a provider,
         # the other decides and renders. Claims keep them off each other's rows.
-        self._tasks = [asyncio.create_task(self._run(), name=f"notify-sender-{i}")
-                       for i in range(self.policy.workers)]
+        self._tasks = [asyncio.create_task(self._run(), name=f"notify-sender-{i}") for i in range(self.policy.workers)]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -207,8 +217,17 @@ class Sender:
         status = n.status if n.status in GIVEN_UP or n.status is S.SENT else S.CANCELLED
         return Progress(n.id, status, n.channel, tried, n.tries, n.current_attempt, None)
 
-    def _prepare(self, n: Notification, citizen: Contact, channel: Channel, now: float, stamp: str,
-                 attempt_id: str, tries: int, tried: tuple[str, ...]) -> _Step:
+    def _prepare(
+        self,
+        n: Notification,
+        citizen: Contact,
+        channel: Channel,
+        now: float,
+        stamp: str,
+        attempt_id: str,
+        tries: int,
+        tried: tuple[str, ...],
+    ) -> _Step:
         provider = self.channels.provider(channel)
         update = Progress(n.id, S.SENDING, channel.value, tried, tries, attempt_id, now + self.policy.lease)
         attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
@@ -217,15 +236,22 @@ class Sender:
         try:
             rendered = self.templates.render(n.template, self.channels.kind(channel), context)
         except PermanentError as exc:  # a broken template for this channel: try the next one
-            log.error("template failed", extra={"template": n.template, "channel": channel.value,
-                                                "error": str(exc)})
-            failed = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp,
-                                     stamp, error=str(exc)[:500])
-            return _Step(n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now),
-                         failed)
-        outgoing = Outgoing(attempt_id=attempt_id, channel=channel, address=self.channels.address(channel, citizen),
-                            text=rendered.text, subject=rendered.subject, html=rendered.html,
-                            unsubscribe_url=unsubscribe)
+            log.error("template failed", extra={"template": n.template, "channel": channel.value, "error": str(exc)})
+            failed = DeliveryAttempt(
+                attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp, stamp, error=str(exc)[:500]
+            )
+            return _Step(
+                n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now), failed
+            )
+        outgoing = Outgoing(
+            attempt_id=attempt_id,
+            channel=channel,
+            address=self.channels.address(channel, citizen),
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            unsubscribe_url=unsubscribe,
+        )
         return _Step(n, update, attempt, outgoing, provider)
 
     # sending
@@ -248,8 +274,11 @@ class Sender:
             if refused:
                 # Once a batch, not once a message: a broadcast would bury the log.
                 name = refused[0].provider or provider.name
-                log.error("provider %s refused us: an operator must act; falling back to the next channel", name,
-                          extra={"provider": name, "messages": len(refused), "error": mask_text(str(refused[0]))})
+                log.error(
+                    "provider %s refused us: an operator must act; falling back to the next channel",
+                    name,
+                    extra={"provider": name, "messages": len(refused), "error": mask_text(str(refused[0]))},
+                )
 
         await asyncio.gather(*(run(steps) for steps in by_provider.values()))
         return [outcomes[id(step)] for step in sending]
@@ -266,14 +295,19 @@ class Sender:
         if isinstance(result, PermanentError):
             return self._given_up(n, attempt, S.PERMANENT_FAILURE, str(result))
         if isinstance(result, BaseException):  # an adapter bug must not stop the round: treat it as temporary
-            log.error("provider raised an unexpected error",
-                      extra={"provider": step.provider.name, "error": mask_text(repr(result))})
+            log.error(
+                "provider raised an unexpected error",
+                extra={"provider": step.provider.name, "error": mask_text(repr(result))},
+            )
             return self._temporary(n, attempt, RetryableError(repr(result)))
         now = self.clock()
         deadline = None if result.status is S.DELIVERED else now + self.channels.receipt_deadline(Channel(n.channel))
-        return (n._replace(status=result.status, next_at=deadline),
-                _attempt(attempt, result.status, provider_ref=result.provider_ref,
-                         provider=result.provider or attempt.provider))
+        return (
+            n._replace(status=result.status, next_at=deadline),
+            _attempt(
+                attempt, result.status, provider_ref=result.provider_ref, provider=result.provider or attempt.provider
+            ),
+        )
 
     def _temporary(self, n: Progress, attempt: DeliveryAttempt, exc: RetryableError):
         if n.tries >= self.policy.max_attempts:
@@ -281,16 +315,35 @@ class Sender:
         delay = self.rng.uniform(0, min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (n.tries - 1)))
         if exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
-        return (n._replace(status=S.TEMPORARY_FAILURE, next_at=self.clock() + delay),
-                _attempt(attempt, S.TEMPORARY_FAILURE, error=str(exc)[:500]))
+        return (
+            n._replace(status=S.TEMPORARY_FAILURE, next_at=self.clock() + delay),
+            _attempt(attempt, S.TEMPORARY_FAILURE, error=str(exc)[:500]),
+        )
 
     def _given_up(self, n: Progress, attempt: DeliveryAttempt, status: DeliveryStatus, error: str):
         # Due at once: the next round falls back to the next channel, if any.
-        return (n._replace(status=status, tried=(*n.tried, n.channel), next_at=self.clock()),
-                _attempt(attempt, status, error=error[:500]))
+        return (
+            n._replace(status=status, tried=(*n.tried, n.channel), next_at=self.clock()),
+            _attempt(attempt, status, error=error[:500]),
+        )
 
 
-def _attempt(a: DeliveryAttempt, status: DeliveryStatus, *, provider_ref: str | None = None,
-             error: str | None = None, provider: str | None = None) -> DeliveryAttempt:
-    return DeliveryAttempt(a.id, a.notification_id, a.channel, provider or a.provider, status, a.created_at,
-                           a.updated_at, provider_ref, error)
+def _attempt(
+    a: DeliveryAttempt,
+    status: DeliveryStatus,
+    *,
+    provider_ref: str | None = None,
+    error: str | None = None,
+    provider: str | None = None,
+) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        a.id,
+        a.notification_id,
+        a.channel,
+        provider or a.provider,
+        status,
+        a.created_at,
+        a.updated_at,
+        provider_ref,
+        error,
+    )

@@ -29,10 +29,20 @@ def check(templates: Templates) -> list[str]:
 
 
 # Values the contract allows to be empty; a template must read well without them.
-_OPTIONAL = {"citizen_name": "", "unsubscribe_url": None, "new_due_at_display": None, "deadline_display": None,
-             "missing_documents": []}
-_OPTIONAL_DOSSIER = {"previous_status_label": None, "at_display": None, "due_at_display": None,
-                     "received_at_display": None, "note": ""}
+_OPTIONAL = {
+    "citizen_name": "",
+    "unsubscribe_url": None,
+    "new_due_at_display": None,
+    "deadline_display": None,
+    "missing_documents": [],
+}
+_OPTIONAL_DOSSIER = {
+    "previous_status_label": None,
+    "at_display": None,
+    "due_at_display": None,
+    "received_at_display": None,
+    "note": "",
+}
 _OPTIONAL_RESULT = {"hours": None, "tracking_code": None, "address": None}
 
 
@@ -47,7 +57,9 @@ def _variants(sample: dict) -> Iterable[tuple[str, dict]]:
         for method in ("counter", "post"):
             result = {**sample["result"], "method": method, "place": sample["result"].get("place", "")}
             yield f"result.method = {method}", {**sample, "result": result}
-            yield f"result.method = {method}, giá trị tùy chọn để trống", \
-                {**sparse, "result": {**result, **_OPTIONAL_RESULT}}
+            yield (
+                f"result.method = {method}, giá trị tùy chọn để trống",
+                {**sparse, "result": {**result, **_OPTIONAL_RESULT}},
+            )
     else:
         yield "giá trị tùy chọn để trống", sparse

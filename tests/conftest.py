@@ -11,8 +11,9 @@ from hub.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", bus_poll_seconds=0.05, bus_backoff_base_seconds=0.01,
-                    bus_backoff_max_seconds=0.05)
+    return Settings(
+        data_dir=tmp_path / "data", bus_poll_seconds=0.05, bus_backoff_base_seconds=0.01, bus_backoff_max_seconds=0.05
+    )
 
 
 @pytest.fixture

@@ -21,10 +21,23 @@ async def test_no_generated_request_gets_a_server_error(tmp_path):
     server = await serve(data_dir, port, lookup_max_failures="1000000")
     try:
         proc = await asyncio.create_subprocess_exec(
-            schemathesis, "run", f"http://127.0.0.1:{port}/api/v1/openapi.json",
-            "--url", f"http://127.0.0.1:{port}", "-H", f"Authorization: Bearer {key}",
-            "--checks", "not_a_server_error", "--max-examples", "60", "--seed", "1",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path)
+            schemathesis,
+            "run",
+            f"http://127.0.0.1:{port}/api/v1/openapi.json",
+            "--url",
+            f"http://127.0.0.1:{port}",
+            "-H",
+            f"Authorization: Bearer {key}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "60",
+            "--seed",
+            "1",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path,
+        )
         out, _ = await proc.communicate()
     finally:
         server.terminate()

@@ -16,8 +16,11 @@ from tests.support.server import cli, free_port, serve
 
 CONCURRENCY = 4
 DOSSIERS, EVENTS_EACH = 20, 10
-SETTINGS = {"plugins": "tests.support.recorder:register", "bus_concurrency": str(CONCURRENCY),
-            "bus_poll_seconds": "0.05"}
+SETTINGS = {
+    "plugins": "tests.support.recorder:register",
+    "bus_concurrency": str(CONCURRENCY),
+    "bus_poll_seconds": "0.05",
+}
 
 
 def handled_lines(data_dir: Path) -> list[str]:
@@ -29,7 +32,8 @@ def done_in_store(data_dir: Path) -> set[str]:
     with sqlite3.connect(data_dir / "tongdai.sqlite3") as db:
         rows = db.execute(
             "SELECT json_extract(o.payload, '$.event_id') FROM deliveries d JOIN outbox o USING (message_id)"
-            " WHERE d.handler = 'test.recorder' AND d.state = 'done'").fetchall()
+            " WHERE d.handler = 'test.recorder' AND d.state = 'done'"
+        ).fetchall()
     return {r[0] for r in rows}
 
 
@@ -38,18 +42,26 @@ async def post_all(port: int, key: str) -> list[str]:
     headers = {"Authorization": f"Bearer {key}"}
     accepted = []
     async with aiohttp.ClientSession(headers=headers) as http:
+
         async def one_dossier(d: int):
             code = f"RS-{d:03d}"
-            async with http.put(f"{base}/{code}", json={
-                    "procedure": "Khai sinh", "agency": "UBND", "received_at": "2026-11-20T08:00:00",
-                    "applicant": {"full_name": "Trần Thị Bình", "phone": f"+8491{d:07d}"}}) as r:
+            async with http.put(
+                f"{base}/{code}",
+                json={
+                    "procedure": "Khai sinh",
+                    "agency": "UBND",
+                    "received_at": "2026-11-20T08:00:00",
+                    "applicant": {"full_name": "Trần Thị Bình", "phone": f"+8491{d:07d}"},
+                },
+            ) as r:
                 assert r.status == 201, await r.text()
             for n in range(EVENTS_EACH):
                 event_id = f"{code}-{n}"
                 status = "received" if n == 0 else "in_progress"
-                async with http.post(f"{base}/{code}/events", json={
-                        "event_id": event_id, "status": status, "at": f"2026-11-21T09:{n:02d}:00",
-                        "actor": "test"}) as r:
+                async with http.post(
+                    f"{base}/{code}/events",
+                    json={"event_id": event_id, "status": status, "at": f"2026-11-21T09:{n:02d}:00", "actor": "test"},
+                ) as r:
                     assert r.status == 201, await r.text()
                     accepted.append(event_id)
 
@@ -87,7 +99,7 @@ async def test_sigkill_while_events_are_pending_loses_and_repeats_nothing(tmp_pa
     counts = Counter(handled_lines(data_dir))
     assert set(counts) == set(accepted), "every accepted event was handled"
     assert done_in_store(data_dir) == set(accepted)
-    after = Counter(handled_lines(data_dir)[len(before_lines):])
+    after = Counter(handled_lines(data_dir)[len(before_lines) :])
     assert not (set(after) & done_before), "what had succeeded before the kill did not run again"
     # The only repeats: handlers that had done their work when the kill landed
     # but whose success was not yet committed (at least once, never lost).

@@ -45,12 +45,15 @@ DIGIT_RUN = re.compile(r"[0-9]+")
 # each "giữa chừng tra cứu"): the form steps aside so that those rules apply.
 LEAVE_FORM_INTENTS = ("request_human", "complaint", "goodbye")
 
-MSG_BAD_CODE = ("Mã hồ sơ chưa đúng định dạng. Ông/Bà vui lòng nhập lại mã in trên giấy tiếp nhận hồ sơ "
-                "và hẹn trả kết quả, ví dụ: 000.00.21.H12-241105-0012, H12.22-240301-0456 hoặc BD-240915-0077.")
-MSG_BAD_DIGITS = ("Vui lòng nhập đúng 4 chữ số: 4 số cuối của số điện thoại người nộp hồ sơ "
-                  "(ví dụ: 5821).")
-MSG_LOOKUP_DOWN = ("Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián đoạn. Ông/Bà vui lòng thử lại sau ít phút "
-                   "hoặc nhắn \"gặp cán bộ\" để được hỗ trợ.")
+MSG_BAD_CODE = (
+    "Mã hồ sơ chưa đúng định dạng. Ông/Bà vui lòng nhập lại mã in trên giấy tiếp nhận hồ sơ "
+    "và hẹn trả kết quả, ví dụ: 000.00.21.H12-241105-0012, H12.22-240301-0456 hoặc BD-240915-0077."
+)
+MSG_BAD_DIGITS = "Vui lòng nhập đúng 4 chữ số: 4 số cuối của số điện thoại người nộp hồ sơ (ví dụ: 5821)."
+MSG_LOOKUP_DOWN = (
+    "Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián đoạn. Ông/Bà vui lòng thử lại sau ít phút "
+    'hoặc nhắn "gặp cán bộ" để được hỗ trợ.'
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -84,6 +87,8 @@ def find_verify_digits(text: str | None) -> str | None:
     if len(runs) == 1 and len(runs[0]) == 4:
         return runs[0]
     return None
+
+
 _knowledge_cache: dict = {"mtime": None, "knowledge": None}
 
 
@@ -99,14 +104,17 @@ def load_knowledge(path: Path = KNOWLEDGE_PATH):
 def centre_contact(knowledge) -> str:
     """For a question the knowledge file has no answer to: how to reach the centre."""
     center = knowledge.center
-    return (f"{center.get('name', 'Trung tâm Phục vụ hành chính công')}: {center.get('address', '')}. "
-            f"Đường dây nóng: {center.get('hotline', '')}.")
+    return (
+        f"{center.get('name', 'Trung tâm Phục vụ hành chính công')}: {center.get('address', '')}. "
+        f"Đường dây nóng: {center.get('hotline', '')}."
+    )
 
 
 def _fetch_json(url: str) -> tuple[int, dict]:
     """(status, body) of a GET; HTTP errors are answers too (404, 422, 429)."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json",
-                                                   "User-Agent": "tongdai-assistant-actions"})
+    request = urllib.request.Request(
+        url, headers={"Accept": "application/json", "User-Agent": "tongdai-assistant-actions"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=LOOKUP_TIMEOUT_SECONDS) as response:
             return response.status, json.loads(response.read().decode("utf-8"))
@@ -120,15 +128,19 @@ def _fetch_json(url: str) -> tuple[int, dict]:
 
 def lookup_message(base_url: str, code: str, verify: str) -> str:
     """What to tell the citizen about dossier `code`."""
-    url = (f"{base_url.rstrip('/')}/api/v1/dossiers/{urllib.parse.quote(code, safe='')}"
-           f"?verify={urllib.parse.quote(verify, safe='')}")
+    url = (
+        f"{base_url.rstrip('/')}/api/v1/dossiers/{urllib.parse.quote(code, safe='')}"
+        f"?verify={urllib.parse.quote(verify, safe='')}"
+    )
     try:
         status, body = _fetch_json(url)
     except (OSError, ValueError):  # refused, timed out, not JSON
         return MSG_LOOKUP_DOWN
     if status == 200:
-        text = (f"Hồ sơ {body.get('code', code)} ({body.get('procedure', '')}): "
-                f"{body.get('display_status') or body.get('status_label', '')}.")
+        text = (
+            f"Hồ sơ {body.get('code', code)} ({body.get('procedure', '')}): "
+            f"{body.get('display_status') or body.get('status_label', '')}."
+        )
         if body.get("due_at_display"):
             text += f" Hẹn trả kết quả: {body['due_at_display']}."
         return text
@@ -155,19 +167,22 @@ class ValidateDossierForm(FormValidationAction):
             return [ActionExecutionRejected((tracker.active_loop or {}).get("name") or "dossier_form")]
         return await super().run(dispatcher, tracker, domain)
 
-    def validate_dossier_code(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
+    def validate_dossier_code(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         # The whole reply (from_text) or an entity that may be cut short: look
         # in the message itself first.
         code = find_dossier_code(tracker.latest_message.get("text")) or find_dossier_code(
-            slot_value if isinstance(slot_value, str) else None)
+            slot_value if isinstance(slot_value, str) else None
+        )
         if code:
             return {"dossier_code": code}
         dispatcher.utter_message(text=MSG_BAD_CODE)
         return {"dossier_code": None}
 
-    def validate_verify_digits(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_verify_digits(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = tracker.latest_message.get("text")
         digits = find_verify_digits(text)
         if tracker.get_slot("requested_slot") != "verify_digits":
@@ -209,22 +224,27 @@ class ActionAnswerFromKnowledge(Action):
         knowledge = load_knowledge()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         # An entity in this very message outranks the remembered slot.
-        mentioned = [e.get("value") for e in tracker.latest_message.get("entities", [])
-                     if e.get("entity") == "procedure"]
+        mentioned = [
+            e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "procedure"
+        ]
         procedure = knowledge.resolve(mentioned[-1] if mentioned else None) or knowledge.resolve(
-            tracker.get_slot("procedure"))
+            tracker.get_slot("procedure")
+        )
         events: list = []
         if procedure and procedure != tracker.get_slot("procedure"):
             events.append(SlotSet("procedure", procedure))
         answer = knowledge.answer(intent, procedure)
         if answer is None and knowledge.needs_procedure(intent):
             topic = knowledge_module.TOPICS.get(intent, "thông tin")
-            buttons = [{"title": name, "payload": knowledge_module.procedure_payload(intent, key)}
-                       for key, name in knowledge.button_procedures()]
+            buttons = [
+                {"title": name, "payload": knowledge_module.procedure_payload(intent, key)}
+                for key, name in knowledge.button_procedures()
+            ]
             dispatcher.utter_message(
                 text=f"Ông/Bà muốn hỏi {topic} của thủ tục nào ạ? Chọn một thủ tục dưới đây hoặc nhắn tên "
-                     f"thủ tục (ví dụ: \"lệ phí khai sinh\").",
-                buttons=buttons)
+                f'thủ tục (ví dụ: "lệ phí khai sinh").',
+                buttons=buttons,
+            )
             return events
         dispatcher.utter_message(text=answer or centre_contact(knowledge))
         return events
@@ -239,7 +259,8 @@ class ActionSubscribe(Action):
         # the channel handles the THEODOI command itself.
         dispatcher.utter_message(
             text="Để nhận thông báo về hồ sơ, Ông/Bà nhắn theo cú pháp: THEODOI <mã hồ sơ> <4 số cuối điện "
-                 "thoại người nộp>, ví dụ: THEODOI BD-240915-0077 6688.")
+            "thoại người nộp>, ví dụ: THEODOI BD-240915-0077 6688."
+        )
         return []
 
 
@@ -249,7 +270,8 @@ class ActionUnsubscribe(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
         dispatcher.utter_message(
-            text="Để dừng nhận thông báo tự động, Ông/Bà nhắn một từ: HUY (hoặc HỦY) trên chính kênh này.")
+            text="Để dừng nhận thông báo tự động, Ông/Bà nhắn một từ: HUY (hoặc HỦY) trên chính kênh này."
+        )
         return []
 
 

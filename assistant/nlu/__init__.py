@@ -6,5 +6,14 @@ from assistant.nlu.engine import BuiltinNlu
 from assistant.nlu.normalize import SHORTHAND, fold, normalize, tokenize
 from assistant.nlu.training_data import Example, TrainingData, load_project, load_test_set
 
-__all__ = ["SHORTHAND", "BuiltinNlu", "Example", "TrainingData", "fold", "load_project", "load_test_set",
-           "normalize", "tokenize"]
+__all__ = [
+    "SHORTHAND",
+    "BuiltinNlu",
+    "Example",
+    "TrainingData",
+    "fold",
+    "load_project",
+    "load_test_set",
+    "normalize",
+    "tokenize",
+]

@@ -30,7 +30,7 @@ def feature_strings(tokens: Sequence[Token]) -> dict[str, list[str]]:
     for w in bare:
         padded = f" {w} "
         for n in range(lo, hi + 1):
-            chars.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+            chars.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     return {"w": words, "u": unacc, "c": chars}
 
 
@@ -117,8 +117,12 @@ class Featurizer:
             indices.extend(idx)
             data.extend(vals)
             indptr.append(len(indices))
-        return Csr(np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int32),
-                   np.array(data, dtype=np.float32), len(self.vocab))
+        return Csr(
+            np.array(indptr, dtype=np.int64),
+            np.array(indices, dtype=np.int32),
+            np.array(data, dtype=np.float32),
+            len(self.vocab),
+        )
 
     def known_fraction(self, doc: dict[str, list[str]]) -> float:
         """Share of the text's word features seen in training (0 for gibberish)."""
@@ -209,21 +213,22 @@ class SoftmaxRegression:
 
         def fun(theta: np.ndarray):
             # float32 sparse products (memory bound), float64 for the rest
-            w = theta[:d * k].reshape(d, k)
-            b = theta[d * k:]
+            w = theta[: d * k].reshape(d, k)
+            b = theta[d * k :]
             z = x.matmul(w.astype(np.float32)).astype(np.float64) + b
             z -= z.max(axis=1, keepdims=True)
             logsum = np.log(np.exp(z).sum(axis=1))
             p = np.exp(z - logsum[:, None])
-            loss = float((weights * (logsum - (z * onehot).sum(axis=1))).sum()) + 0.5 * l2 * _dot(theta[:d * k],
-                                                                                                theta[:d * k])
+            loss = float((weights * (logsum - (z * onehot).sum(axis=1))).sum()) + 0.5 * l2 * _dot(
+                theta[: d * k], theta[: d * k]
+            )
             gz = (p - onehot) * weights[:, None]
             gw = xt.matmul(gz.astype(np.float32)) + l2 * w
             return loss, np.concatenate([gw.ravel(), gz.sum(axis=0)])
 
         theta = _lbfgs(fun, np.zeros(d * k + k))
-        self.w = theta[:d * k].reshape(d, k).astype(np.float32)
-        self.b = theta[d * k:].astype(np.float32)
+        self.w = theta[: d * k].reshape(d, k).astype(np.float32)
+        self.b = theta[d * k :].astype(np.float32)
         return self
 
     def logits(self, x: Csr) -> np.ndarray:
@@ -233,6 +238,7 @@ class SoftmaxRegression:
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """Temperature minimising the negative log-likelihood (golden-section
     search on log T)."""
+
     def nll(log_t: float) -> float:
         z = logits / math.exp(log_t)
         z = z - z.max(axis=1, keepdims=True)

@@ -26,9 +26,16 @@ class BuiltinNlu:
     """Pure Python + numpy NLU. Build it with `BuiltinNlu.train()` (blocking:
     run it in a thread from async code)."""
 
-    def __init__(self, data: TrainingData, featurizer: Featurizer, model: SoftmaxRegression,
-                 temperature: float, extractor: EntityExtractor, *,
-                 fallback_confidence: Literal["threshold", "top"] = "threshold") -> None:
+    def __init__(
+        self,
+        data: TrainingData,
+        featurizer: Featurizer,
+        model: SoftmaxRegression,
+        temperature: float,
+        extractor: EntityExtractor,
+        *,
+        fallback_confidence: Literal["threshold", "top"] = "threshold",
+    ) -> None:
         self.intents = list(data.intents)
         self.threshold = data.threshold
         self.ambiguity_threshold = data.ambiguity_threshold
@@ -45,9 +52,16 @@ class BuiltinNlu:
 
     # ----------------------------------------------------------------- training
     @classmethod
-    def train(cls, project_dir: Path | None = None, *, data: TrainingData | None = None, l2: float = 1e-4,
-              folds: int = 5, seed: int = 42,
-              fallback_confidence: Literal["threshold", "top"] = "threshold") -> BuiltinNlu:
+    def train(
+        cls,
+        project_dir: Path | None = None,
+        *,
+        data: TrainingData | None = None,
+        l2: float = 1e-4,
+        folds: int = 5,
+        seed: int = 42,
+        fallback_confidence: Literal["threshold", "top"] = "threshold",
+    ) -> BuiltinNlu:
         started = time.perf_counter()
         if data is None:
             data = load_project(project_dir)

@@ -48,7 +48,7 @@ class EntityExtractor:
             for e in ex.entities:
                 if e.entity in regex_entities:
                     continue
-                span = ex.text[e.start:e.end]
+                span = ex.text[e.start : e.end]
                 value = e.value if e.value != span else synonyms_lower.get(span.lower(), span)
                 value_entity.setdefault(value, e.entity)
                 annotated.append((e.entity, span, value))
@@ -62,7 +62,8 @@ class EntityExtractor:
             if entity is not None:
                 annotated.append((entity, variant, value))
         phrases: dict[tuple[str, ...], dict[tuple[str, str], set[tuple[str, ...]]]] = defaultdict(
-            lambda: defaultdict(set))
+            lambda: defaultdict(set)
+        )
         for entity, text, value in annotated:
             toks = tokenize(text)
             if toks:
@@ -101,7 +102,7 @@ class EntityExtractor:
         while i < n:
             hit = None
             for length in range(min(self.max_len, n - i), 0, -1):
-                window = tokens[i:i + length]
+                window = tokens[i : i + length]
                 phrase = self.phrases.get(tuple(t.bare for t in window))
                 if phrase is not None and self._accent_ok(window, phrase):
                     hit = (length, phrase)
@@ -110,7 +111,7 @@ class EntityExtractor:
                 i += 1
                 continue
             length, phrase = hit
-            window = tokens[i:i + length]
+            window = tokens[i : i + length]
             if length > 1 and window[0].bare in TRIM_PREFIXES:
                 rest = self.phrases.get(tuple(t.bare for t in window[1:]))
                 if rest is not None and rest.value == phrase.value:

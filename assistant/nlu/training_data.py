@@ -44,7 +44,7 @@ def strip_annotations(annotated: str) -> tuple[str, tuple[Entity, ...]]:
     pos = 0  # in `annotated`
     length = 0  # of the plain text so far
     for m in _ANNOTATION.finditer(annotated):
-        before = annotated[pos:m.start()]
+        before = annotated[pos : m.start()]
         out.append(before)
         length += len(before)
         span = m.group("text")

@@ -75,8 +75,13 @@ def cache_dir() -> Path:
 def _is_python310(python: str) -> bool:
     """Really 3.10 (a pyenv shim on PATH may point nowhere)."""
     try:
-        out = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2] == (3, 10))"],
-                             check=False, capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [python, "-c", "import sys; print(sys.version_info[:2] == (3, 10))"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return out.returncode == 0 and out.stdout.strip() == "True"
@@ -89,8 +94,10 @@ def find_python310() -> str:
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK) and _is_python310(candidate):
             return candidate
-    raise BuildError("Rasa 3.6 needs Python 3.10 and none was found: set TONGDAI_RASA_PYTHON, put python3.10 "
-                     "on PATH, or install it (e.g. pyenv install 3.10.13).")
+    raise BuildError(
+        "Rasa 3.6 needs Python 3.10 and none was found: set TONGDAI_RASA_PYTHON, put python3.10 "
+        "on PATH, or install it (e.g. pyenv install 3.10.13)."
+    )
 
 
 def _digest(parts: list[tuple[str, bytes]]) -> str:
@@ -133,6 +140,7 @@ def child_env(**extra: str) -> dict:
 def _locked(name: str):
     """One builder at a time (make and a test run may race)."""
     import fcntl
+
     cache_dir().mkdir(parents=True, exist_ok=True)
     with open(cache_dir() / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -150,7 +158,9 @@ def log_dir() -> Path:
 
 def _run_logged(argv: list[str], log_file: Path, what: str, **kwargs) -> None:
     with open(log_file, "wb") as out:
-        proc = subprocess.run(argv, check=False, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs)
+        proc = subprocess.run(
+            argv, check=False, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs
+        )
     if proc.returncode != 0:
         tail = log_file.read_text(errors="replace").splitlines()[-25:]
         raise BuildError(f"{what} failed (exit {proc.returncode}); log {log_file}:\n" + "\n".join(tail))
@@ -172,11 +182,27 @@ def ensure_venv() -> Path:
         started = time.monotonic()
         log_file = log_dir() / f"rasa-venv-{env_hash()}.log"
         _run_logged([python, "-m", "venv", str(venv)], log_file, "python3.10 -m venv")
-        _run_logged([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input",
-                     "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
-                    log_file, "pip install -r assistant/rasa/requirements.txt", env=child_env())
-        _run_logged([str(venv / "bin" / "rasa"), "--version"], log_file.with_suffix(".check.log"),
-                    "rasa --version", env=child_env())
+        _run_logged(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--no-input",
+                "--disable-pip-version-check",
+                "-r",
+                str(REQUIREMENTS),
+            ],
+            log_file,
+            "pip install -r assistant/rasa/requirements.txt",
+            env=child_env(),
+        )
+        _run_logged(
+            [str(venv / "bin" / "rasa"), "--version"],
+            log_file.with_suffix(".check.log"),
+            "rasa --version",
+            env=child_env(),
+        )
         done.write_text(f"built in {time.monotonic() - started:.0f} s\n")
         log(f"venv ready in {time.monotonic() - started:.0f} s")
         _prune("rasa-venv-*", keep=venv)
@@ -196,9 +222,26 @@ def ensure_model(venv: Path) -> Path:
         started = time.monotonic()
         # Rasa's fingerprint cache would otherwise land in assistant/.rasa.
         env = child_env(RASA_CACHE_DIRECTORY=str(cache_dir() / "train-cache"))
-        _run_logged([str(venv / "bin" / "rasa"), "train", "--config", "config.yml", "--domain", "domain.yml",
-                     "--data", "data", "--out", str(model.parent), "--fixed-model-name", model.name[:-7]],
-                    log_dir() / f"train-{model_hash()}.log", "rasa train", cwd=ASSISTANT, env=env)
+        _run_logged(
+            [
+                str(venv / "bin" / "rasa"),
+                "train",
+                "--config",
+                "config.yml",
+                "--domain",
+                "domain.yml",
+                "--data",
+                "data",
+                "--out",
+                str(model.parent),
+                "--fixed-model-name",
+                model.name[:-7],
+            ],
+            log_dir() / f"train-{model_hash()}.log",
+            "rasa train",
+            cwd=ASSISTANT,
+            env=env,
+        )
         if not model.exists():
             raise BuildError(f"rasa train finished but {model} is missing")
         log(f"model trained in {time.monotonic() - started:.0f} s")
@@ -208,9 +251,12 @@ def ensure_model(venv: Path) -> Path:
 
 def _prune(pattern: str, keep: Path, keep_count: int = 2) -> None:
     """Keep the cache from growing without bound: the newest few of a kind."""
-    others = sorted((p for p in cache_dir().glob(pattern) if p != keep and p.is_dir() == keep.is_dir()),
-                    key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in others[keep_count - 1:]:
+    others = sorted(
+        (p for p in cache_dir().glob(pattern) if p != keep and p.is_dir() == keep.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in others[keep_count - 1 :]:
         log(f"removing old {old.name}")
         if old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
@@ -227,8 +273,13 @@ class Built:
         return str(self.venv / "bin" / "rasa")
 
     def as_dict(self) -> dict:
-        return {"cache": str(cache_dir()), "venv": str(self.venv), "model": str(self.model),
-                "rasa": self.rasa, "python": str(self.venv / "bin" / "python")}
+        return {
+            "cache": str(cache_dir()),
+            "venv": str(self.venv),
+            "model": str(self.model),
+            "rasa": self.rasa,
+            "python": str(self.venv / "bin" / "python"),
+        }
 
 
 def build() -> Built:
@@ -250,9 +301,17 @@ class Servers:
     """The Rasa server (HTTP API on) and the action server, as child processes
     in their own process groups."""
 
-    def __init__(self, built: Built, *, port: int = 5005, actions_port: int = 5055,
-                 tongdai_url: str = "http://127.0.0.1:8080", host: str = "127.0.0.1",
-                 run_dir: Path | None = None, log_dir: Path | None = None):
+    def __init__(
+        self,
+        built: Built,
+        *,
+        port: int = 5005,
+        actions_port: int = 5055,
+        tongdai_url: str = "http://127.0.0.1:8080",
+        host: str = "127.0.0.1",
+        run_dir: Path | None = None,
+        log_dir: Path | None = None,
+    ):
         self.built, self.port, self.actions_port = built, port, actions_port
         self.tongdai_url, self.host = tongdai_url, host
         self.run_dir = run_dir or cache_dir() / "run" / str(port)
@@ -278,12 +337,28 @@ class Servers:
 
     def commands(self) -> dict[str, tuple[list[str], dict]]:
         endpoints, credentials = self._write_config()
-        actions = ([self.built.rasa, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
-                   child_env(TONGDAI_URL=self.tongdai_url, SANIC_HOST=self.host))
-        server = ([self.built.rasa, "run", "--enable-api", "--interface", self.host, "--port", str(self.port),
-                   "--model", str(self.built.model), "--endpoints", str(endpoints),
-                   "--credentials", str(credentials)],
-                  child_env(RASA_CACHE_DIRECTORY=str(cache_dir() / "train-cache")))
+        actions = (
+            [self.built.rasa, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+            child_env(TONGDAI_URL=self.tongdai_url, SANIC_HOST=self.host),
+        )
+        server = (
+            [
+                self.built.rasa,
+                "run",
+                "--enable-api",
+                "--interface",
+                self.host,
+                "--port",
+                str(self.port),
+                "--model",
+                str(self.built.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(credentials),
+            ],
+            child_env(RASA_CACHE_DIRECTORY=str(cache_dir() / "train-cache")),
+        )
         return {"actions": actions, "rasa": server}
 
     def start(self) -> Servers:
@@ -294,14 +369,21 @@ class Servers:
                 self._logs.append(out)
             else:
                 out = None  # the foreground `run`: the operator's terminal
-            self.procs[name] = subprocess.Popen(argv, cwd=ASSISTANT, env=env, stdin=subprocess.DEVNULL,
-                                                stdout=out, stderr=subprocess.STDOUT if out else None,
-                                                start_new_session=True)
+            self.procs[name] = subprocess.Popen(
+                argv,
+                cwd=ASSISTANT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )
         return self
 
     def ready(self) -> bool:
-        return (_http_ok(self.actions_url + "/health")
-                and _http_ok(self.url + "/status", lambda body: bool(body.get("model_file"))))
+        return _http_ok(self.actions_url + "/health") and _http_ok(
+            self.url + "/status", lambda body: bool(body.get("model_file"))
+        )
 
     def wait_ready(self, timeout: float = 300.0) -> float:
         """Seconds it took until both answer; BuildError if one died or time ran out."""
@@ -309,8 +391,10 @@ class Servers:
         while time.monotonic() - started < timeout:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
-                    raise BuildError(f"the {name} server exited with {proc.returncode} before it was ready"
-                                     + (f"; log in {self.log_dir}/{name}.log" if self.log_dir else ""))
+                    raise BuildError(
+                        f"the {name} server exited with {proc.returncode} before it was ready"
+                        + (f"; log in {self.log_dir}/{name}.log" if self.log_dir else "")
+                    )
             if self.ready():
                 return time.monotonic() - started
             time.sleep(0.5)
@@ -346,15 +430,25 @@ def cmd_build(args) -> int:
 
 
 def cmd_paths(args) -> int:
-    print(json.dumps({"cache": str(cache_dir()), "venv": str(venv_path()), "model": str(model_path()),
-                      "venv_ready": (venv_path() / ".tongdai-complete").exists(),
-                      "model_ready": model_path().exists()}, indent=2))
+    print(
+        json.dumps(
+            {
+                "cache": str(cache_dir()),
+                "venv": str(venv_path()),
+                "model": str(model_path()),
+                "venv_ready": (venv_path() / ".tongdai-complete").exists(),
+                "model_ready": model_path().exists(),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
 def cmd_run(args) -> int:
-    servers = Servers(build(), port=args.port, actions_port=args.actions_port, tongdai_url=args.tongdai_url,
-                      host=args.host)
+    servers = Servers(
+        build(), port=args.port, actions_port=args.actions_port, tongdai_url=args.tongdai_url, host=args.host
+    )
     stopping = []
 
     def on_signal(signum, frame):
@@ -373,8 +467,10 @@ def cmd_run(args) -> int:
                 return 1
             if not announced and servers.ready():
                 announced = True
-                log(f"ready. Point the service at it: TONGDAI_ASSISTANT_ENGINE=rasa "
-                    f"TONGDAI_RASA_URL={servers.url} tongdai serve")
+                log(
+                    f"ready. Point the service at it: TONGDAI_ASSISTANT_ENGINE=rasa "
+                    f"TONGDAI_RASA_URL={servers.url} tongdai serve"
+                )
             time.sleep(0.5)
         return 0
     finally:

@@ -41,8 +41,11 @@ class ApiKeys:
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
-            raise ApiError(401, "Thiếu khóa API: gửi kèm header 'Authorization: Bearer <khóa>'.",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "Thiếu khóa API: gửi kèm header 'Authorization: Bearer <khóa>'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         digest = hash_key(key.strip())
         cached = self._cache.get(digest)
         if cached and cached[1] > time.monotonic():

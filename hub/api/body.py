@@ -23,8 +23,9 @@ async def json_object(request: web.Request) -> dict:
     return body
 
 
-def text(body: dict, field: str, *, required: bool = True, max_len: int = 500, prefix: str = "",
-         default: str | None = None) -> str | None:
+def text(
+    body: dict, field: str, *, required: bool = True, max_len: int = 500, prefix: str = "", default: str | None = None
+) -> str | None:
     value = body.get(field)
     name = prefix + field
     if value is None:

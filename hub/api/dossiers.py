@@ -40,8 +40,9 @@ def _applicant(body: dict) -> ApplicantData:
     if id_number and not (id_number.isdigit() and len(id_number) in (9, 12)):
         raise ApiError(422, "Số CCCD/CMND phải gồm 12 (hoặc 9) chữ số.", field="applicant.id_number")
     chat_id = raw.get("telegram_chat_id")
-    if chat_id is not None and (not isinstance(chat_id, int) or isinstance(chat_id, bool)
-                                or not -2**63 <= chat_id < 2**63):
+    if chat_id is not None and (
+        not isinstance(chat_id, int) or isinstance(chat_id, bool) or not -(2**63) <= chat_id < 2**63
+    ):
         raise ApiError(422, "telegram_chat_id phải là số nguyên.", field="applicant.telegram_chat_id")
     channels = raw.get("preferred_channels", [])
     if not isinstance(channels, list):
@@ -65,13 +66,15 @@ def _consents(raw) -> tuple[ConsentRecord, ...]:
     for item in raw:
         if not isinstance(item.get("granted"), bool):
             raise ApiError(422, "Mỗi consent cần 'granted' là true hoặc false.", field=field + ".granted")
-        records.append(ConsentRecord(
-            channel=b.parsed(field + ".channel", Channel, item.get("channel")),
-            granted=item["granted"],
-            at=b.moment(item, "at", required=False, prefix=field + ".") or utcnow(),
-            via=b.text(item, "via", required=False, max_len=100, default="one_stop_shop"),
-            legal_basis=b.text(item, "legal_basis", required=False, max_len=200, default="consent"),
-        ))
+        records.append(
+            ConsentRecord(
+                channel=b.parsed(field + ".channel", Channel, item.get("channel")),
+                granted=item["granted"],
+                at=b.moment(item, "at", required=False, prefix=field + ".") or utcnow(),
+                via=b.text(item, "via", required=False, max_len=100, default="one_stop_shop"),
+                legal_basis=b.text(item, "legal_basis", required=False, max_len=200, default="consent"),
+            )
+        )
     return tuple(records)
 
 
@@ -103,12 +106,12 @@ def _result(raw) -> dict | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise ApiError(422, "'result' phải là đối tượng {method, place, hours, tracking_code, address}.",
-                       field="result")
+        raise ApiError(
+            422, "'result' phải là đối tượng {method, place, hours, tracking_code, address}.", field="result"
+        )
     method = raw.get("method", "counter")
     if method not in ("counter", "post"):
-        raise ApiError(422, "result.method là 'counter' (nhận tại quầy) hoặc 'post' (bưu điện).",
-                       field="result.method")
+        raise ApiError(422, "result.method là 'counter' (nhận tại quầy) hoặc 'post' (bưu điện).", field="result.method")
     found = {"method": method}
     for name in ("place", "hours", "tracking_code", "address"):
         value = b.text(raw, name, required=False, max_len=500, prefix="result.")
@@ -140,21 +143,35 @@ async def post_event(request: web.Request) -> web.Response:
         raise ApiError(404, f"Không có hồ sơ mã '{code}'; hãy tạo bằng PUT /api/v1/dossiers/{code} trước.")
     if result.outcome == "illegal":
         allowed = sorted(s.value for s in TRANSITIONS[result.current_status])
-        why = ("hồ sơ đã ở trạng thái cuối, không chuyển tiếp được." if not allowed
-               else "các trạng thái tiếp theo hợp lệ: " + ", ".join(allowed) + ".")
-        raise ApiError(409, f"Không thể chuyển hồ sơ từ '{result.current_status.value}' "
-                            f"({result.current_status.label}) sang '{change.status.value}' "
-                            f"({change.status.label}): {why}", current_status=result.current_status.value,
-                       requested_status=change.status.value, allowed_next=allowed)
+        why = (
+            "hồ sơ đã ở trạng thái cuối, không chuyển tiếp được."
+            if not allowed
+            else "các trạng thái tiếp theo hợp lệ: " + ", ".join(allowed) + "."
+        )
+        raise ApiError(
+            409,
+            f"Không thể chuyển hồ sơ từ '{result.current_status.value}' "
+            f"({result.current_status.label}) sang '{change.status.value}' "
+            f"({change.status.label}): {why}",
+            current_status=result.current_status.value,
+            requested_status=change.status.value,
+            allowed_next=allowed,
+        )
     if result.outcome == "event_id_reused":
-        raise ApiError(409, f"event_id '{change.event_id}' đã được dùng cho một thay đổi khác "
-                            f"({result.current_status.value}); mỗi thay đổi cần event_id riêng.",
-                       field="event_id")
+        raise ApiError(
+            409,
+            f"event_id '{change.event_id}' đã được dùng cho một thay đổi khác "
+            f"({result.current_status.value}); mỗi thay đổi cần event_id riêng.",
+            field="event_id",
+        )
     entry = result.entry
     response = {
-        "event_id": entry.event_id, "code": code,
-        "previous_status": result.previous_status.value, "status": entry.status.value,
-        "status_label": entry.status.label, "at": to_iso(entry.at),
+        "event_id": entry.event_id,
+        "code": code,
+        "previous_status": result.previous_status.value,
+        "status": entry.status.value,
+        "status_label": entry.status.label,
+        "at": to_iso(entry.at),
         "recorded_at": to_iso(result.recorded_at),
     }
     headers = {"Idempotent-Replayed": "true"} if result.outcome == "duplicate" else None
@@ -168,12 +185,20 @@ async def get_dossier(request: web.Request) -> web.Response:
     if not (len(verify) == 4 and verify.isdigit()):
         raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ (?verify=NNNN).", field="verify")
     outcome = await verified_lookup(
-        request.app[STORE], request.app[LOOKUP_GUARD], code, verify,
-        key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for))
+        request.app[STORE],
+        request.app[LOOKUP_GUARD],
+        code,
+        verify,
+        key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for),
+    )
     if outcome.status == "limited":
         wait = outcome.retry_after
-        raise ApiError(429, f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
-                       headers={"Retry-After": str(wait)}, retry_after=wait)
+        raise ApiError(
+            429,
+            f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
+            headers={"Retry-After": str(wait)},
+            retry_after=wait,
+        )
     if not outcome.ok:
         raise ApiError(404, NOT_FOUND)
     found = outcome.found

@@ -24,14 +24,24 @@ _DEFAULT_MESSAGES = {
     429: "Quá nhiều yêu cầu; vui lòng thử lại sau.",
     500: "Lỗi hệ thống; yêu cầu chưa được xử lý, vui lòng thử lại.",
 }
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-          415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
-          500: "internal_error"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+}
 
 
-def error_response(status: int, message: str | None = None, *, field: str | None = None,
-                   headers: dict | None = None, **extra) -> web.Response:
+def error_response(
+    status: int, message: str | None = None, *, field: str | None = None, headers: dict | None = None, **extra
+) -> web.Response:
     body = {"error": _CODES.get(status, "error"), "message": message or _DEFAULT_MESSAGES.get(status, "")}
     if field is not None:
         body["field"] = field
@@ -42,8 +52,9 @@ def error_response(status: int, message: str | None = None, *, field: str | None
 class ApiError(Exception):
     """Raised by handlers; the middleware renders it."""
 
-    def __init__(self, status: int, message: str | None = None, *, field: str | None = None,
-                 headers: dict | None = None, **extra):
+    def __init__(
+        self, status: int, message: str | None = None, *, field: str | None = None, headers: dict | None = None, **extra
+    ):
         super().__init__(message)
         self.status_code, self.message, self.field = status, message, field
         self.headers, self.extra = headers or {}, extra
@@ -58,8 +69,7 @@ async def json_errors(request: web.Request, handler):
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status_code, exc.message, field=exc.field, headers=exc.headers,
-                              **exc.extra)
+        return error_response(exc.status_code, exc.message, field=exc.field, headers=exc.headers, **exc.extra)
     except web.HTTPException as exc:
         if exc.status_code < 400:
             raise

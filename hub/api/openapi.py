@@ -13,28 +13,42 @@ CHANNEL = {"type": "string", "enum": [c.value for c in Channel]}
 
 
 def error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def json_response(description: str, schema: dict | None = None) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": schema or {"type": "object"}}}}
+    return {"description": description, "content": {"application/json": {"schema": schema or {"type": "object"}}}}
 
 
 def json_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
-         "description": "Dossier code as the one-stop-shop issues it, e.g. 000.00.21.H12-241105-0012"}
-_STATUS = {"oneOf": [
-    {"type": "string", "enum": [s.value for s in DossierStatus]},
-    {"type": "integer", "enum": sorted(NATIONAL_PORTAL_CODES),
-     "description": "National public-service portal code (1 Mới đăng ký … 10 Đã trả kết quả)"},
-]}
-_TIME = {"type": "string", "format": "date-time",
-         "description": "ISO 8601; without an offset it is read as Asia/Ho_Chi_Minh"}
+_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "Dossier code as the one-stop-shop issues it, e.g. 000.00.21.H12-241105-0012",
+}
+_STATUS = {
+    "oneOf": [
+        {"type": "string", "enum": [s.value for s in DossierStatus]},
+        {
+            "type": "integer",
+            "enum": sorted(NATIONAL_PORTAL_CODES),
+            "description": "National public-service portal code (1 Mới đăng ký … 10 Đã trả kết quả)",
+        },
+    ]
+}
+_TIME = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601; without an offset it is read as Asia/Ho_Chi_Minh",
+}
 
 
 def build_spec(*parts: dict) -> dict:
@@ -44,68 +58,138 @@ def build_spec(*parts: dict) -> dict:
         paths.update(part)
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Tổng đài API", "version": "1.0.0",
-                 "description": "Dossier tracking and citizen contact for a provincial e-government."},
+        "info": {
+            "title": "Tổng đài API",
+            "version": "1.0.0",
+            "description": "Dossier tracking and citizen contact for a provincial e-government.",
+        },
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                           "description": "Key from `tongdai apikey create --name NAME`"}},
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Key from `tongdai apikey create --name NAME`",
+                }
+            },
             "schemas": {
-                "Error": {"type": "object", "required": ["error", "message"], "properties": {
-                    "error": {"type": "string"}, "message": {"type": "string"},
-                    "field": {"type": "string"}}},
-                "Applicant": {"type": "object", "required": ["full_name"], "properties": {
-                    "full_name": {"type": "string"},
-                    "phone": {"type": "string", "description": "0xxxxxxxxx or +84xxxxxxxxx"},
-                    "email": {"type": "string", "format": "email"},
-                    "id_number": {"type": "string", "description": "CCCD, 12 digits"},
-                    "telegram_chat_id": {"type": "integer"},
-                    "preferred_channels": {"type": "array", "items": CHANNEL},
-                    "consents": {"type": "array", "items": {"type": "object", "required": ["channel", "granted"],
-                                 "properties": {"channel": {"type": "string"}, "granted": {"type": "boolean"},
-                                                "at": _TIME, "via": {"type": "string"},
-                                                "legal_basis": {"type": "string"}}}}}},
-                "DossierIn": {"type": "object", "required": ["procedure", "agency", "received_at", "applicant"],
-                              "properties": {"procedure": {"type": "string"}, "agency": {"type": "string"},
-                                             "received_at": _TIME, "due_at": _TIME, "status": _STATUS,
-                                             "applicant": {"$ref": "#/components/schemas/Applicant"}}},
-                "StatusEventIn": {"type": "object", "required": ["event_id", "status", "at", "actor"],
-                                  "properties": {"event_id": {"type": "string"}, "status": _STATUS,
-                                                 "at": _TIME, "actor": {"type": "string"},
-                                                 "note": {"type": "string"}, "due_at": _TIME,
-                                                 "result": {"type": "object", "description":
-                                                            "How the result is handed over: method "
-                                                            "counter|post, place, hours, tracking_code, "
-                                                            "address", "properties": {
-                                                                "method": {"type": "string",
-                                                                           "enum": ["counter", "post"]}}}}},
-                "StatusEventOut": {"type": "object", "properties": {
-                    "event_id": {"type": "string"}, "code": {"type": "string"},
-                    "previous_status": {"type": "string"}, "status": {"type": "string"},
-                    "status_label": {"type": "string"}, "at": _TIME, "recorded_at": _TIME}},
-                "Dossier": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "procedure": {"type": "string"}, "agency": {"type": "string"},
-                    "status": {"type": "string"}, "status_label": {"type": "string"},
-                    "overdue": {"type": "boolean"}, "display_status": {"type": "string"},
-                    "received_at": _TIME, "due_at": _TIME,
-                    "received_at_display": {"type": "string", "description": "dd/mm/yyyy HH:MM"},
-                    "due_at_display": {"type": "string"},
-                    "applicant": {"type": "string", "description": "masked name (public view)"},
-                    "applicant_id": {"type": "string", "description": "full view only"},
-                    "timeline": {"type": "array", "items": {"type": "object"}}}},
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string"},
+                    },
+                },
+                "Applicant": {
+                    "type": "object",
+                    "required": ["full_name"],
+                    "properties": {
+                        "full_name": {"type": "string"},
+                        "phone": {"type": "string", "description": "0xxxxxxxxx or +84xxxxxxxxx"},
+                        "email": {"type": "string", "format": "email"},
+                        "id_number": {"type": "string", "description": "CCCD, 12 digits"},
+                        "telegram_chat_id": {"type": "integer"},
+                        "preferred_channels": {"type": "array", "items": CHANNEL},
+                        "consents": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["channel", "granted"],
+                                "properties": {
+                                    "channel": {"type": "string"},
+                                    "granted": {"type": "boolean"},
+                                    "at": _TIME,
+                                    "via": {"type": "string"},
+                                    "legal_basis": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+                "DossierIn": {
+                    "type": "object",
+                    "required": ["procedure", "agency", "received_at", "applicant"],
+                    "properties": {
+                        "procedure": {"type": "string"},
+                        "agency": {"type": "string"},
+                        "received_at": _TIME,
+                        "due_at": _TIME,
+                        "status": _STATUS,
+                        "applicant": {"$ref": "#/components/schemas/Applicant"},
+                    },
+                },
+                "StatusEventIn": {
+                    "type": "object",
+                    "required": ["event_id", "status", "at", "actor"],
+                    "properties": {
+                        "event_id": {"type": "string"},
+                        "status": _STATUS,
+                        "at": _TIME,
+                        "actor": {"type": "string"},
+                        "note": {"type": "string"},
+                        "due_at": _TIME,
+                        "result": {
+                            "type": "object",
+                            "description": "How the result is handed over: method "
+                            "counter|post, place, hours, tracking_code, "
+                            "address",
+                            "properties": {"method": {"type": "string", "enum": ["counter", "post"]}},
+                        },
+                    },
+                },
+                "StatusEventOut": {
+                    "type": "object",
+                    "properties": {
+                        "event_id": {"type": "string"},
+                        "code": {"type": "string"},
+                        "previous_status": {"type": "string"},
+                        "status": {"type": "string"},
+                        "status_label": {"type": "string"},
+                        "at": _TIME,
+                        "recorded_at": _TIME,
+                    },
+                },
+                "Dossier": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "procedure": {"type": "string"},
+                        "agency": {"type": "string"},
+                        "status": {"type": "string"},
+                        "status_label": {"type": "string"},
+                        "overdue": {"type": "boolean"},
+                        "display_status": {"type": "string"},
+                        "received_at": _TIME,
+                        "due_at": _TIME,
+                        "received_at_display": {"type": "string", "description": "dd/mm/yyyy HH:MM"},
+                        "due_at_display": {"type": "string"},
+                        "applicant": {"type": "string", "description": "masked name (public view)"},
+                        "applicant_id": {"type": "string", "description": "full view only"},
+                        "timeline": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
             },
         },
         "paths": {
             "/api/v1/dossiers/{code}": {
                 "put": {
                     "summary": "Create or update a dossier and its applicant (one-stop-shop)",
-                    "security": AUTH, "parameters": [_CODE],
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/DossierIn"}}}},
+                    "security": AUTH,
+                    "parameters": [_CODE],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DossierIn"}}},
+                    },
                     "responses": {
-                        "200": {"description": "Updated", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/Dossier"}}}},
-                        "201": {"description": "Created", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/Dossier"}}}},
+                        "200": {
+                            "description": "Updated",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}}},
+                        },
+                        "201": {
+                            "description": "Created",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}}},
+                        },
                         "401": error("Missing or wrong API key"),
                         "409": error("Status differs from the stored one, or the phone/ID belongs to another citizen"),
                         "413": error("Body over 1 MiB"),
@@ -114,29 +198,43 @@ def build_spec(*parts: dict) -> dict:
                 },
                 "get": {
                     "summary": "Public, masked view of a dossier (kiosk, phone, chat)",
-                    "parameters": [_CODE, {"name": "verify", "in": "query", "required": True,
-                                           "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
-                                           "description": "Last four digits of the applicant's phone"}],
+                    "parameters": [
+                        _CODE,
+                        {
+                            "name": "verify",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
+                            "description": "Last four digits of the applicant's phone",
+                        },
+                    ],
                     "responses": {
-                        "200": {"description": "The dossier", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/Dossier"}}}},
+                        "200": {
+                            "description": "The dossier",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}}},
+                        },
                         "404": error("Unknown code or wrong digits (the same answer for both)"),
                         "422": error("verify is not four digits"),
-                        "429": error("Five failures in 15 minutes from this address or on this code; "
-                                      "see Retry-After"),
+                        "429": error("Five failures in 15 minutes from this address or on this code; see Retry-After"),
                     },
                 },
             },
             "/api/v1/dossiers/{code}/events": {
                 "post": {
                     "summary": "Record a status change; idempotent on event_id",
-                    "security": AUTH, "parameters": [_CODE],
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/StatusEventIn"}}}},
+                    "security": AUTH,
+                    "parameters": [_CODE],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StatusEventIn"}}},
+                    },
                     "responses": {
-                        "201": {"description": "Recorded (a repeat answers the same, with Idempotent-Replayed)",
-                                "content": {"application/json": {
-                                    "schema": {"$ref": "#/components/schemas/StatusEventOut"}}}},
+                        "201": {
+                            "description": "Recorded (a repeat answers the same, with Idempotent-Replayed)",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/StatusEventOut"}}
+                            },
+                        },
                         "401": error("Missing or wrong API key"),
                         "404": error("Unknown dossier"),
                         "409": error("Illegal transition (allowed_next lists the legal ones) or event_id reused"),
@@ -145,14 +243,27 @@ def build_spec(*parts: dict) -> dict:
                     },
                 },
             },
-            "/api/v1/openapi.json": {"get": {"summary": "This description",
-                                             "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+            "/api/v1/openapi.json": {
+                "get": {"summary": "This description", "responses": {"200": {"description": "OpenAPI 3 document"}}}
+            },
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive"}}}},
-            "/readyz": {"get": {"summary": "Store reachable and migrations applied", "responses": {
-                "200": {"description": "Ready"}, "503": {"description": "Not ready"}}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
-                "200": {"description": "Prometheus text format",
-                        "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/readyz": {
+                "get": {
+                    "summary": "Store reachable and migrations applied",
+                    "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
             **paths,
         },
     }

@@ -26,8 +26,7 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:  # unreachable store is exactly what this endpoint reports
         log.warning("store not ready", extra={"error": repr(exc)})
         return reply({"status": "unavailable", "store": "unreachable"}, status=503)
-    return reply({"status": "ok" if state["ready"] else "unavailable", **state},
-                 status=200 if state["ready"] else 503)
+    return reply({"status": "ok" if state["ready"] else "unavailable", **state}, status=200 if state["ready"] else 503)
 
 
 @routes.get("/metrics")

@@ -7,5 +7,6 @@ from aiohttp import web
 
 
 def reply(obj, *, status: int = 200, headers: dict | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(obj), status=status, headers=headers,
-                        content_type="application/json", charset="utf-8")
+    return web.Response(
+        body=orjson.dumps(obj), status=status, headers=headers, content_type="application/json", charset="utf-8"
+    )

@@ -7,8 +7,16 @@ import random
 from models.errors import PermanentError, RetryableError
 
 
-def next_attempt(error: BaseException, attempts: int, now: float, *, max_attempts: int,
-                 base: float, cap: float, rng: random.Random = random._inst) -> float | None:
+def next_attempt(
+    error: BaseException,
+    attempts: int,
+    now: float,
+    *,
+    max_attempts: int,
+    base: float,
+    cap: float,
+    rng: random.Random = random._inst,
+) -> float | None:
     """The time of the next try, or None when the message should be parked.
 
     Exponential with full jitter, so that handlers failing together do not

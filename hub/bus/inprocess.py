@@ -24,9 +24,18 @@ BATCH = 1024
 
 
 class InProcessBus:
-    def __init__(self, store: Outbox, *, concurrency: int = 16, max_attempts: int = 8,
-                 backoff_base: float = 1.0, backoff_cap: float = 300.0, poll_seconds: float = 1.0,
-                 clock: Callable[[], float] = time.time, metrics=None):
+    def __init__(
+        self,
+        store: Outbox,
+        *,
+        concurrency: int = 16,
+        max_attempts: int = 8,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 300.0,
+        poll_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        metrics=None,
+    ):
         self.store = store
         self.clock = clock
         self.metrics = metrics
@@ -60,7 +69,8 @@ class InProcessBus:
         if names is None:
             names = self._names_cache[type_name] = [
                 *self._subscribers.get(type_name, {}),
-                *(name for name, (types, _) in self._batch.items() if type_name in types)]
+                *(name for name, (types, _) in self._batch.items() if type_name in types),
+            ]
         return names
 
     async def publish(self, *messages: Message) -> None:
@@ -139,13 +149,19 @@ class InProcessBus:
         for row in rows:
             if row.type in self._subscribers:  # only rows that one-at-a-time handlers want
                 by_key[row.key].append(row)
-        outcomes = await asyncio.gather(*(self._run_in_order(group) for group in by_key.values()),
-                                        *(self._run_batch(rows, name) for name in self._batch))
+        outcomes = await asyncio.gather(
+            *(self._run_in_order(group) for group in by_key.values()),
+            *(self._run_batch(rows, name) for name in self._batch),
+        )
         settled = {(r.message_id, r.handler) for group in outcomes for r in group if r.state != "retry"}
         dispatched = [
-            row.id for row in rows
-            if all(row.deliveries.get(name, ("",))[0] in ("done", "dead") or (row.message_id, name) in settled
-                   for name in self._names(row.type))]
+            row.id
+            for row in rows
+            if all(
+                row.deliveries.get(name, ("",))[0] in ("done", "dead") or (row.message_id, name) in settled
+                for name in self._names(row.type)
+            )
+        ]
         while self._recorder is not None and not self._recorder.done():
             await self._recorder
         await self.store.record_deliveries(self._take_unrecorded(), dispatched)
@@ -171,8 +187,13 @@ class InProcessBus:
         """One call for every due row of the handler's types, in outbox order (so
         per-key order holds); the outcome applies to each row alike."""
         types, handler = self._batch[name]
-        due = [(row, attempts) for row in rows if row.type in types
-               for runnable, attempts in [self._due(row, name)] if runnable]
+        due = [
+            (row, attempts)
+            for row in rows
+            if row.type in types
+            for runnable, attempts in [self._due(row, name)]
+            if runnable
+        ]
         if not due:
             return []
         try:
@@ -188,15 +209,20 @@ class InProcessBus:
                 results.append(DeliveryResult(row.message_id, name, "done", attempts + 1))
                 continue
             when = next_attempt(error, attempts + 1, self.clock(), **self._retry)
-            results.append(DeliveryResult(row.message_id, name, "retry" if when is not None else "dead",
-                                          attempts + 1, when, repr(error)[:500]))
+            results.append(
+                DeliveryResult(
+                    row.message_id, name, "retry" if when is not None else "dead", attempts + 1, when, repr(error)[:500]
+                )
+            )
         if error is not None:
-            log.warning("batch handler failed", extra={"handler": name, "messages": len(due),
-                                                       "error": repr(error)})
+            log.warning("batch handler failed", extra={"handler": name, "messages": len(due), "error": repr(error)})
         if self.metrics:
             for result in results:
-                (self.metrics.handler_done(name) if result.state == "done"
-                 else self.metrics.handler_failed(name, result.state))
+                (
+                    self.metrics.handler_done(name)
+                    if result.state == "done"
+                    else self.metrics.handler_failed(name, result.state)
+                )
         for result in results:
             self._record_soon(result)
         return results
@@ -231,8 +257,16 @@ class InProcessBus:
         except Exception as exc:
             when = next_attempt(exc, attempt, self.clock(), **self._retry)
             state = "retry" if when is not None else "dead"
-            log.warning("handler failed", extra={"handler": name, "message_id": row.message_id,
-                                                 "attempt": attempt, "state": state, "error": repr(exc)})
+            log.warning(
+                "handler failed",
+                extra={
+                    "handler": name,
+                    "message_id": row.message_id,
+                    "attempt": attempt,
+                    "state": state,
+                    "error": repr(exc),
+                },
+            )
             if self.metrics:
                 self.metrics.handler_failed(name, state)
             return DeliveryResult(row.message_id, name, state, attempt, when, repr(exc)[:500])

@@ -34,8 +34,14 @@ class _Delivery:
 
 
 class RecordingBus(Bus):
-    def __init__(self, *, max_attempts: int = 8, backoff_base: float = 1.0, backoff_cap: float = 300.0,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        *,
+        max_attempts: int = 8,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ):
         self.published: list[Message] = []
         self.clock = clock
         self._retry = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
@@ -99,15 +105,19 @@ class RecordingBus(Bus):
         return len(self._unsettled)
 
     async def deliveries(self, message_id: str) -> dict[str, tuple[str, int, float | None]]:
-        return {name: (d.state, d.attempts, d.next_at) for (mid, name), d in self._deliveries.items()
-                if mid == message_id}
+        return {
+            name: (d.state, d.attempts, d.next_at) for (mid, name), d in self._deliveries.items() if mid == message_id
+        }
 
     async def dead_letters(self) -> list[DeadLetter]:
         letters = []
         for letter_id, message, name in self._dead:
             d = self._deliveries[(message.message_id, name)]
-            letters.append(DeadLetter(letter_id, message.message_id, type(message).__name__, name, d.attempts,
-                                      d.error or "", d.updated_at))
+            letters.append(
+                DeadLetter(
+                    letter_id, message.message_id, type(message).__name__, name, d.attempts, d.error or "", d.updated_at
+                )
+            )
         return letters
 
     async def retry_dead_letter(self, dead_letter_id: int) -> bool:
@@ -124,8 +134,10 @@ class RecordingBus(Bus):
     # dispatching
 
     def _names(self, type_name: str) -> list[str]:
-        return [*self._subscribers.get(type_name, {}),
-                *(name for name, (types, _) in self._batch.items() if type_name in types)]
+        return [
+            *self._subscribers.get(type_name, {}),
+            *(name for name, (types, _) in self._batch.items() if type_name in types),
+        ]
 
     def _delivery(self, message: Message, name: str) -> _Delivery:
         return self._deliveries.setdefault((message.message_id, name), _Delivery())
@@ -165,15 +177,19 @@ class RecordingBus(Bus):
         for message in due:
             if type(message).__name__ in self._subscribers:
                 by_key[message.key].append(message)
-        await asyncio.gather(*(self._run_in_order(group, now) for group in by_key.values()),
-                             *(self._run_batch(due, name, now) for name in list(self._batch)))
+        await asyncio.gather(
+            *(self._run_in_order(group, now) for group in by_key.values()),
+            *(self._run_batch(due, name, now) for name in list(self._batch)),
+        )
         self._settle()
         return True
 
     def _settle(self) -> None:
-        self._unsettled = [m for m in self._unsettled
-                           if any(self._delivery(m, n).state not in ("done", "dead")
-                                  for n in self._names(type(m).__name__))]
+        self._unsettled = [
+            m
+            for m in self._unsettled
+            if any(self._delivery(m, n).state not in ("done", "dead") for n in self._names(type(m).__name__))
+        ]
 
     async def _run_in_order(self, messages: list[Message], now: float) -> None:
         for message in messages:

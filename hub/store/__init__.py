@@ -10,5 +10,4 @@ from hub.store.port import (
     Store,
 )
 
-__all__ = ["ApplicantData", "DeliveryResult", "DossierData", "OutboxRow", "StatusChange",
-           "StatusChangeResult", "Store"]
+__all__ = ["ApplicantData", "DeliveryResult", "DossierData", "OutboxRow", "StatusChange", "StatusChangeResult", "Store"]

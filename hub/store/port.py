@@ -197,10 +197,10 @@ class CitizenStore(Protocol):
     async def add_consent(self, citizen_id: str, record: ConsentRecord) -> None: ...
     async def find_contact(self, channel: Channel, address: str | int) -> str | None: ...
     async def ensure_contact(self, channel: Channel, address: str | int) -> str: ...
-    async def follow(self, code: str, channel: Channel, address: str | int, via: str,
-                     consent: ConsentRecord) -> tuple[str, bool]: ...
-    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int,
-                           consent: ConsentRecord) -> None:
+    async def follow(
+        self, code: str, channel: Channel, address: str | int, via: str, consent: ConsentRecord
+    ) -> tuple[str, bool]: ...
+    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int, consent: ConsentRecord) -> None:
         """A verified link (a Telegram deep link) puts the address on that citizen."""
 
 
@@ -217,11 +217,13 @@ class NotificationStore(Protocol):
     async def next_notification_due(self) -> float | None: ...
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         """Those of `ids` still due at `now`, leased to the caller until now + lease."""
+
     async def start_sending(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None: ...
     async def record_progress(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None: ...
     async def attempts_by_ref(self, provider: str, refs: list[str]) -> list[tuple[DeliveryAttempt, Notification]]: ...
-    async def list_notifications(self, *, dossier: str | None = None, citizen: str | None = None,
-                                 broadcast: str | None = None, limit: int = 200) -> list[Notification]: ...
+    async def list_notifications(
+        self, *, dossier: str | None = None, citizen: str | None = None, broadcast: str | None = None, limit: int = 200
+    ) -> list[Notification]: ...
     async def get_notifications(self, ids: list[str]) -> list[Notification]: ...
     async def overdue_without_apology(self, now: datetime, limit: int) -> list[str]: ...
 
@@ -241,32 +243,56 @@ class ConversationStore(Protocol):
         """Stores the message once per (channel, provider id), in the conversation
         it belongs to; `events_for(conversation_id)` gives the bus events that
         commit with it."""
-    async def add_outbound(self, conversation_id: str, channel: Channel, text: str, buttons: list,
-                           provider_message_id: str | None = None) -> None: ...
-    async def list_conversations(self, *, channel: Channel | None = None, citizen: str | None = None,
-                                 dossier: str | None = None, limit: int = 50) -> list[dict]: ...
+
+    async def add_outbound(
+        self, conversation_id: str, channel: Channel, text: str, buttons: list, provider_message_id: str | None = None
+    ) -> None: ...
+    async def list_conversations(
+        self, *, channel: Channel | None = None, citizen: str | None = None, dossier: str | None = None, limit: int = 50
+    ) -> list[dict]: ...
     async def get_conversation(self, conversation_id: str) -> dict | None: ...
 
     async def escalate(self, conversation_id: str, reason: str):
         """Hand the conversation to a person: an EscalationRequested event with
         the transcript, committed with it; None when it already waits."""
+
     async def list_escalations(self, *, state: str | None = None, limit: int = 100) -> list[dict]: ...
 
 
 class BroadcastStore(Protocol):
     async def create_broadcast(self, broadcast: Broadcast) -> Broadcast: ...
-    async def add_broadcast_recipients(self, broadcast_id: str, items: list[Notification], total: int,
-                                       done: bool) -> None: ...
+    async def add_broadcast_recipients(
+        self, broadcast_id: str, items: list[Notification], total: int, done: bool
+    ) -> None: ...
     async def get_broadcast(self, broadcast_id: str) -> Broadcast | None: ...
     async def cancel_broadcast(self, broadcast_id: str) -> int: ...
 
 
-class Store(Lifecycle, Outbox, DossierStore, CitizenStore, ApiKeyStore, NotificationStore, RecordedMessages,
-            ConversationStore, BroadcastStore, Protocol):
+class Store(
+    Lifecycle,
+    Outbox,
+    DossierStore,
+    CitizenStore,
+    ApiKeyStore,
+    NotificationStore,
+    RecordedMessages,
+    ConversationStore,
+    BroadcastStore,
+    Protocol,
+):
     """Every role: what one backend offers as a whole. Consumers ask for the
     roles they use, so that a backend can be built and tested role by role."""
 
 
 # The roles, for contract suites that run one set of tests per role.
-ROLES = (Lifecycle, Outbox, DossierStore, CitizenStore, ApiKeyStore, NotificationStore, RecordedMessages,
-         ConversationStore, BroadcastStore)
+ROLES = (
+    Lifecycle,
+    Outbox,
+    DossierStore,
+    CitizenStore,
+    ApiKeyStore,
+    NotificationStore,
+    RecordedMessages,
+    ConversationStore,
+    BroadcastStore,
+)

@@ -18,7 +18,7 @@ def test_one_text(capsys, tmp_path, monkeypatch):
     assert result["intent"]["name"] == "ask_fee" and 0 < result["intent"]["confidence"] <= 1
     [procedure] = [e for e in result["entities"] if e["entity"] == "procedure"]
     assert procedure["value"] == "khai_sinh"
-    assert result["text"][procedure["start"]:procedure["end"]].lower().endswith("khai sinh")
+    assert result["text"][procedure["start"] : procedure["end"]].lower().endswith("khai sinh")
 
 
 def test_jsonl_keeps_the_order_of_many_lines(capsys, tmp_path, monkeypatch):
@@ -28,6 +28,10 @@ def test_jsonl_keeps_the_order_of_many_lines(capsys, tmp_path, monkeypatch):
     assert main(["assistant", "parse", "--jsonl", "--engine", "builtin"]) == 0
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["text"] for r in results] == texts
-    assert [r["intent"]["name"] for r in results[:4]] == \
-        ["greet", "check_dossier_status", "request_human", "ask_office_hours"]
+    assert [r["intent"]["name"] for r in results[:4]] == [
+        "greet",
+        "check_dossier_status",
+        "request_human",
+        "ask_office_hours",
+    ]
     assert {"entity": "dossier_code", "value": "BD-261015-0077", "start": 3, "end": 17} in results[1]["entities"]

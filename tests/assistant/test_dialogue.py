@@ -13,8 +13,10 @@ from assistant.knowledge import SAMPLE_NOTE, Knowledge
 from assistant.port import FALLBACK_INTENT, Entity, Parse
 from tests.support.clock import FakeClock
 
-ASK_CODE = ("Ông/Bà vui lòng cho biết mã hồ sơ (in trên giấy tiếp nhận hồ sơ và hẹn trả kết quả), ví dụ: "
-            "000.00.21.H12-241105-0012.")
+ASK_CODE = (
+    "Ông/Bà vui lòng cho biết mã hồ sơ (in trên giấy tiếp nhận hồ sơ và hẹn trả kết quả), ví dụ: "
+    "000.00.21.H12-241105-0012."
+)
 ASK_DIGITS = "Để bảo vệ thông tin cá nhân, Ông/Bà vui lòng nhập 4 số cuối của số điện thoại người nộp hồ sơ."
 KHAI_SINH_FEE = "Lệ phí Đăng ký khai sinh: Miễn lệ phí khi đăng ký đúng hạn (trong 60 ngày kể từ ngày sinh)."
 HANDOFF_START = "Yêu cầu của Ông/Bà đã được chuyển tới cán bộ tổng đài"
@@ -80,14 +82,18 @@ def test_domain_and_rules_load_as_plain_data(domain):
     assert domain.intents_running("action_escalate") == {"request_human", "complaint"}
     assert domain.session_expiration_minutes == 60
     assert [b for b in domain.responses["utter_default"][0].buttons] == [
-        ("Tra cứu hồ sơ", "/check_dossier_status"), ("Gặp cán bộ", "/request_human")]
+        ("Tra cứu hồ sơ", "/check_dossier_status"),
+        ("Gặp cán bộ", "/request_human"),
+    ]
     assert domain.problems() == []
 
 
 def test_domain_refuses_a_rule_with_an_unknown_action():
     with pytest.raises(ValueError, match="utter_nowhere"):
-        Domain.from_dicts({"intents": ["greet"], "responses": {"utter_greet": [{"text": "Chào"}]}},
-                          {"rules": [{"rule": "x", "steps": [{"intent": "greet"}, {"action": "utter_nowhere"}]}]})
+        Domain.from_dicts(
+            {"intents": ["greet"], "responses": {"utter_greet": [{"text": "Chào"}]}},
+            {"rules": [{"rule": "x", "steps": [{"intent": "greet"}, {"action": "utter_nowhere"}]}]},
+        )
 
 
 def test_knowledge_answers_and_resolves_spellings(knowledge):
@@ -130,8 +136,10 @@ async def test_greet_gives_text_and_buttons(dialogue):
     [reply] = await dialogue.turn("a", p("xin chào", "greet"))
     assert reply.text.startswith("Xin chào Ông/Bà! Tôi là trợ lý ảo của Trung tâm Phục vụ hành chính công.")
     assert [(b.title, b.payload) for b in reply.buttons] == [
-        ("Tra cứu hồ sơ", "/check_dossier_status"), ("Giờ làm việc", "/ask_office_hours"),
-        ("Gặp cán bộ", "/request_human")]
+        ("Tra cứu hồ sơ", "/check_dossier_status"),
+        ("Giờ làm việc", "/ask_office_hours"),
+        ("Gặp cán bộ", "/request_human"),
+    ]
 
 
 async def test_goodbye_and_thank_pick_a_variant(domain, knowledge, lookup):
@@ -142,7 +150,8 @@ async def test_goodbye_and_thank_pick_a_variant(domain, knowledge, lookup):
     dialogue = Dialogue(domain, knowledge, lookup, rng=First())
     assert await texts(dialogue, p("bye", "goodbye")) == ["Xin chào và hẹn gặp lại Ông/Bà!"]
     assert await texts(dialogue, p("cảm ơn", "thank")) == [
-        "Rất vui được hỗ trợ Ông/Bà. Ông/Bà còn cần hỏi gì thêm không ạ?"]
+        "Rất vui được hỗ trợ Ông/Bà. Ông/Bà còn cần hỏi gì thêm không ạ?"
+    ]
 
 
 async def test_fallback_gives_utter_default_with_buttons(dialogue):
@@ -158,19 +167,22 @@ async def test_an_intent_without_a_rule_falls_back(dialogue):
 
 async def test_out_of_scope(dialogue):
     assert (await texts(dialogue, p("giá vàng hôm nay", "out_of_scope")))[0].startswith(
-        "Xin lỗi, tôi chỉ hỗ trợ các câu hỏi về thủ tục hành chính")
+        "Xin lỗi, tôi chỉ hỗ trợ các câu hỏi về thủ tục hành chính"
+    )
 
 
 async def test_subscribe_and_unsubscribe_explain_the_keywords(dialogue):
     how, after = await texts(dialogue, p("đăng ký nhận thông báo", "subscribe_notifications"))
     assert "THEODOI <mã hồ sơ> <4 số cuối điện thoại người nộp>" in how
     assert after.startswith("Thông báo được gửi qua chính kênh này")
-    named = await texts(dialogue, p("theo dõi hồ sơ bd-240915-0077 giúp tôi", "subscribe_notifications",
-                                    dossier_code="bd-240915-0077"))
+    named = await texts(
+        dialogue, p("theo dõi hồ sơ bd-240915-0077 giúp tôi", "subscribe_notifications", dossier_code="bd-240915-0077")
+    )
     assert "THEODOI BD-240915-0077 <4 số cuối điện thoại>" in named[0]
     # Nothing is withdrawn by the assistant: no "Đã ghi nhận" confirmation.
     assert await texts(dialogue, p("hủy nhận thông báo", "unsubscribe")) == [
-        "Để dừng nhận thông báo tự động, Ông/Bà nhắn một từ: HUY (hoặc HỦY) trên chính kênh này."]
+        "Để dừng nhận thông báo tự động, Ông/Bà nhắn một từ: HUY (hoặc HỦY) trên chính kênh này."
+    ]
 
 
 async def test_escalation_answers_handoff_and_is_flagged(dialogue):
@@ -197,14 +209,17 @@ async def test_form_asks_code_then_digits_reasks_then_looks_up_once(dialogue, lo
     assert await texts(dialogue, p("mã của em là h12.22-240301-0456 ạ")) == [ASK_DIGITS]
 
     [three] = await texts(dialogue, p("582"))
-    assert three == ("Ông/Bà vừa nhập 3 chữ số. Vui lòng nhập đúng 4 chữ số: 4 số cuối của số điện thoại "
-                     "người nộp hồ sơ (ví dụ: 5821).")
+    assert three == (
+        "Ông/Bà vừa nhập 3 chữ số. Vui lòng nhập đúng 4 chữ số: 4 số cuối của số điện thoại "
+        "người nộp hồ sơ (ví dụ: 5821)."
+    )
     [phone] = await texts(dialogue, p("0912345821"))
     assert phone.startswith("Ông/Bà vừa nhập 10 chữ số.")
     assert lookup.calls == []
 
     assert await texts(dialogue, p("số cuối là 5821 ạ")) == [
-        "Hồ sơ H12.22-240301-0456: đang giải quyết, hẹn trả 20/11/2024."]
+        "Hồ sơ H12.22-240301-0456: đang giải quyết, hẹn trả 20/11/2024."
+    ]
     assert lookup.calls == [("H12.22-240301-0456", "5821")]
     assert dialogue.active_form("sms:+84912345821") is None
 
@@ -215,25 +230,29 @@ async def test_form_asks_code_then_digits_reasks_then_looks_up_once(dialogue, lo
 
 async def test_entities_up_front_skip_the_questions(dialogue, lookup):
     text = "mã hồ sơ 000.00.21.H12-241105-0012, 4 số cuối sđt 6688"
-    replies = await texts(dialogue, p(text, "check_dossier_status", dossier_code="000.00.21.H12-241105-0012",
-                                      verify_digits="6688"))
+    replies = await texts(
+        dialogue, p(text, "check_dossier_status", dossier_code="000.00.21.H12-241105-0012", verify_digits="6688")
+    )
     assert replies == ["Hồ sơ 000.00.21.H12-241105-0012: đang giải quyết, hẹn trả 20/11/2024."]
     assert lookup.calls == [("000.00.21.H12-241105-0012", "6688")]
 
 
 async def test_code_up_front_asks_only_digits(dialogue, lookup):
-    assert await texts(dialogue, p("hs BD-240915-0077 xong chưa", "check_dossier_status",
-                                   dossier_code="BD-240915-0077")) == [ASK_DIGITS]
+    assert await texts(
+        dialogue, p("hs BD-240915-0077 xong chưa", "check_dossier_status", dossier_code="BD-240915-0077")
+    ) == [ASK_DIGITS]
     # The "0077" of the code is not the verification digits.
     assert await texts(dialogue, p("đuôi 1590", "check_dossier_status", 0.8, verify_digits="1590")) == [
-        "Hồ sơ BD-240915-0077: đang giải quyết, hẹn trả 20/11/2024."]
+        "Hồ sơ BD-240915-0077: đang giải quyết, hẹn trả 20/11/2024."
+    ]
     assert lookup.calls == [("BD-240915-0077", "1590")]
 
 
 async def test_payload_starts_the_form(dialogue, lookup):
     assert await texts(dialogue, p("/check_dossier_status")) == [ASK_CODE]
     assert await texts(dialogue, p("BD-240915-0077 2086")) == [
-        "Hồ sơ BD-240915-0077: đang giải quyết, hẹn trả 20/11/2024."]
+        "Hồ sơ BD-240915-0077: đang giải quyết, hẹn trả 20/11/2024."
+    ]
     assert lookup.calls == [("BD-240915-0077", "2086")]
 
 
@@ -314,16 +333,19 @@ async def test_fee_without_procedure_asks_with_buttons_then_takes_the_answer(dia
     assert reply.text.startswith("Ông/Bà muốn hỏi lệ phí của thủ tục nào ạ?")
     assert reply.buttons[0].title == "Đăng ký khai sinh"
     assert reply.buttons[0].payload == '/ask_fee{"procedure":"khai_sinh"}'
-    assert {b.payload for b in reply.buttons} >= {'/ask_fee{"procedure":"ket_hon"}',
-                                                   '/ask_fee{"procedure":"ly_lich_tu_phap"}'}
+    assert {b.payload for b in reply.buttons} >= {
+        '/ask_fee{"procedure":"ket_hon"}',
+        '/ask_fee{"procedure":"ly_lich_tu_phap"}',
+    }
     # The citizen types the procedure instead of pressing a button.
     [answer] = await texts(dialogue, p("kết hôn ạ"), sender="a")
     assert answer.startswith("Lệ phí Đăng ký kết hôn: Miễn lệ phí")
 
 
 async def test_procedure_is_remembered_for_the_next_question(dialogue):
-    await dialogue.turn("a", p("làm lý lịch tư pháp cần giấy tờ gì", "ask_required_documents",
-                               procedure="lý lịch tư pháp"))
+    await dialogue.turn(
+        "a", p("làm lý lịch tư pháp cần giấy tờ gì", "ask_required_documents", procedure="lý lịch tư pháp")
+    )
     [reply] = await dialogue.turn("a", p("bao lâu thì có", "ask_processing_time"))
     assert reply.text.startswith("Thời hạn giải quyết Cấp Phiếu lý lịch tư pháp: Không quá 10 ngày làm việc")
 

@@ -35,7 +35,7 @@ def test_set():
 
 
 def _span(text: str, e: Entity) -> str:
-    return text[e.start:e.end]
+    return text[e.start : e.end]
 
 
 def _by_entity(parse: Parse) -> dict[str, list[Entity]]:
@@ -57,22 +57,29 @@ def test_training_reads_project(nlu, data):
 
 
 def test_annotations_stripped_with_spans_and_values():
-    text, ents = strip_annotations('hồ sơ [sổ đỏ](procedure) mã [bd-1](dossier_code) '
-                                   '[giấy KS]{"entity": "procedure", "value": "khai_sinh"} [x](a:b)')
+    text, ents = strip_annotations(
+        "hồ sơ [sổ đỏ](procedure) mã [bd-1](dossier_code) "
+        '[giấy KS]{"entity": "procedure", "value": "khai_sinh"} [x](a:b)'
+    )
     assert text == "hồ sơ sổ đỏ mã bd-1 giấy KS x"
-    assert [(e.entity, e.value, text[e.start:e.end]) for e in ents] == [
-        ("procedure", "sổ đỏ", "sổ đỏ"), ("dossier_code", "bd-1", "bd-1"),
-        ("procedure", "khai_sinh", "giấy KS"), ("a", "b", "x")]
+    assert [(e.entity, e.value, text[e.start : e.end]) for e in ents] == [
+        ("procedure", "sổ đỏ", "sổ đỏ"),
+        ("dossier_code", "bd-1", "bd-1"),
+        ("procedure", "khai_sinh", "giấy KS"),
+        ("a", "b", "x"),
+    ]
 
 
 def test_lookup_tables_are_read(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "domain.yml").write_text("intents:\n  - greet\n  - ask_fee\n", encoding="utf-8")
     (tmp_path / "data" / "nlu.yml").write_text(
-        'nlu:\n- intent: greet\n  examples: |\n    - xin chào\n    - chào bạn\n    - alo\n    - hello\n'
-        '    - chào ad\n- intent: ask_fee\n  examples: |\n    - lệ phí [khai sinh](procedure) bao nhiêu\n'
-        '    - phí bao nhiêu\n    - mất bao nhiêu tiền\n    - có mất phí không\n    - tốn bao nhiêu\n'
-        '- lookup: procedure\n  examples: |\n    - trích lục\n', encoding="utf-8")
+        "nlu:\n- intent: greet\n  examples: |\n    - xin chào\n    - chào bạn\n    - alo\n    - hello\n"
+        "    - chào ad\n- intent: ask_fee\n  examples: |\n    - lệ phí [khai sinh](procedure) bao nhiêu\n"
+        "    - phí bao nhiêu\n    - mất bao nhiêu tiền\n    - có mất phí không\n    - tốn bao nhiêu\n"
+        "- lookup: procedure\n  examples: |\n    - trích lục\n",
+        encoding="utf-8",
+    )
     small = BuiltinNlu.train(tmp_path, folds=2)
     parsed = small.parse("phí trích lục bao nhiêu")
     assert ("procedure", "trích lục") in {(e.entity, e.value) for e in parsed.entities}
@@ -128,13 +135,23 @@ def test_held_out_entities(nlu, test_set):
             expected += 1
             found += (e.entity, e.start, e.end) in got
             if e.entity == "procedure":
-                assert ex.text[e.start:e.end] in synonyms or fold(ex.text[e.start:e.end]) in map(fold, synonyms)
+                assert ex.text[e.start : e.end] in synonyms or fold(ex.text[e.start : e.end]) in map(fold, synonyms)
     assert found / expected >= 0.9
 
 
 # ---------------------------------------------------------------- fallback
-@pytest.mark.parametrize("text", ["asdkjh qwe zzz", "lorem ipsum dolor sit amet", "!!!", "", "jfjfjf",
-                                  "thời tiết hà nội mai thế nào", "mua vé xem bóng đá tối nay"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "asdkjh qwe zzz",
+        "lorem ipsum dolor sit amet",
+        "!!!",
+        "",
+        "jfjfjf",
+        "thời tiết hà nội mai thế nào",
+        "mua vé xem bóng đá tối nay",
+    ],
+)
 def test_out_of_scope_and_gibberish(nlu, text):
     parsed = nlu.parse(text)
     assert parsed.intent in (FALLBACK_INTENT, "out_of_scope")
@@ -158,22 +175,27 @@ def test_fallback_can_report_top_confidence(data):
 # ----------------------------------------------------------- normalisation
 def test_fold_and_shorthand():
     assert fold("Đăng Ký Hồ Sơ") == "dang ky ho so"
-    assert normalize("Hs cua e dc dk chua z?") == ("hồ sơ cua em được đăng ký chua vậy",
-                                                  "ho so cua em duoc dang ky chua vay")
+    assert normalize("Hs cua e dc dk chua z?") == (
+        "hồ sơ cua em được đăng ký chua vậy",
+        "ho so cua em duoc dang ky chua vay",
+    )
     assert normalize("đc ko, sđt bn") == ("được không số điện thoại bao nhiêu", "duoc khong so dien thoai bao nhieu")
     assert normalize(unicodedata.normalize("NFD", "Hồ sơ")) == ("hồ sơ", "ho so")
     assert normalize("5h chiều")[0] == "5 giờ chiều"
 
 
-@pytest.mark.parametrize("accented, variants", [
-    ("hồ sơ của tôi đã xử lý xong chưa", ["ho so cua toi da xu ly xong chua", "hs cua t da xu ly xong chua"]),
-    ("làm khai sinh cần giấy tờ gì", ["lam khai sinh can giay to gi", "lam ks can giay to j"]),
-    ("lệ phí khai sinh bao nhiêu", ["le phi khai sinh bao nhieu", "le phi khai sinh bn"]),
-    ("có nộp online được không", ["co nop online duoc khong", "co nop onl dc ko"]),
-    ("đăng ký nhận thông báo", ["dang ky nhan thong bao", "dk nhan thong bao"]),
-    ("tôi muốn nói chuyện với người thật", ["toi muon noi chuyen voi nguoi that", "t muon noi chuyen vs ng that"]),
-    ("bây giờ còn mở cửa không", ["bay gio con mo cua khong", "bay gio con mo cua k"]),
-])
+@pytest.mark.parametrize(
+    "accented, variants",
+    [
+        ("hồ sơ của tôi đã xử lý xong chưa", ["ho so cua toi da xu ly xong chua", "hs cua t da xu ly xong chua"]),
+        ("làm khai sinh cần giấy tờ gì", ["lam khai sinh can giay to gi", "lam ks can giay to j"]),
+        ("lệ phí khai sinh bao nhiêu", ["le phi khai sinh bao nhieu", "le phi khai sinh bn"]),
+        ("có nộp online được không", ["co nop online duoc khong", "co nop onl dc ko"]),
+        ("đăng ký nhận thông báo", ["dang ky nhan thong bao", "dk nhan thong bao"]),
+        ("tôi muốn nói chuyện với người thật", ["toi muon noi chuyen voi nguoi that", "t muon noi chuyen vs ng that"]),
+        ("bây giờ còn mở cửa không", ["bay gio con mo cua khong", "bay gio con mo cua k"]),
+    ],
+)
 def test_unaccented_and_shorthand_keep_the_intent(nlu, accented, variants):
     intent = nlu.parse(accented).intent
     assert intent != FALLBACK_INTENT
@@ -188,12 +210,15 @@ def test_unaccented_training_set_mostly_keeps_its_intent(nlu, data):
 
 
 # ----------------------------------------------------------------- entities
-@pytest.mark.parametrize("text, code", [
-    ("tra cứu hồ sơ 000.00.21.H12-241105-0012 giúp em", "000.00.21.H12-241105-0012"),
-    ("hs h12.22-240301-0456 xong chưa", "H12.22-240301-0456"),
-    ("mã bd-240915-0077 ạ", "BD-240915-0077"),
-    ("TP.01-241118-0203", "TP.01-241118-0203"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("tra cứu hồ sơ 000.00.21.H12-241105-0012 giúp em", "000.00.21.H12-241105-0012"),
+        ("hs h12.22-240301-0456 xong chưa", "H12.22-240301-0456"),
+        ("mã bd-240915-0077 ạ", "BD-240915-0077"),
+        ("TP.01-241118-0203", "TP.01-241118-0203"),
+    ],
+)
 def test_dossier_codes(nlu, text, code):
     parsed = nlu.parse(text)
     codes = _by_entity(parsed)["dossier_code"]
@@ -217,19 +242,22 @@ def test_verify_digits_stand_alone_only(nlu, text):
     assert "verify_digits" not in _by_entity(nlu.parse(text))
 
 
-@pytest.mark.parametrize("text, value, span", [
-    ("giay khai sinh cho be can gi", "khai_sinh", "giay khai sinh"),
-    ("dang ky khai sinh cho be", "khai_sinh", "dang ky khai sinh"),
-    ("làm sổ đỏ cần những gì", "so_do", "sổ đỏ"),
-    ("lam so do het bao nhieu", "so_do", "so do"),
-    ("sổ hồng bao lâu thì xong", "so_do", "sổ hồng"),
-    ("xin lltp ở đâu", "ly_lich_tu_phap", "lltp"),
-    ("Lý Lịch Tư Pháp mấy ngày có", "ly_lich_tu_phap", "Lý Lịch Tư Pháp"),
-    ("đổi cccd online được không", "cap_doi_cccd", "đổi cccd"),
-    ("đk kết hôn cần gì", "ket_hon", "đk kết hôn"),
-    ("hồ sơ tam trú của em", "tam_tru", "tam trú"),
-    ("xin gpxd nộp ở đâu", "giay_phep_xay_dung", "gpxd"),
-])
+@pytest.mark.parametrize(
+    "text, value, span",
+    [
+        ("giay khai sinh cho be can gi", "khai_sinh", "giay khai sinh"),
+        ("dang ky khai sinh cho be", "khai_sinh", "dang ky khai sinh"),
+        ("làm sổ đỏ cần những gì", "so_do", "sổ đỏ"),
+        ("lam so do het bao nhieu", "so_do", "so do"),
+        ("sổ hồng bao lâu thì xong", "so_do", "sổ hồng"),
+        ("xin lltp ở đâu", "ly_lich_tu_phap", "lltp"),
+        ("Lý Lịch Tư Pháp mấy ngày có", "ly_lich_tu_phap", "Lý Lịch Tư Pháp"),
+        ("đổi cccd online được không", "cap_doi_cccd", "đổi cccd"),
+        ("đk kết hôn cần gì", "ket_hon", "đk kết hôn"),
+        ("hồ sơ tam trú của em", "tam_tru", "tam trú"),
+        ("xin gpxd nộp ở đâu", "giay_phep_xay_dung", "gpxd"),
+    ],
+)
 def test_procedure_synonyms(nlu, text, value, span):
     procedures = _by_entity(nlu.parse(text))["procedure"]
     assert [(e.value, _span(text, e)) for e in procedures] == [(value, span)]

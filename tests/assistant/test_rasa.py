@@ -40,12 +40,15 @@ def sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("giờ làm việc của trung tâm thế nào ạ", "ask_office_hours"),
-    ("xin chào", "greet"),
-    ("lệ phí đăng ký khai sinh là bao nhiêu", "ask_fee"),
-    ("cho tôi gặp cán bộ", "request_human"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("giờ làm việc của trung tâm thế nào ạ", "ask_office_hours"),
+        ("xin chào", "greet"),
+        ("lệ phí đăng ký khai sinh là bao nhiêu", "ask_fee"),
+        ("cho tôi gặp cán bộ", "request_human"),
+    ],
+)
 async def test_parse_gives_the_intent(engine, text, intent):
     parse = await engine.parse(text)
     assert parse.text == text
@@ -69,8 +72,7 @@ async def test_greeting_offers_buttons(engine):
     replies = await engine.turn(sender(), "xin chào")
     assert len(replies) == 1
     assert "trợ lý ảo" in replies[0].text
-    assert [b.payload for b in replies[0].buttons] == ["/check_dossier_status", "/ask_office_hours",
-                                                       "/request_human"]
+    assert [b.payload for b in replies[0].buttons] == ["/check_dossier_status", "/ask_office_hours", "/request_human"]
     assert replies[0].buttons[0].title == "Tra cứu hồ sơ"
 
 

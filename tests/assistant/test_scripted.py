@@ -21,10 +21,11 @@ async def store(tmp_path):
 
 
 def engine() -> ScriptedEngine:
-    return ScriptedEngine({"check_dossier_status": "Ông/Bà vui lòng cho biết mã hồ sơ.",
-                           "BD-261015-0077": "Đã nhận mã."},
-                          intents={"tra cứu hồ sơ": "check_dossier_status"},
-                          forms={"check_dossier_status": "dossier_form"})
+    return ScriptedEngine(
+        {"check_dossier_status": "Ông/Bà vui lòng cho biết mã hồ sơ.", "BD-261015-0077": "Đã nhận mã."},
+        intents={"tra cứu hồ sơ": "check_dossier_status"},
+        forms={"check_dossier_status": "dossier_form"},
+    )
 
 
 async def test_an_answer_to_a_forms_question_is_not_a_failure_to_understand(store):

@@ -82,10 +82,13 @@ async def test_asking_for_a_person_escalates_once_with_the_transcript(client, au
     assert "đã được chuyển" in again["text"]  # still one escalation
     listed = (await (await client.get("/api/v1/escalations", headers=auth)).json())["escalations"]
     assert len(listed) == 1 and listed[0]["reason"] == "request_human" and listed[0]["channel"] == "webchat"
-    assert [m["text"] for m in listed[0]["transcript"] if m["direction"] == "in"][:2] == \
-        ["xin chào", "cho tôi gặp cán bộ"]
+    assert [m["text"] for m in listed[0]["transcript"] if m["direction"] == "in"][:2] == [
+        "xin chào",
+        "cho tôi gặp cán bộ",
+    ]
     rows = await client.app[STORE].db.reader.execute_fetchall(
-        "SELECT type, payload FROM outbox WHERE type = ?", (EscalationRequested.__name__,))
+        "SELECT type, payload FROM outbox WHERE type = ?", (EscalationRequested.__name__,)
+    )
     [event] = [Message.from_dict(row[0], orjson.loads(row[1])) for row in rows]
     assert event.reason == "request_human" and event.conversation_id == listed[0]["conversation_id"]
     assert [m["text"] for m in event.transcript][:2] == ["xin chào", listed[0]["transcript"][1]["text"]]
@@ -114,13 +117,16 @@ async def test_bad_requests_are_clear(client):
     assert unauthorised.status == 401
 
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    (datetime(2026, 11, 25, 9, 0, tzinfo=VN_TZ), "trong khoảng 30 phút"),  # a Wednesday morning
-    (datetime(2026, 11, 25, 20, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng mai (26/11)"),
-    (datetime(2026, 11, 26, 6, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng nay (26/11)"),
-    (datetime(2026, 11, 27, 18, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng thứ Hai (30/11)"),  # Friday evening
-    (datetime(2026, 8, 31, 18, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng thứ Năm (03/09)"),  # National Day 1–2/9
-])
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2026, 11, 25, 9, 0, tzinfo=VN_TZ), "trong khoảng 30 phút"),  # a Wednesday morning
+        (datetime(2026, 11, 25, 20, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng mai (26/11)"),
+        (datetime(2026, 11, 26, 6, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng nay (26/11)"),
+        (datetime(2026, 11, 27, 18, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng thứ Hai (30/11)"),  # Friday evening
+        (datetime(2026, 8, 31, 18, 0, tzinfo=VN_TZ), "từ 7 giờ 30 sáng thứ Năm (03/09)"),  # National Day 1–2/9
+    ],
+)
 def test_the_citizen_is_told_roughly_when(moment, expected):
     assert when_answered(moment, load_holidays()).startswith(expected)
     assert expected in handoff_text(moment, load_holidays())

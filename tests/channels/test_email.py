@@ -16,15 +16,14 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from channels.email import SmtpProvider
 from channels.email_inbound import EmailReceiver
 from channels.inbound import RecordingInbox
-from models.messages import Reply
 from channels.port import Outgoing, Sent
 from hub.settings import Settings
 from models.citizen import Channel
 from models.errors import PermanentError, ProviderRefused, RetryableError
-from models.messages import Button
+from models.messages import Button, Reply
 from models.notifications import DeliveryStatus
 from tests.support.server import free_port
-from tests.support.smtp import DOMAIN, dsn, CountingController, Sink, parse  # noqa: F401  (start_server: conftest)
+from tests.support.smtp import DOMAIN, CountingController, Sink, dsn, parse  # noqa: F401  (start_server: conftest)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -39,9 +38,28 @@ USER, PASSWORD = "tongdai", "đúng-mật-khẩu"
 def certificate(tmp_path_factory) -> tuple[str, str]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -62,8 +80,15 @@ async def make_provider():
     made: list[SmtpProvider] = []
 
     def make(port: int, **kwargs) -> SmtpProvider:
-        options = {"host": "127.0.0.1", "port": port, "tls": "none", "timeout": 5.0, "pool_size": 4,
-                   "sender": SENDER, "message_id_domain": DOMAIN} | kwargs
+        options = {
+            "host": "127.0.0.1",
+            "port": port,
+            "tls": "none",
+            "timeout": 5.0,
+            "pool_size": 4,
+            "sender": SENDER,
+            "message_id_domain": DOMAIN,
+        } | kwargs
         provider = SmtpProvider(**options)
         made.append(provider)
         return provider
@@ -79,6 +104,7 @@ def outgoing(attempt_id: str = "a1b2c3", address: str = "duc.nguyen@example.vn",
 
 
 # --- out -----------------------------------------------------------------------
+
 
 async def test_message_on_the_wire(start_server, make_provider):
     server = await start_server()
@@ -130,8 +156,11 @@ async def test_a_resent_attempt_keeps_its_message_id(start_server, make_provider
 
 async def test_starttls_and_auth(start_server, make_provider, server_tls, client_tls):
     def authenticator(server, session, envelope, mechanism, auth_data):
-        ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() \
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == USER.encode()
             and auth_data.password == PASSWORD.encode()
+        )
         # Anything but handled=False on failure leaves the client waiting.
         return AuthResult(success=True) if ok else AuthResult(success=False, handled=False)
 
@@ -182,12 +211,15 @@ async def test_implicit_tls(start_server, make_provider, server_tls, client_tls)
     assert str(parse(server.handler.messages[0])["Subject"]) == SUBJECT
 
 
-@pytest.mark.parametrize("reply, error", [
-    ("550 5.1.1 No such user", PermanentError),
-    ("553 5.1.3 Bad address syntax", PermanentError),
-    ("451 4.3.0 Try again later", RetryableError),
-    ("452 4.2.2 Mailbox full", RetryableError),
-])
+@pytest.mark.parametrize(
+    "reply, error",
+    [
+        ("550 5.1.1 No such user", PermanentError),
+        ("553 5.1.3 Bad address syntax", PermanentError),
+        ("451 4.3.0 Try again later", RetryableError),
+        ("452 4.2.2 Mailbox full", RetryableError),
+    ],
+)
 async def test_recipient_refused(start_server, make_provider, reply, error):
     handler = Sink()
     handler.refuse["gone@example.vn"] = reply
@@ -309,8 +341,14 @@ async def test_addresses_and_header_values_are_made_safe(start_server, make_prov
 
 def test_from_settings():
     assert SmtpProvider.from_settings(Settings()) is None
-    provider = SmtpProvider.from_settings(Settings(smtp_host="relay.example.gov.vn", smtp_tls="implicit",
-                                                   smtp_port=465, smtp_inbound_domain="hcc.example.gov.vn"))
+    provider = SmtpProvider.from_settings(
+        Settings(
+            smtp_host="relay.example.gov.vn",
+            smtp_tls="implicit",
+            smtp_port=465,
+            smtp_inbound_domain="hcc.example.gov.vn",
+        )
+    )
     assert (provider.host, provider.port, provider.tls) == ("relay.example.gov.vn", 465, "implicit")
     assert provider.message_id("x1") == "<x1@hcc.example.gov.vn>"
     with pytest.raises(ValueError):
@@ -334,8 +372,7 @@ Vào Th 2, 5 thg 1, 2026 vào lúc 09:00 Tổng đài Hành chính công <no-rep
 > Kính gửi ông Nguyễn Văn Đức,
 > Hồ sơ của ông cần bổ sung bản sao căn cước công dân.
 """
-CITIZEN_TEXT = ("Tôi đã nộp bổ sung bản sao CCCD tại bộ phận một cửa sáng nay.\n"
-                "Xin cho biết khi nào có kết quả ạ?")
+CITIZEN_TEXT = "Tôi đã nộp bổ sung bản sao CCCD tại bộ phận một cửa sáng nay.\nXin cho biết khi nào có kết quả ạ?"
 
 
 def citizen_mail(**headers) -> bytes:
@@ -367,8 +404,9 @@ async def receiver():
         await receiver.stop()
 
 
-async def deliver(receiver: EmailReceiver, raw: bytes, sender: str = "duc.nguyen@example.vn",
-                  to: str = f"no-reply@{DOMAIN}"):
+async def deliver(
+    receiver: EmailReceiver, raw: bytes, sender: str = "duc.nguyen@example.vn", to: str = f"no-reply@{DOMAIN}"
+):
     async with aiosmtplib.SMTP(hostname="127.0.0.1", port=receiver.port, timeout=10) as client:
         return await client.sendmail(sender, [to], raw)
 
@@ -395,8 +433,9 @@ async def test_bounces_become_receipts(receiver):
     server = await receiver(inbox)
 
     await deliver(server, dsn("5.1.1", "550 5.1.1 <gone@example.vn>: Recipient address rejected"), sender="")
-    await deliver(server, dsn("4.2.2", "452 4.2.2 Mailbox full", headers_only=True, original=f"<att-10@{DOMAIN}>"),
-                  sender="")
+    await deliver(
+        server, dsn("4.2.2", "452 4.2.2 Mailbox full", headers_only=True, original=f"<att-10@{DOMAIN}>"), sender=""
+    )
 
     assert inbox.received == []
     (provider, ref, status, error), (provider2, ref2, status2, error2) = inbox.receipts
@@ -441,8 +480,9 @@ async def test_an_inbox_failure_makes_the_relay_retry(receiver):
 
 async def test_immediate_replies_go_back_by_email(receiver, start_server, make_provider):
     outbound = await start_server()
-    inbox = RecordingInbox(answer=lambda m: [Reply("Hồ sơ HS-2026-000123 đang được xử lý.",
-                                                   buttons=(Button("Gặp cán bộ", "agent"),))])
+    inbox = RecordingInbox(
+        answer=lambda m: [Reply("Hồ sơ HS-2026-000123 đang được xử lý.", buttons=(Button("Gặp cán bộ", "agent"),))]
+    )
     server = await receiver(inbox, replier=make_provider(outbound.port))
 
     await deliver(server, citizen_mail())
@@ -453,8 +493,9 @@ async def test_immediate_replies_go_back_by_email(receiver, start_server, make_p
     assert reply["To"] == "duc.nguyen@example.vn"
     assert reply["In-Reply-To"] == "<CAF=reply-1@mail.example.vn>"
     assert str(reply["Subject"]) == "Re: Hồ sơ HS-2026-000123: Yêu cầu bổ sung giấy tờ"
-    assert reply.get_content().replace("\r\n", "\n").rstrip() == \
-        "Hồ sơ HS-2026-000123 đang được xử lý.\n\n1. Gặp cán bộ"
+    assert (
+        reply.get_content().replace("\r\n", "\n").rstrip() == "Hồ sơ HS-2026-000123 đang được xử lý.\n\n1. Gặp cán bộ"
+    )
 
 
 def test_receiver_from_settings():

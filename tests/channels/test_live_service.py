@@ -16,8 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
-from hub.app import create_app
-from hub.app import SERVICE
+from hub.app import SERVICE, create_app
 from hub.keys import BUS, STORE
 from hub.settings import Settings
 from tests.support import waiting
@@ -42,11 +41,25 @@ async def service(tmp_path, start_server, prism, emulator):
     inbound_port = free_port()
     bot_token = f"{CHAT + 1}:LIVE-token"
     settings = Settings(
-        data_dir=tmp_path, public_url=PUBLIC, bus_poll_seconds=0.05, quiet_hours="00:00-00:00",
-        smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_tls="none", smtp_from="Tổng đài <no-reply@tongdai.test>",
-        smtp_inbound_host="127.0.0.1", smtp_inbound_port=inbound_port, smtp_inbound_domain="tongdai.test",
-        twilio_account_sid=SID, twilio_auth_token=TOKEN, twilio_from="+15005550006", twilio_base_url=prism,
-        telegram_bot_token=bot_token, telegram_api_url=emulator, telegram_mode="polling")
+        data_dir=tmp_path,
+        public_url=PUBLIC,
+        bus_poll_seconds=0.05,
+        quiet_hours="00:00-00:00",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_tls="none",
+        smtp_from="Tổng đài <no-reply@tongdai.test>",
+        smtp_inbound_host="127.0.0.1",
+        smtp_inbound_port=inbound_port,
+        smtp_inbound_domain="tongdai.test",
+        twilio_account_sid=SID,
+        twilio_auth_token=TOKEN,
+        twilio_from="+15005550006",
+        twilio_base_url=prism,
+        telegram_bot_token=bot_token,
+        telegram_api_url=emulator,
+        telegram_mode="polling",
+    )
     app = await create_app(settings)
     for service in app[SERVICE].adapters.services:
         if hasattr(service, "bot"):
@@ -67,11 +80,18 @@ eventually = functools.partial(waiting.eventually, timeout=20.0, interval=0.05)
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 DOSSIER = {
-    "procedure": "Đăng ký khai sinh", "agency": "UBND phường Phú Lợi", "received_at": "2026-11-28T08:00:00+07:00",
+    "procedure": "Đăng ký khai sinh",
+    "agency": "UBND phường Phú Lợi",
+    "received_at": "2026-11-28T08:00:00+07:00",
     "due_at": "2026-12-05T17:00:00+07:00",
-    "applicant": {"full_name": "Lê Thị Hồng", "phone": "0912345042", "email": "hong@example.vn",
-                  "telegram_chat_id": CHAT, "preferred_channels": ["email", "sms", "telegram"],
-                  "consents": [{"channel": c, "granted": True} for c in ("email", "sms", "telegram")]},
+    "applicant": {
+        "full_name": "Lê Thị Hồng",
+        "phone": "0912345042",
+        "email": "hong@example.vn",
+        "telegram_chat_id": CHAT,
+        "preferred_channels": ["email", "sms", "telegram"],
+        "consents": [{"channel": c, "granted": True} for c in ("email", "sms", "telegram")],
+    },
 }
 
 
@@ -93,15 +113,24 @@ def bounce_for(message_id: str) -> bytes:
         "Final-Recipient: rfc822; hong@example.vn\r\nAction: failed\r\nStatus: 5.1.1\r\n"
         "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
         f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {message_id}\r\n"
-        "Subject: =?utf-8?q?H=E1=BB=93_s=C6=A1?=\r\n--B--\r\n").encode()
+        "Subject: =?utf-8?q?H=E1=BB=93_s=C6=A1?=\r\n--B--\r\n"
+    ).encode()
 
 
 async def test_a_status_change_goes_out_by_mail_and_a_bounce_moves_it_to_sms(service):
     client, sink, inbound_port, *_ = service
     assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=AUTH)).status == 201
-    response = await client.post(f"/api/v1/dossiers/{CODE}/events", headers=AUTH, json={
-        "event_id": "live-1", "status": "supplement_requested", "at": "2026-11-28T10:00:00+07:00",
-        "actor": "Một cửa", "note": "- Bản sao CCCD của mẹ"})
+    response = await client.post(
+        f"/api/v1/dossiers/{CODE}/events",
+        headers=AUTH,
+        json={
+            "event_id": "live-1",
+            "status": "supplement_requested",
+            "at": "2026-11-28T10:00:00+07:00",
+            "actor": "Một cửa",
+            "note": "- Bản sao CCCD của mẹ",
+        },
+    )
     assert response.status == 201
     await settle(client)
     mails = [parse(raw) for raw in sink.messages]
@@ -128,10 +157,14 @@ async def test_a_status_change_goes_out_by_mail_and_a_bounce_moves_it_to_sms(ser
     form = {"MessageSid": sms_attempt["provider_ref"], "MessageStatus": "delivered", "AccountSid": SID}
     url = PUBLIC + "/webhooks/twilio/sms/status"
     signature = RequestValidator(TOKEN).compute_signature(url, form)
-    assert (await client.post("/webhooks/twilio/sms/status", data=form,
-                              headers={"X-Twilio-Signature": signature})).status == 204
-    forged = await client.post("/webhooks/twilio/sms/status", data={**form, "MessageStatus": "failed"},
-                               headers={"X-Twilio-Signature": signature})
+    assert (
+        await client.post("/webhooks/twilio/sms/status", data=form, headers={"X-Twilio-Signature": signature})
+    ).status == 204
+    forged = await client.post(
+        "/webhooks/twilio/sms/status",
+        data={**form, "MessageStatus": "failed"},
+        headers={"X-Twilio-Signature": signature},
+    )
     assert forged.status == 403
 
     async def delivered():
@@ -163,8 +196,13 @@ async def test_citizens_write_on_every_channel_and_are_answered(service):
     assert "thứ Hai" in hours["text"] and "7:30" in hours["text"]
 
     # SMS through Twilio's inbound webhook: the reply comes back as TwiML.
-    form = {"MessageSid": "SM" + "1" * 32, "From": "+84912345042", "To": "+15005550006", "Body": "HUY",
-            "AccountSid": SID}
+    form = {
+        "MessageSid": "SM" + "1" * 32,
+        "From": "+84912345042",
+        "To": "+15005550006",
+        "Body": "HUY",
+        "AccountSid": SID,
+    }
     signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/webhooks/twilio/sms/inbound", form)
     response = await client.post("/webhooks/twilio/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
     assert response.status == 200 and "Đã dừng gửi thông báo qua tin nhắn SMS" in await response.text()
@@ -172,10 +210,12 @@ async def test_citizens_write_on_every_channel_and_are_answered(service):
     assert unsigned.status == 403
 
     # Email: a question by mail is stored and answered by the assistant, by mail, threaded.
-    question = (f"From: =?utf-8?b?{'Lê Thị Hồng'.encode().hex()}?= <hong@example.vn>\r\n"
-                "To: hotro@tongdai.test\r\nSubject: =?utf-8?q?H=E1=BB=8Fi_v=E1=BB=81_h=E1=BB=93_s=C6=A1?= "
-                f"{CODE}\r\nMessage-ID: <q1@example.vn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-                "Bao giờ có kết quả ạ?\r\n").encode()
+    question = (
+        f"From: =?utf-8?b?{'Lê Thị Hồng'.encode().hex()}?= <hong@example.vn>\r\n"
+        "To: hotro@tongdai.test\r\nSubject: =?utf-8?q?H=E1=BB=8Fi_v=E1=BB=81_h=E1=BB=93_s=C6=A1?= "
+        f"{CODE}\r\nMessage-ID: <q1@example.vn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Bao giờ có kết quả ạ?\r\n"
+    ).encode()
     before = len(sink.messages)
     await relay(inbound_port, "hong@example.vn", "hotro@tongdai.test", question)
 

@@ -8,8 +8,9 @@ from channels.registry import REGISTRY, SPECS, Channels, by_address_field, follo
 from models.citizen import ADDRESS_FIELD, Channel, Citizen
 from models.templates import TemplateKind
 
-CITIZEN = Citizen(id="c1", full_name="Nguyễn Văn An", phone="+84912345678", email="an@example.vn",
-                  telegram_chat_id=555001)
+CITIZEN = Citizen(
+    id="c1", full_name="Nguyễn Văn An", phone="+84912345678", email="an@example.vn", telegram_chat_id=555001
+)
 
 
 @pytest.mark.parametrize("channel", list(Channel))
@@ -47,38 +48,52 @@ def test_inbound_only_channels_have_labels_and_no_notifications():
 
 def test_labels_are_the_words_replies_use():
     assert {c: s.label for c, s in REGISTRY.items() if s.notifies} == {
-        Channel.SMS: "tin nhắn SMS", Channel.PHONE: "cuộc gọi", Channel.EMAIL: "email", Channel.TELEGRAM: "Telegram"}
+        Channel.SMS: "tin nhắn SMS",
+        Channel.PHONE: "cuộc gọi",
+        Channel.EMAIL: "email",
+        Channel.TELEGRAM: "Telegram",
+    }
 
 
 def test_template_kinds_keep_their_file_names():
     assert {c: s.kind for c, s in SPECS.items()} == {
-        Channel.SMS: "sms", Channel.PHONE: "voice", Channel.EMAIL: "email", Channel.TELEGRAM: "chat"}
+        Channel.SMS: "sms",
+        Channel.PHONE: "voice",
+        Channel.EMAIL: "email",
+        Channel.TELEGRAM: "chat",
+    }
     assert [k.value for k in TemplateKind] == ["email", "sms", "chat", "voice"]
     assert f"{TemplateKind.SMS}.j2" == "sms.j2"
 
 
-@pytest.mark.parametrize(("channel", "typed", "stored"), [
-    (Channel.SMS, "0912 345 678", "+84912345678"),
-    (Channel.SMS, "+84912345678", "+84912345678"),
-    (Channel.PHONE, "0912.345.678", "+84912345678"),
-    (Channel.EMAIL, "  An.Nguyen@Example.VN ", "an.nguyen@example.vn"),
-    (Channel.TELEGRAM, "555001", 555001),
-    (Channel.TELEGRAM, 555001, 555001),
-    (Channel.TELEGRAM, -1001234, -1001234),
-])
+@pytest.mark.parametrize(
+    ("channel", "typed", "stored"),
+    [
+        (Channel.SMS, "0912 345 678", "+84912345678"),
+        (Channel.SMS, "+84912345678", "+84912345678"),
+        (Channel.PHONE, "0912.345.678", "+84912345678"),
+        (Channel.EMAIL, "  An.Nguyen@Example.VN ", "an.nguyen@example.vn"),
+        (Channel.TELEGRAM, "555001", 555001),
+        (Channel.TELEGRAM, 555001, 555001),
+        (Channel.TELEGRAM, -1001234, -1001234),
+    ],
+)
 def test_typed_addresses_are_normalised_to_what_the_store_keeps(channel, typed, stored):
     assert REGISTRY[channel].normalize(typed) == stored
 
 
-@pytest.mark.parametrize(("channel", "typed"), [
-    (Channel.SMS, "12"),
-    (Channel.SMS, "+15551234567"),
-    (Channel.EMAIL, "an.example.vn"),
-    (Channel.TELEGRAM, "abc"),
-    (Channel.TELEGRAM, True),
-    (Channel.TELEGRAM, 1.5),
-    (Channel.TELEGRAM, 2**63),
-])
+@pytest.mark.parametrize(
+    ("channel", "typed"),
+    [
+        (Channel.SMS, "12"),
+        (Channel.SMS, "+15551234567"),
+        (Channel.EMAIL, "an.example.vn"),
+        (Channel.TELEGRAM, "abc"),
+        (Channel.TELEGRAM, True),
+        (Channel.TELEGRAM, 1.5),
+        (Channel.TELEGRAM, 2**63),
+    ],
+)
 def test_what_is_not_an_address_is_refused(channel, typed):
     with pytest.raises(ValueError):
         REGISTRY[channel].normalize(typed)
@@ -109,14 +124,22 @@ def test_followable_channels_and_their_order():
 
 def test_addresses_of_a_citizen():
     assert {c: s.address(CITIZEN) for c, s in REGISTRY.items()} == {
-        Channel.SMS: "+84912345678", Channel.PHONE: "+84912345678", Channel.EMAIL: "an@example.vn",
-        Channel.TELEGRAM: "555001", Channel.WEBCHAT: None, Channel.KIOSK: None}
+        Channel.SMS: "+84912345678",
+        Channel.PHONE: "+84912345678",
+        Channel.EMAIL: "an@example.vn",
+        Channel.TELEGRAM: "555001",
+        Channel.WEBCHAT: None,
+        Channel.KIOSK: None,
+    }
     assert REGISTRY[Channel.EMAIL].address(Citizen(id="c2", full_name="B")) is None
 
 
 def test_one_channel_per_address_field_for_finding_a_citizen():
     assert {f: s.channel for f, s in by_address_field().items()} == {
-        "phone": Channel.SMS, "email": Channel.EMAIL, "telegram_chat_id": Channel.TELEGRAM}
+        "phone": Channel.SMS,
+        "email": Channel.EMAIL,
+        "telegram_chat_id": Channel.TELEGRAM,
+    }
 
 
 def test_only_email_carries_unsubscribe_links_and_threads_by_reference():
@@ -128,7 +151,11 @@ def test_quiet_hours_and_deadlines_default_from_the_registry():
     channels = Channels()
     assert {c for c in SPECS if channels.quiet(c)} == {Channel.SMS, Channel.PHONE}
     assert {c: channels.receipt_deadline(c) for c in SPECS} == {
-        Channel.SMS: 1800, Channel.PHONE: 1800, Channel.EMAIL: 7200, Channel.TELEGRAM: 600}
+        Channel.SMS: 1800,
+        Channel.PHONE: 1800,
+        Channel.EMAIL: 7200,
+        Channel.TELEGRAM: 600,
+    }
     assert channels.kind(Channel.TELEGRAM) is TemplateKind.CHAT
 
 

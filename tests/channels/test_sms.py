@@ -12,10 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
-from channels.inbound import RecordingInbox
-from channels.port import Outgoing, Provider, Sent
-from models.messages import Reply
 from channels import sms
+from channels.inbound import RecordingInbox
+from channels.port import Limit, Outgoing, Provider, Sent
 from channels.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsProvider, e164, twilio_routes
 from channels.sms_failover import FailoverSms
 from channels.sms_status import retry_after
@@ -23,9 +22,8 @@ from hub.api.errors import json_errors
 from hub.settings import Settings
 from models.citizen import Channel
 from models.errors import PermanentError, ProviderRefused, RetryableError
-from models.messages import Button
+from models.messages import Button, Reply
 from models.notifications import DeliveryStatus as D
-from channels.port import Limit
 from tests.support.clock import FakeClock
 
 SID = "AC" + "0123456789abcdef" * 2
@@ -40,6 +38,7 @@ def outgoing(text: str = TEXT, address: str = PHONE, attempt: str = "att-1") -> 
 
 
 # sending, against Prism
+
 
 async def test_a_vietnamese_sms_is_accepted_by_twilio(prism):
     provider = TwilioSmsProvider(SID, TOKEN, "+15005550006", public_url=PUBLIC, base_url=prism)
@@ -100,6 +99,7 @@ async def test_a_number_that_is_not_vietnamese_is_refused_before_calling_twilio(
 
 # error mapping, against a stub that answers what Prism cannot be made to
 
+
 @pytest.fixture
 async def twilio_stub():
     answers: list[web.Response] = []
@@ -112,8 +112,9 @@ async def twilio_stub():
     app = web.Application()
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", create)
     async with TestServer(app) as server:
-        provider = TwilioSmsProvider(SID, TOKEN, "UBND-TINH", public_url=PUBLIC + "/",
-                                     base_url=str(server.make_url("")), timeout=2)
+        provider = TwilioSmsProvider(
+            SID, TOKEN, "UBND-TINH", public_url=PUBLIC + "/", base_url=str(server.make_url("")), timeout=2
+        )
         yield provider, answers, seen
         await provider.close()
 
@@ -122,16 +123,19 @@ def _twilio_error(status: int, code: int, headers: dict | None = None) -> web.Re
     return web.json_response({"code": code, "message": "nope", "status": status}, status=status, headers=headers)
 
 
-@pytest.mark.parametrize(("status", "code", "kind"), [
-    (400, 21211, PermanentError),
-    (400, 21610, PermanentError),
-    (400, 21614, PermanentError),
-    (401, 20003, ProviderRefused),
-    (400, 21408, ProviderRefused),
-    (503, 20503, RetryableError),
-    (500, 99999, RetryableError),
-    (404, 99999, PermanentError),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "kind"),
+    [
+        (400, 21211, PermanentError),
+        (400, 21610, PermanentError),
+        (400, 21614, PermanentError),
+        (401, 20003, ProviderRefused),
+        (400, 21408, ProviderRefused),
+        (503, 20503, RetryableError),
+        (500, 99999, RetryableError),
+        (404, 99999, PermanentError),
+    ],
+)
 async def test_twilio_errors_map_to_the_error_tree(twilio_stub, status, code, kind):
     provider, answers, _ = twilio_stub
     answers.append(_twilio_error(status, code))
@@ -166,6 +170,7 @@ async def test_a_timeout_is_retryable(twilio_stub):
 
 def test_retry_after_takes_seconds_or_a_date():
     from datetime import UTC, datetime
+
     now = datetime(2025, 1, 1, 0, 0, tzinfo=UTC)
     assert retry_after("120") == 120
     assert retry_after("Wed, 01 Jan 2025 00:00:30 GMT", now) == 30
@@ -174,14 +179,18 @@ def test_retry_after_takes_seconds_or_a_date():
 
 def test_from_settings():
     assert TwilioSmsProvider.from_settings(Settings()) is None
-    provider = TwilioSmsProvider.from_settings(Settings(
-        twilio_account_sid=SID, twilio_auth_token=TOKEN, twilio_from="UBND-TINH", rate_limits="sms:twilio=2/s:5"))
+    provider = TwilioSmsProvider.from_settings(
+        Settings(
+            twilio_account_sid=SID, twilio_auth_token=TOKEN, twilio_from="UBND-TINH", rate_limits="sms:twilio=2/s:5"
+        )
+    )
     assert provider.limits(outgoing()) == [Limit("sms:twilio:UBND-TINH", 2.0, 5)]
     with pytest.raises(ValueError, match="TWILIO_FROM"):
         TwilioSmsProvider.from_settings(Settings(twilio_account_sid=SID, twilio_auth_token=TOKEN))
 
 
 # webhooks
+
 
 def _answer(message):
     if message.text.strip().upper() == "MENU":
@@ -204,8 +213,14 @@ def _signed(path: str, params: dict, url: str | None = None) -> dict:
     return {"X-Twilio-Signature": signature}
 
 
-INBOUND = {"MessageSid": "SM" + "1" * 32, "AccountSid": SID, "From": PHONE, "To": "+15005550006",
-           "Body": "MENU", "NumMedia": "0"}
+INBOUND = {
+    "MessageSid": "SM" + "1" * 32,
+    "AccountSid": SID,
+    "From": PHONE,
+    "To": "+15005550006",
+    "Body": "MENU",
+    "NumMedia": "0",
+}
 
 
 async def test_an_inbound_sms_reaches_the_inbox_and_is_answered_in_twiml(webhooks):
@@ -229,12 +244,15 @@ async def test_no_reply_is_an_empty_response(webhooks):
     assert inbox.received[0].address == PHONE
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"X-Twilio-Signature": "Zm9yZ2Vk"},
-    # signed for the URL we were reached on rather than the public one Twilio calls
-    None,
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Twilio-Signature": "Zm9yZ2Vk"},
+        # signed for the URL we were reached on rather than the public one Twilio calls
+        None,
+    ],
+)
 async def test_a_forged_or_missing_signature_is_refused_and_touches_nothing(webhooks, headers):
     client, inbox = webhooks
     if headers is None:
@@ -264,16 +282,19 @@ async def test_without_a_twilio_account_every_webhook_is_refused():
     assert response.status == 403 and inbox.receipts == []
 
 
-@pytest.mark.parametrize(("status", "code", "expected", "error"), [
-    ("queued", None, D.QUEUED, None),
-    ("sent", None, D.SENT, None),
-    ("delivered", None, D.DELIVERED, None),
-    ("undelivered", "30003", D.TEMPORARY_FAILURE, "twilio 30003: unreachable handset"),
-    ("undelivered", None, D.TEMPORARY_FAILURE, None),
-    ("failed", "30005", D.PERMANENT_FAILURE, "twilio 30005: unknown destination handset"),
-    ("failed", "30001", D.TECHNICAL_FAILURE, "twilio 30001: queue overflow"),
-    ("failed", None, D.TECHNICAL_FAILURE, None),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "expected", "error"),
+    [
+        ("queued", None, D.QUEUED, None),
+        ("sent", None, D.SENT, None),
+        ("delivered", None, D.DELIVERED, None),
+        ("undelivered", "30003", D.TEMPORARY_FAILURE, "twilio 30003: unreachable handset"),
+        ("undelivered", None, D.TEMPORARY_FAILURE, None),
+        ("failed", "30005", D.PERMANENT_FAILURE, "twilio 30005: unknown destination handset"),
+        ("failed", "30001", D.TECHNICAL_FAILURE, "twilio 30001: queue overflow"),
+        ("failed", None, D.TECHNICAL_FAILURE, None),
+    ],
+)
 async def test_status_callbacks_become_receipts(webhooks, status, code, expected, error):
     client, inbox = webhooks
     form = {"MessageSid": "SM" + "2" * 32, "MessageStatus": status, "AccountSid": SID}
@@ -293,6 +314,7 @@ async def test_a_status_we_do_not_know_is_acknowledged_and_dropped(webhooks):
 
 
 # failover
+
 
 class Fake(Provider):
     channel = Channel.SMS

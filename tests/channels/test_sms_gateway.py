@@ -10,7 +10,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from channels.port import Outgoing
+from channels.port import Limit, Outgoing
 from channels.sms_gateway import GatewaySmsProvider
 from channels.sms_gateway_config import render
 from hub.settings import Settings
@@ -18,7 +18,6 @@ from models import smstext
 from models.citizen import Channel
 from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.notifications import DeliveryStatus as D
-from channels.port import Limit
 from tests.support.sms_gateway import config
 
 PHONE = "+84912345678"
@@ -42,8 +41,13 @@ async def test_a_send_fills_the_template_and_reads_the_id(gateway, provider):
     assert (sent.provider_ref, sent.status) == ("vnpt-1", D.SENT)
     [(headers, body)] = gateway.requests
     assert headers["X-Partner"] == "ubnd"
-    assert body == {"msisdn": "84912345678", "content": TEXT, "brandname": "UBND-TINH", "requestId": "att-1",
-                    "meta": {"channel": "sms", "tags": ["UBND-TINH"]}}
+    assert body == {
+        "msisdn": "84912345678",
+        "content": TEXT,
+        "brandname": "UBND-TINH",
+        "requestId": "att-1",
+        "meta": {"channel": "sms", "tags": ["UBND-TINH"]},
+    }
     assert provider.limits(outgoing()) == [Limit("sms:vnpt:UBND-TINH", 5.0, 5)]
 
 
@@ -72,13 +76,16 @@ async def test_an_unavailable_gateway_is_retried_when_it_says(gateway, provider)
     assert caught.value.retry_after == 30
 
 
-@pytest.mark.parametrize(("answer", "kind"), [
-    (web.json_response({"code": "14", "message": "số thuê bao không hợp lệ"}, status=400), PermanentError),
-    (web.json_response({"code": "99", "message": "hệ thống bận"}), RetryableError),
-    (web.json_response({"code": "14", "message": "số thuê bao không hợp lệ"}), PermanentError),
-    (web.Response(status=429), RetryableError),
-    (web.json_response({"message": "hết hạn mức"}, status=402), ProviderRefused),
-])
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (web.json_response({"code": "14", "message": "số thuê bao không hợp lệ"}, status=400), PermanentError),
+        (web.json_response({"code": "99", "message": "hệ thống bận"}), RetryableError),
+        (web.json_response({"code": "14", "message": "số thuê bao không hợp lệ"}), PermanentError),
+        (web.Response(status=429), RetryableError),
+        (web.json_response({"message": "hết hạn mức"}, status=402), ProviderRefused),
+    ],
+)
 async def test_gateway_answers_map_to_the_error_tree(gateway, provider, answer, kind):
     gateway.answers.append(answer)
     with pytest.raises(kind) as caught:

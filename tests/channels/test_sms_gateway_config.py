@@ -10,16 +10,19 @@ from channels.sms_gateway_config import parse_gateways
 from tests.support.sms_gateway import config
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"url": "ftp://x"}, "url"),
-    ({"body": {"to": "{to}", "content": "{txt}"}}, "unknown placeholder {txt}"),
-    ({"body": {"content": "{text}"}}, "must contain"),
-    ({"auth": {"type": "basic", "username": "u"}}, "auth.password"),
-    ({"name": "twilio"}, "name"),
-    ({"rate": -1}, "rate"),
-    ({"id_feild": "x"}, "id_feild: unknown key"),
-    ({"method": "GET"}, "method"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"url": "ftp://x"}, "url"),
+        ({"body": {"to": "{to}", "content": "{txt}"}}, "unknown placeholder {txt}"),
+        ({"body": {"content": "{text}"}}, "must contain"),
+        ({"auth": {"type": "basic", "username": "u"}}, "auth.password"),
+        ({"name": "twilio"}, "name"),
+        ({"rate": -1}, "rate"),
+        ({"id_feild": "x"}, "id_feild: unknown key"),
+        ({"method": "GET"}, "method"),
+    ],
+)
 def test_bad_gateway_configuration_is_named(change, message):
     with pytest.raises(ValueError, match=message):
         parse_gateways(orjson.dumps([{**config("https://sms.example.vn/send"), **change}]).decode())

@@ -9,12 +9,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from channels.inbound import RecordingInbox
-from models.messages import Reply
 from channels.sms_gateway import GatewaySmsProvider
 from channels.sms_gateway_webhooks import gateway_routes, sign
 from hub.api.errors import json_errors
 from models.citizen import Channel
-from models.messages import Button
+from models.messages import Button, Reply
 from models.notifications import DeliveryStatus as D
 from tests.support.sms_gateway import SECRET, config
 
@@ -72,16 +71,18 @@ async def test_a_reply_that_cannot_be_sent_does_not_lose_the_inbound_message(web
     assert len(inbox.received) == 1
 
 
-@pytest.mark.parametrize(("path", "secret", "signature", "status"), [
-    ("/webhooks/sms/vnpt/inbound", "not-the-secret", None, 403),
-    ("/webhooks/sms/vnpt/inbound", None, None, 403),
-    ("/webhooks/sms/vnpt/inbound", None, "sha256=" + "0" * 64, 403),
-    ("/webhooks/sms/viettel/inbound", "", None, 403),  # no secret configured: nobody is trusted
-    ("/webhooks/sms/mobifone/inbound", SECRET, None, 404),
-    ("/webhooks/sms/vnpt/status", "not-the-secret", None, 403),
-])
-async def test_unsigned_or_unknown_is_refused_and_touches_nothing(webhooks, gateway, path, secret, signature,
-                                                                    status):
+@pytest.mark.parametrize(
+    ("path", "secret", "signature", "status"),
+    [
+        ("/webhooks/sms/vnpt/inbound", "not-the-secret", None, 403),
+        ("/webhooks/sms/vnpt/inbound", None, None, 403),
+        ("/webhooks/sms/vnpt/inbound", None, "sha256=" + "0" * 64, 403),
+        ("/webhooks/sms/viettel/inbound", "", None, 403),  # no secret configured: nobody is trusted
+        ("/webhooks/sms/mobifone/inbound", SECRET, None, 404),
+        ("/webhooks/sms/vnpt/status", "not-the-secret", None, 403),
+    ],
+)
+async def test_unsigned_or_unknown_is_refused_and_touches_nothing(webhooks, gateway, path, secret, signature, status):
     client, inbox = webhooks
     response = await _post(client, path, {**MO, "status": "DELIVRD"}, secret=secret, signature=signature)
     assert response.status == status
@@ -98,10 +99,16 @@ async def test_a_signed_but_malformed_message_is_named(webhooks):
     assert inbox.received == []
 
 
-@pytest.mark.parametrize(("word", "expected"), [
-    ("DELIVRD", D.DELIVERED), ("delivered", D.DELIVERED), ("UNDELIV", D.TEMPORARY_FAILURE),
-    ("REJECTD", D.PERMANENT_FAILURE), ("ENROUTE", D.SENDING),
-])
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("DELIVRD", D.DELIVERED),
+        ("delivered", D.DELIVERED),
+        ("UNDELIV", D.TEMPORARY_FAILURE),
+        ("REJECTD", D.PERMANENT_FAILURE),
+        ("ENROUTE", D.SENDING),
+    ],
+)
 async def test_delivery_reports_become_receipts(webhooks, word, expected):
     client, inbox = webhooks
     response = await _post(client, "/webhooks/sms/vnpt/status", {"id": "vnpt-7", "status": word, "error": None})

@@ -15,15 +15,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from channels.deeplink import MAX_LENGTH, make_token, read_token, start_link
 from channels.inbound import RecordingInbox
-from models.messages import Reply
+from channels.limits import telegram_limits
 from channels.port import Outgoing
 from channels.telegram import BLOCKED_VIA, SECRET_HEADER, TelegramBot, TelegramProvider, make_bot
 from hub.settings import Settings
 from models.citizen import Channel
 from models.errors import PermanentError, ProviderRefused, RetryableError
-from models.messages import Button
+from models.messages import Button, Reply
 from models.notifications import DeliveryStatus
-from channels.limits import telegram_limits
 from tests.support.server import free_port
 from tests.support.telegram_peer import USER, AnswerGetMe, read_until, user_reads, user_writes  # noqa: F401
 from tests.support.waiting import eventually
@@ -59,11 +58,15 @@ def emulated_bot(token: str, url: str):
 
 def answer_with_buttons(message) -> list[Reply]:
     long_payload = "/theodoi " + "Hồ sơ số " * 20  # well past 64 bytes, multi-byte letters
-    return [Reply(f"Đã nhận: {message.text}",
-                  buttons=(Button("Theo dõi", "/theodoi 0001"), Button("Rất dài", long_payload)))]
+    return [
+        Reply(
+            f"Đã nhận: {message.text}", buttons=(Button("Theo dõi", "/theodoi 0001"), Button("Rất dài", long_payload))
+        )
+    ]
 
 
 # --- the bot, polling the emulator -------------------------------------------
+
 
 async def test_polling_hands_messages_to_the_inbox_and_sends_replies(emulator, token, http):
     bot, calls = emulated_bot(token, emulator)
@@ -77,8 +80,7 @@ async def test_polling_hands_messages_to_the_inbox_and_sends_replies(emulator, t
         await eventually(lambda: len(inbox.received) == 5)
 
         by_text = {m.text: m for m in inbox.received}
-        assert set(by_text) == {"/tracuu 0001", "/theodoi 0001", "/huy", "Hồ sơ của tôi đến đâu rồi?",
-                                f"/start {link}"}
+        assert set(by_text) == {"/tracuu 0001", "/theodoi 0001", "/huy", "Hồ sơ của tôi đến đâu rồi?", f"/start {link}"}
         first = by_text["/tracuu 0001"]
         assert first.channel is Channel.TELEGRAM
         assert first.address == str(USER["id"])
@@ -114,8 +116,14 @@ async def test_polling_hands_messages_to_the_inbox_and_sends_replies(emulator, t
 async def test_plain_start_greets_without_the_inbox(emulator, token, http):
     bot, _ = emulated_bot(token, emulator)
     inbox = RecordingInbox(answer_with_buttons)
-    telegram = TelegramBot(bot, inbox, webhook_secret="", mode="polling", empty_poll_pause=0.05,
-                           org_name="Trung tâm Phục vụ hành chính công tỉnh")
+    telegram = TelegramBot(
+        bot,
+        inbox,
+        webhook_secret="",
+        mode="polling",
+        empty_poll_pause=0.05,
+        org_name="Trung tâm Phục vụ hành chính công tỉnh",
+    )
     await telegram.start()
     try:
         await user_writes(http, emulator, token, "/start")
@@ -129,10 +137,10 @@ async def test_plain_start_greets_without_the_inbox(emulator, token, http):
 
 # --- the provider, sending to the emulator -------------------------------------
 
+
 async def test_provider_sends_plain_text_and_counts_it_delivered(emulator, token, http):
     inbox = RecordingInbox()
-    provider = TelegramProvider.from_settings(
-        Settings(telegram_bot_token=token, telegram_api_url=emulator), inbox)
+    provider = TelegramProvider.from_settings(Settings(telegram_bot_token=token, telegram_api_url=emulator), inbox)
     text = "Hồ sơ H42-0001 đã có kết quả <b>không phải HTML</b> & *không phải Markdown*_"
     try:
         sent = await provider.send(Outgoing("attempt-1", Channel.TELEGRAM, str(USER["id"]), text))
@@ -149,8 +157,9 @@ async def test_provider_sends_plain_text_and_counts_it_delivered(emulator, token
 
 async def test_webhook_mode_registers_the_webhook_with_its_secret(emulator, token):
     bot, calls = emulated_bot(token, emulator)
-    telegram = TelegramBot(bot, RecordingInbox(), webhook_secret=WEBHOOK_SECRET,
-                           base_url="https://tongdai.example.gov.vn/")
+    telegram = TelegramBot(
+        bot, RecordingInbox(), webhook_secret=WEBHOOK_SECRET, base_url="https://tongdai.example.gov.vn/"
+    )
     telegram.webhook_route("/hooks/tg")
     await telegram.start()
     try:
@@ -179,10 +188,18 @@ def test_provider_limits_and_settings(token):
 
 # --- the webhook route ----------------------------------------------------------
 
+
 def update(update_id: int, text: str, user: dict = USER) -> dict:
-    return {"update_id": update_id,
-            "message": {"message_id": update_id * 10, "date": int(time.time()), "text": text, "from": user,
-                        "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id * 10,
+            "date": int(time.time()),
+            "text": text,
+            "from": user,
+            "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
+        },
+    }
 
 
 async def webhook_client(telegram: TelegramBot) -> TestClient:
@@ -199,8 +216,12 @@ async def test_webhook_takes_only_updates_with_the_secret(emulator, token, http)
     telegram = TelegramBot(bot, inbox, webhook_secret=WEBHOOK_SECRET)
     client = await webhook_client(telegram)
     try:
-        for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: WEBHOOK_SECRET[:-1]},
-                        {SECRET_HEADER: "Không phải ASCII"}):
+        for headers in (
+            {},
+            {SECRET_HEADER: "wrong"},
+            {SECRET_HEADER: WEBHOOK_SECRET[:-1]},
+            {SECRET_HEADER: "Không phải ASCII"},
+        ):
             r = await client.post("/webhooks/telegram", json=update(1, "/huy"), headers=headers)
             assert r.status == 403
             body = await r.json()
@@ -218,7 +239,10 @@ async def test_webhook_takes_only_updates_with_the_secret(emulator, token, http)
         assert r.status == 200
         [incoming] = inbox.received
         assert (incoming.text, incoming.address, incoming.provider_message_id) == (
-            "/tracuu 0001", str(USER["id"]), f"{USER['id']}:20")
+            "/tracuu 0001",
+            str(USER["id"]),
+            f"{USER['id']}:20",
+        )
         # Processed before the 200: the reply is already in the chat.
         [seen] = await user_reads(http, emulator, token, USER["id"])
         assert seen["text"] == "Đã nhận."
@@ -249,10 +273,21 @@ async def test_button_press_becomes_a_message_and_is_answered(emulator, token, h
     client = await webhook_client(telegram)
     # The emulator's own callback updates lack chat_instance, so post a
     # complete one as Telegram would.
-    pressed = {"update_id": 9, "callback_query": {
-        "id": "4382bfdwdsb323b2d9", "from": USER, "chat_instance": "-1234", "data": "/theodoi 0001",
-        "message": {"message_id": 77, "date": int(time.time()), "text": "Hồ sơ ...",
-                    "chat": {"id": USER["id"], "type": "private", "first_name": "An"}}}}
+    pressed = {
+        "update_id": 9,
+        "callback_query": {
+            "id": "4382bfdwdsb323b2d9",
+            "from": USER,
+            "chat_instance": "-1234",
+            "data": "/theodoi 0001",
+            "message": {
+                "message_id": 77,
+                "date": int(time.time()),
+                "text": "Hồ sơ ...",
+                "chat": {"id": USER["id"], "type": "private", "first_name": "An"},
+            },
+        },
+    }
     try:
         r = await client.post("/webhooks/telegram", json=pressed, headers={SECRET_HEADER: WEBHOOK_SECRET})
         assert r.status == 200
@@ -278,8 +313,7 @@ async def test_webhook_asks_for_redelivery_when_the_inbox_fails(emulator, token)
     telegram = TelegramBot(bot, RecordingInbox(down), webhook_secret=WEBHOOK_SECRET)
     client = await webhook_client(telegram)
     try:
-        r = await client.post("/webhooks/telegram", json=update(3, "xin chào"),
-                              headers={SECRET_HEADER: WEBHOOK_SECRET})
+        r = await client.post("/webhooks/telegram", json=update(3, "xin chào"), headers={SECRET_HEADER: WEBHOOK_SECRET})
         assert r.status == 503
     finally:
         await client.close()
@@ -289,8 +323,15 @@ async def test_webhook_asks_for_redelivery_when_the_inbox_fails(emulator, token)
 # --- error mapping, against a stub Bot API ---------------------------------------
 
 FAILURES = {
-    "1": (429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
-                "parameters": {"retry_after": 7}}),
+    "1": (
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 7",
+            "parameters": {"retry_after": 7},
+        },
+    ),
     "2": (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
     "3": (403, {"ok": False, "error_code": 403, "description": "Forbidden: user is deactivated"}),
     "4": (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}),
@@ -317,14 +358,17 @@ async def stub_api():
     await server.close()
 
 
-@pytest.mark.parametrize(("chat_id", "error", "retry_after", "withdrawn"), [
-    ("1", RetryableError, 7, False),
-    ("2", PermanentError, None, True),
-    ("3", PermanentError, None, True),
-    ("4", PermanentError, None, False),
-    ("5", RetryableError, None, False),
-    ("6", RetryableError, None, False),
-])
+@pytest.mark.parametrize(
+    ("chat_id", "error", "retry_after", "withdrawn"),
+    [
+        ("1", RetryableError, 7, False),
+        ("2", PermanentError, None, True),
+        ("3", PermanentError, None, True),
+        ("4", PermanentError, None, False),
+        ("5", RetryableError, None, False),
+        ("6", RetryableError, None, False),
+    ],
+)
 async def test_send_failures_map_to_the_error_tree(stub_api, token, chat_id, error, retry_after, withdrawn):
     inbox = RecordingInbox()
     provider = TelegramProvider(make_bot(token, stub_api), inbox)
@@ -368,8 +412,9 @@ async def test_a_blocked_bot_found_while_replying_withdraws_consent(stub_api, to
     client = await webhook_client(telegram)
     blocked = {"id": 2, "is_bot": False, "first_name": "Bình"}
     try:
-        r = await client.post("/webhooks/telegram", json=update(4, "/tracuu 0002", blocked),
-                              headers={SECRET_HEADER: WEBHOOK_SECRET})
+        r = await client.post(
+            "/webhooks/telegram", json=update(4, "/tracuu 0002", blocked), headers={SECRET_HEADER: WEBHOOK_SECRET}
+        )
         assert r.status == 200  # the message is stored; sending it again would not help
         assert len(inbox.received) == 1
         assert inbox.withdrawals == [(Channel.TELEGRAM, "2", BLOCKED_VIA)]
@@ -380,6 +425,7 @@ async def test_a_blocked_bot_found_while_replying_withdraws_consent(stub_api, to
 
 # --- start tokens -------------------------------------------------------------
 
+
 def test_start_token_round_trip_fits_telegram():
     token = make_token(SECRET, CITIZEN, DOSSIER, NOW + timedelta(days=90))
     assert len(token) <= MAX_LENGTH
@@ -388,7 +434,9 @@ def test_start_token_round_trip_fits_telegram():
     assert start_link("@tongdai_bot", token) == f"https://t.me/tongdai_bot?start={token}"
     for citizen, dossier in (("c-Nguyễn", "h12-0001"), ("42", "H12-0001"), ("ABCDEF", "a/b")):
         assert read_token(SECRET, make_token(SECRET, citizen, dossier, NOW + timedelta(hours=1)), NOW) == (
-            citizen, dossier)
+            citizen,
+            dossier,
+        )
 
 
 def test_expired_start_token_is_refused():

@@ -24,7 +24,9 @@ async def test_telegram_link_needs_the_bot_configured(client, auth):
 class TestWithABot:
     @pytest.fixture
     def settings(self, tmp_path) -> Settings:
-        return Settings(data_dir=tmp_path / "data", telegram_bot_token="123456:TEST", telegram_bot_username="@tongdai_bot")
+        return Settings(
+            data_dir=tmp_path / "data", telegram_bot_token="123456:TEST", telegram_bot_username="@tongdai_bot"
+        )
 
     async def test_the_link_carries_a_signed_token_for_the_applicant(self, client, auth, settings):
         created = await (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=auth)).json()

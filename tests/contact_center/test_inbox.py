@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models.messages import Incoming
 from contact_center import keywords
 from contact_center.inbox import ACKNOWLEDGED, NOT_FOUND, Inbox
 from hub.api.guard import FailureLimiter
@@ -17,6 +16,7 @@ from hub.store.port import DossierData
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
 from models.events import DeliveryReceiptReceived, InboundMessageReceived, Message
+from models.messages import Incoming
 from models.notifications import DeliveryStatus
 from tests.support.harness import APPLICANT, CODE
 
@@ -27,10 +27,16 @@ PHONE = "+84987654321"
 async def setup(tmp_path):
     store = SqliteStore(tmp_path / "inbox.sqlite3")
     await store.open()
-    await store.upsert_dossier(DossierData(
-        code=CODE, procedure="Đăng ký khai sinh", agency="UBND phường Thạch Thang",
-        received_at=datetime(2026, 11, 20, 1, tzinfo=UTC), due_at=datetime(2026, 12, 30, 10, tzinfo=UTC),
-        applicant=APPLICANT))
+    await store.upsert_dossier(
+        DossierData(
+            code=CODE,
+            procedure="Đăng ký khai sinh",
+            agency="UBND phường Thạch Thang",
+            received_at=datetime(2026, 11, 20, 1, tzinfo=UTC),
+            due_at=datetime(2026, 12, 30, 10, tzinfo=UTC),
+            applicant=APPLICANT,
+        )
+    )
     links = {"good-token": (None, CODE)}
     inbox = Inbox(store, RecordingBus(), FailureLimiter(5, 900), read_link=links.get)
     yield store, inbox, links
@@ -45,18 +51,24 @@ async def outbox_events(store) -> list[Message]:
     return [Message.from_dict(r.type, r.payload) for r in await store.outbox_after(0, 1000)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("TRACUU H12.22-261120-0001 5678", keywords.Command("lookup", "H12.22-261120-0001", "5678")),
-    ("Tra cứu h12.22-261120-0001 5678", keywords.Command("lookup", "h12.22-261120-0001", "5678")),
-    ("tra cuu 5678 H12.22-261120-0001", keywords.Command("lookup", "H12.22-261120-0001", "5678")),
-    ("/tracuu@TongDaiBot BD-261015-0077 1222", keywords.Command("lookup", "BD-261015-0077", "1222")),
-    ("Theo dõi BD-261015-0077 1222", keywords.Command("follow", "BD-261015-0077", "1222")),
-    ("HUY", keywords.Command("stop")), ("Hủy", keywords.Command("stop")), ("stop", keywords.Command("stop")),
-    ("huy dang ky", keywords.Command("stop")),
-    ("/start abc", keywords.Command("start", argument="abc")),
-    ("Hủy hồ sơ của tôi thì phải làm sao ạ", None),
-    ("Cho hỏi lệ phí khai sinh", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("TRACUU H12.22-261120-0001 5678", keywords.Command("lookup", "H12.22-261120-0001", "5678")),
+        ("Tra cứu h12.22-261120-0001 5678", keywords.Command("lookup", "h12.22-261120-0001", "5678")),
+        ("tra cuu 5678 H12.22-261120-0001", keywords.Command("lookup", "H12.22-261120-0001", "5678")),
+        ("/tracuu@TongDaiBot BD-261015-0077 1222", keywords.Command("lookup", "BD-261015-0077", "1222")),
+        ("Theo dõi BD-261015-0077 1222", keywords.Command("follow", "BD-261015-0077", "1222")),
+        ("HUY", keywords.Command("stop")),
+        ("Hủy", keywords.Command("stop")),
+        ("stop", keywords.Command("stop")),
+        ("huy dang ky", keywords.Command("stop")),
+        ("/start abc", keywords.Command("start", argument="abc")),
+        ("Hủy hồ sơ của tôi thì phải làm sao ạ", None),
+        ("Cho hỏi lệ phí khai sinh", None),
+        ("", None),
+    ],
+)
 def test_keywords_as_citizens_type_them(text, expected):
     assert keywords.parse(text) == expected
 
@@ -103,8 +115,10 @@ async def test_follow_then_stop_by_sms_writes_the_consent_ledger(setup):
     assert "Đã dừng" in reply.text
     citizen = await store.get_citizen(citizen_id)
     assert not citizen.consent_for(Channel.SMS)
-    assert [(r.granted, r.via) for r in citizen.consents if r.channel is Channel.SMS] == \
-        [(True, "sms_keyword"), (False, "sms_keyword")]
+    assert [(r.granted, r.via) for r in citizen.consents if r.channel is Channel.SMS] == [
+        (True, "sms_keyword"),
+        (False, "sms_keyword"),
+    ]
 
 
 async def test_free_text_goes_on_the_bus_once_and_is_acknowledged_once(setup):
@@ -124,8 +138,14 @@ async def test_email_replies_thread_by_references_and_attach_the_dossier(setup):
     store, inbox, _ = setup
 
     def mail(ref, subject, text, references=()):
-        return Incoming(channel=Channel.EMAIL, address="binh@example.vn", text=text, provider_message_id=ref,
-                        subject=subject, references=references)
+        return Incoming(
+            channel=Channel.EMAIL,
+            address="binh@example.vn",
+            text=text,
+            provider_message_id=ref,
+            subject=subject,
+            references=references,
+        )
 
     await inbox.receive(mail("<a@x>", f"Hỏi về hồ sơ {CODE}", "Bao giờ có kết quả?"))
     await inbox.receive(mail("<b@x>", "Re: Hỏi về hồ sơ", "Cảm ơn", references=("<a@x>",)))
@@ -146,15 +166,29 @@ async def test_a_telegram_deep_link_links_the_chat_to_the_applicant(setup):
     await inbox.receive(chat)  # before the link: a nameless citizen for this chat
     stranger = await store.find_contact(Channel.TELEGRAM, 555001)
     assert stranger != applicant
-    [reply] = await inbox.receive(Incoming(channel=Channel.TELEGRAM, address="555001", text="/start good-token",
-                                           provider_message_id="555001:2", link_token="good-token"))
+    [reply] = await inbox.receive(
+        Incoming(
+            channel=Channel.TELEGRAM,
+            address="555001",
+            text="/start good-token",
+            provider_message_id="555001:2",
+            link_token="good-token",
+        )
+    )
     assert CODE in reply.text
     assert await store.find_contact(Channel.TELEGRAM, 555001) == applicant
     citizen = await store.get_citizen(applicant)
     assert citizen.telegram_chat_id == 555001 and citizen.consent_for(Channel.TELEGRAM)
     assert {c["citizen_id"] for c in await store.list_conversations(channel=Channel.TELEGRAM)} == {applicant}
-    [bad] = await inbox.receive(Incoming(channel=Channel.TELEGRAM, address="555002", text="/start forged",
-                                         provider_message_id="555002:1", link_token="forged"))
+    [bad] = await inbox.receive(
+        Incoming(
+            channel=Channel.TELEGRAM,
+            address="555002",
+            text="/start forged",
+            provider_message_id="555002:1",
+            link_token="forged",
+        )
+    )
     assert "hết hạn hoặc không hợp lệ" in bad.text
 
 
@@ -188,19 +222,29 @@ async def test_an_assistant_that_fails_leaves_the_message_stored_and_acknowledge
 
 async def _provincial_dossier(store, code: str = "BD-261130-0606") -> str:
     from dataclasses import replace
-    await store.upsert_dossier(DossierData(
-        code=code, procedure="Cấp giấy phép xây dựng", agency="UBND tỉnh",
-        received_at=datetime(2026, 11, 30, 1, tzinfo=UTC), due_at=datetime(2026, 12, 30, 10, tzinfo=UTC),
-        applicant=replace(APPLICANT, phone="+84912341606", email="an@example.vn", telegram_chat_id=777002)))
+
+    await store.upsert_dossier(
+        DossierData(
+            code=code,
+            procedure="Cấp giấy phép xây dựng",
+            agency="UBND tỉnh",
+            received_at=datetime(2026, 11, 30, 1, tzinfo=UTC),
+            due_at=datetime(2026, 12, 30, 10, tzinfo=UTC),
+            applicant=replace(APPLICANT, phone="+84912341606", email="an@example.vn", telegram_chat_id=777002),
+        )
+    )
     return code
 
 
-@pytest.mark.parametrize("text", [
-    "tracuu bd-261130-0606 1606",  # as phones type it: all lower case
-    "TRACUU BD–261130–0606 1606",  # en dashes from a word processor
-    "TRACUU ＢＤ－２６１１３０－０６０６ １６０６",  # a full-width keyboard
-    "tra cuu BD-261130-0606, 1606",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tracuu bd-261130-0606 1606",  # as phones type it: all lower case
+        "TRACUU BD–261130–0606 1606",  # en dashes from a word processor
+        "TRACUU ＢＤ－２６１１３０－０６０６ １６０６",  # a full-width keyboard
+        "tra cuu BD-261130-0606, 1606",
+    ],
+)
 async def test_lookup_by_sms_finds_the_code_however_it_is_typed(setup, text):
     store, inbox, _ = setup
     code = await _provincial_dossier(store)
@@ -213,8 +257,9 @@ async def test_lookup_by_sms_finds_the_code_however_it_is_typed(setup, text):
 async def test_case_variants_share_one_code_guard(setup):
     store, inbox, _ = setup
     code = await _provincial_dossier(store)
-    for i, typed in enumerate(["bd-261130-0606", "Bd-261130-0606", "BD–261130–0606", "bD-261130-0606",
-                               "BD-261130-0606"]):
+    for i, typed in enumerate(
+        ["bd-261130-0606", "Bd-261130-0606", "BD–261130–0606", "bD-261130-0606", "BD-261130-0606"]
+    ):
         assert (await inbox.receive(sms(f"TRACUU {typed} 000{i}", f"SM{i}", f"+8491111111{i}")))[0].text == NOT_FOUND
     assert (await inbox.receive(sms(f"TRACUU {code} 1606", "SM9")))[0].text == NOT_FOUND
 
@@ -223,4 +268,5 @@ def test_a_three_digit_sequence_and_the_national_format_are_found_in_free_text()
     assert keywords.find_code("hồ sơ BD-240915-077") == "BD-240915-077"
     assert keywords.find_code("hs 000.00.21.H12-261130-0505 sao rồi") == "000.00.21.H12-261130-0505"
     assert keywords.parse("tracuu 000.00.21.h12-261130-0505 1606") == keywords.Command(
-        "lookup", "000.00.21.h12-261130-0505", "1606")
+        "lookup", "000.00.21.h12-261130-0505", "1606"
+    )

@@ -1,11 +1,12 @@
 import pytest
 
+from tests.contracts.backends import BUS_BACKENDS, STORE_BACKENDS, InMemory, InProcessOver
+
 # The real peers the provider contract talks to, as fixtures.
 from tests.support.peers_prism import prism  # noqa: F401
 from tests.support.sms_gateway import gateway  # noqa: F401
 from tests.support.smtp import start_server  # noqa: F401
 from tests.support.telegram_peer import emulator  # noqa: F401
-from tests.contracts.backends import BUS_BACKENDS, STORE_BACKENDS, InMemory, InProcessOver
 
 
 @pytest.fixture(params=sorted(STORE_BACKENDS))
@@ -26,4 +27,3 @@ async def bus_backend(request, tmp_path):
     await store.open()
     yield InProcessOver(store)
     await store.close()
-

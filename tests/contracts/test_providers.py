@@ -44,8 +44,12 @@ class Case:
     prepare: Callable[[], Awaitable[None]] | None = None  # start the peer, in the test's event loop
 
     def outgoing(self, provider: Provider, address: str | None = None) -> Outgoing:
-        return Outgoing(attempt_id=f"att-{next(_attempts)}", channel=provider.channel,
-                        address=address or self.address, text="Hồ sơ của Ông/Bà đã được tiếp nhận.")
+        return Outgoing(
+            attempt_id=f"att-{next(_attempts)}",
+            channel=provider.channel,
+            address=address or self.address,
+            text="Hồ sơ của Ông/Bà đã được tiếp nhận.",
+        )
 
 
 def _recording() -> Case:
@@ -61,8 +65,11 @@ def _twilio(prism_url: str) -> Case:
             return TwilioSmsProvider(SID, TOKEN, "+15005550006", public_url=PUBLIC, base_url="http://127.0.0.1:9")
         return TwilioSmsProvider("AC-not-a-sid", TOKEN, "+15005550006", public_url=PUBLIC, base_url=prism_url)
 
-    return Case(lambda: TwilioSmsProvider(SID, TOKEN, "+15005550006", public_url=PUBLIC, base_url=prism_url),
-                "+84912345678", fail)
+    return Case(
+        lambda: TwilioSmsProvider(SID, TOKEN, "+15005550006", public_url=PUBLIC, base_url=prism_url),
+        "+84912345678",
+        fail,
+    )
 
 
 def _gateway(stub) -> Case:
@@ -81,9 +88,15 @@ def _smtp(start_server) -> Case:
         await start_server(sink, port=port)
 
     def make():
-        return SmtpProvider(host="127.0.0.1", port=port, tls="none", timeout=5.0, pool_size=2,
-                            sender="Tổng đài <no-reply@tongdai.example.gov.vn>",
-                            message_id_domain="tongdai.example.gov.vn")
+        return SmtpProvider(
+            host="127.0.0.1",
+            port=port,
+            tls="none",
+            timeout=5.0,
+            pool_size=2,
+            sender="Tổng đài <no-reply@tongdai.example.gov.vn>",
+            message_id_domain="tongdai.example.gov.vn",
+        )
 
     async def fail(mode):
         address = "busy@example.vn" if mode == "temporary" else "nobody@example.vn"

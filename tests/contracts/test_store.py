@@ -17,16 +17,19 @@ from models.events import InboundMessageReceived
 from models.notifications import Notification
 from tests.support.dossiers import T0, change, dossier
 
+
 async def outbox_types(store) -> list[str]:
     return [row.type for row in await store.outbox_after(0, 1000)]
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda role: role.__name__)
 def test_the_backend_offers_every_method_of_the_role(store, role):
-    missing = [name for name, value in vars(role).items()
-               if not name.startswith("_") and callable(value) and not callable(getattr(store, name, None))]
+    missing = [
+        name
+        for name, value in vars(role).items()
+        if not name.startswith("_") and callable(value) and not callable(getattr(store, name, None))
+    ]
     assert missing == []
-
 
 
 class TestLifecycle:
@@ -89,9 +92,13 @@ class TestDossierStore:
         for i, code in enumerate(codes):
             await store.upsert_dossier(dossier(code, phone=f"+8491000{i:04d}"))
         await asyncio.gather(*(store.record_status_change(change(f"{c}-r", S.RECEIVED, code=c)) for c in codes))
-        results = await asyncio.gather(*(
-            store.record_status_change(change(f"{c}-{n}", S.IN_PROGRESS, code=c, minutes=n))
-            for n in range(1, 11) for c in codes))
+        results = await asyncio.gather(
+            *(
+                store.record_status_change(change(f"{c}-{n}", S.IN_PROGRESS, code=c, minutes=n))
+                for n in range(1, 11)
+                for c in codes
+            )
+        )
         assert {r.outcome for r in results} == {"accepted"}
         for code in codes:
             assert len((await store.get_dossier(code)).timeline) == 11
@@ -114,20 +121,23 @@ class TestCitizenStore:
         assert other.dossier.applicant_id != first.dossier.applicant_id
 
     async def test_id_number_wins_and_a_phone_cannot_be_stolen(self, store):
-        await store.upsert_dossier(dossier("B-1", applicant=ApplicantData("A", phone="+84911111111",
-                                                                          id_number="001203004567")))
+        await store.upsert_dossier(
+            dossier("B-1", applicant=ApplicantData("A", phone="+84911111111", id_number="001203004567"))
+        )
         await store.upsert_dossier(dossier("B-2", applicant=ApplicantData("B", phone="+84922222222")))
         with pytest.raises(Conflict):
-            await store.upsert_dossier(dossier("B-3", applicant=ApplicantData("A", phone="+84922222222",
-                                                                              id_number="001203004567")))
+            await store.upsert_dossier(
+                dossier("B-3", applicant=ApplicantData("A", phone="+84922222222", id_number="001203004567"))
+            )
         assert await store.get_dossier("B-3") is None  # nothing half-written
 
     async def test_consents_are_a_ledger(self, store):
         at = T0
         grant = ConsentRecord(Channel.SMS, True, at, "one_stop_shop", "consent")
         withdraw = ConsentRecord(Channel.SMS, False, at + timedelta(days=1), "sms:HUY", "consent")
-        result = await store.upsert_dossier(dossier(applicant=ApplicantData("An", phone="+84912345678",
-                                                                            consents=(grant,))))
+        result = await store.upsert_dossier(
+            dossier(applicant=ApplicantData("An", phone="+84912345678", consents=(grant,)))
+        )
         await store.upsert_dossier(dossier(applicant=ApplicantData("An", phone="+84912345678", consents=(withdraw,))))
         citizen = await store.get_citizen(result.dossier.applicant_id)
         assert citizen.consents == (grant, withdraw)
@@ -146,11 +156,17 @@ class TestOutbox:
 
     async def test_delivery_records_dead_letters_and_retry(self, store):
         from models.events import DossierUpdated
+
         message = DossierUpdated(code="X", changed=("agency",))
         await store.append_outbox([message])
         row = (await store.outbox_after(0, 10))[0]
-        await store.record_deliveries([DeliveryResult(message.message_id, "a", "done", 1),
-                                       DeliveryResult(message.message_id, "b", "dead", 3, error="boom")], [row.id])
+        await store.record_deliveries(
+            [
+                DeliveryResult(message.message_id, "a", "done", 1),
+                DeliveryResult(message.message_id, "b", "dead", 3, error="boom"),
+            ],
+            [row.id],
+        )
         assert await store.count_pending() == 0
         assert await store.outbox_after(0, 10) == []
         [letter] = await store.dead_letters()
@@ -169,8 +185,16 @@ class TestNotificationStore:
         store.on_notifications_added(lambda: woken.append(1))
         registered = await store.upsert_dossier(dossier())
         citizen = registered.dossier.applicant_id
-        item = Notification(id="n1", citizen_id=citizen, purpose="dossier_received", source_event_id="e1",
-                            template="dossier_received", context={}, dossier_code="H12-0001", next_at=10.0)
+        item = Notification(
+            id="n1",
+            citizen_id=citizen,
+            purpose="dossier_received",
+            source_event_id="e1",
+            template="dossier_received",
+            context={},
+            dossier_code="H12-0001",
+            next_at=10.0,
+        )
         assert await store.add_notifications([item]) == 1
         assert await store.add_notifications([item]) == 0  # the same notification twice is one
         assert woken
@@ -197,8 +221,15 @@ class TestConversationStore:
         record = InboundRecord(Channel.SMS, "+84912345678", "lệ phí bao nhiêu", "SM1")
 
         def events_for(conversation_id):
-            return [InboundMessageReceived(conversation_id=conversation_id, channel="sms", sender="+84912345678",
-                                           text="lệ phí bao nhiêu", provider_message_id="SM1")]
+            return [
+                InboundMessageReceived(
+                    conversation_id=conversation_id,
+                    channel="sms",
+                    sender="+84912345678",
+                    text="lệ phí bao nhiêu",
+                    provider_message_id="SM1",
+                )
+            ]
 
         first = await store.add_inbound(record, events_for)
         again = await store.add_inbound(record, events_for)
@@ -215,8 +246,9 @@ class TestConversationStore:
 
 class TestBroadcastStore:
     async def test_a_broadcast_is_created_once_and_cancelled(self, store):
-        broadcast = Broadcast(id="b1", template="announcement", context={}, source="api", total=0,
-                              state="loading", created_at="")
+        broadcast = Broadcast(
+            id="b1", template="announcement", context={}, source="api", total=0, state="loading", created_at=""
+        )
         created = await store.create_broadcast(broadcast)
         assert created.id == "b1" and (await store.get_broadcast("b1")).state == "loading"
         await store.add_broadcast_recipients("b1", [], total=0, done=True)

@@ -17,8 +17,13 @@ DOSSIER = {
 
 
 def event(event_id="e1", status="received", **extra):
-    body = {"event_id": event_id, "status": status, "at": "2026-11-21T09:00:00+07:00",
-            "actor": "Bộ phận một cửa", "note": "Đã nhận đủ giấy tờ"}
+    body = {
+        "event_id": event_id,
+        "status": status,
+        "at": "2026-11-21T09:00:00+07:00",
+        "actor": "Bộ phận một cửa",
+        "note": "Đã nhận đủ giấy tờ",
+    }
     body.update(extra)
     return body
 
@@ -82,21 +87,24 @@ async def test_unknown_dossier_is_404(client, auth):
     assert response.status == 404 and (await response.json())["error"] == "not_found"
 
 
-@pytest.mark.parametrize("body,field", [
-    (event(status="bogus"), "status"),
-    (event(status=42), "status"),
-    ({k: v for k, v in event().items() if k != "status"}, "status"),
-    ({k: v for k, v in event().items() if k != "event_id"}, "event_id"),
-    (event(event_id=""), "event_id"),
-    (event(event_id=7), "event_id"),
-    (event(at="hôm qua"), "at"),
-    (event(at=None), "at"),
-    (event(due_at="31/12/2026"), "due_at"),
-    (event(actor=None), "actor"),
-    (event(note=["a"]), "note"),
-    ([1, 2], "body"),
-    ("not json", "body"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        (event(status="bogus"), "status"),
+        (event(status=42), "status"),
+        ({k: v for k, v in event().items() if k != "status"}, "status"),
+        ({k: v for k, v in event().items() if k != "event_id"}, "event_id"),
+        (event(event_id=""), "event_id"),
+        (event(event_id=7), "event_id"),
+        (event(at="hôm qua"), "at"),
+        (event(at=None), "at"),
+        (event(due_at="31/12/2026"), "due_at"),
+        (event(actor=None), "actor"),
+        (event(note=["a"]), "note"),
+        ([1, 2], "body"),
+        ("not json", "body"),
+    ],
+)
 async def test_malformed_event_is_422_naming_the_field(client, auth, created, body, field):
     kwargs = {"data": body} if isinstance(body, str) else {"json": body}
     response = await client.post(f"/api/v1/dossiers/{CODE}/events", headers=auth, **kwargs)
@@ -105,18 +113,21 @@ async def test_malformed_event_is_422_naming_the_field(client, auth, created, bo
     assert payload["field"] == field and payload["message"]
 
 
-@pytest.mark.parametrize("patch,field", [
-    ({"procedure": None}, "procedure"),
-    ({"received_at": "yesterday"}, "received_at"),
-    ({"applicant": None}, "applicant"),
-    ({"applicant": {"phone": "0912345678"}}, "applicant.full_name"),
-    ({"applicant": {"full_name": "A", "phone": "12345"}}, "applicant.phone"),
-    ({"applicant": {"full_name": "A", "email": "no-at-sign"}}, "applicant.email"),
-    ({"applicant": {"full_name": "A", "id_number": "12ab"}}, "applicant.id_number"),
-    ({"applicant": {"full_name": "A", "preferred_channels": ["fax"]}}, "applicant.preferred_channels"),
-    ({"applicant": {"full_name": "A", "consents": [{"channel": "sms"}]}}, "applicant.consents.granted"),
-    ({"status": "bogus"}, "status"),
-])
+@pytest.mark.parametrize(
+    "patch,field",
+    [
+        ({"procedure": None}, "procedure"),
+        ({"received_at": "yesterday"}, "received_at"),
+        ({"applicant": None}, "applicant"),
+        ({"applicant": {"phone": "0912345678"}}, "applicant.full_name"),
+        ({"applicant": {"full_name": "A", "phone": "12345"}}, "applicant.phone"),
+        ({"applicant": {"full_name": "A", "email": "no-at-sign"}}, "applicant.email"),
+        ({"applicant": {"full_name": "A", "id_number": "12ab"}}, "applicant.id_number"),
+        ({"applicant": {"full_name": "A", "preferred_channels": ["fax"]}}, "applicant.preferred_channels"),
+        ({"applicant": {"full_name": "A", "consents": [{"channel": "sms"}]}}, "applicant.consents.granted"),
+        ({"status": "bogus"}, "status"),
+    ],
+)
 async def test_malformed_dossier_is_422_naming_the_field(client, auth, patch, field):
     response = await client.put(f"/api/v1/dossiers/{CODE}", json={**DOSSIER, **patch}, headers=auth)
     assert response.status == 422
@@ -197,6 +208,7 @@ async def test_five_failures_against_one_code_block_it_from_everywhere(client, a
 
 async def test_limiter_window_slides():
     from hub.api.guard import FailureLimiter
+
     now = [1000.0]
     guard = FailureLimiter(limit=5, window=900, clock=lambda: now[0])
     for i in range(5):
@@ -219,13 +231,16 @@ async def test_ops_endpoints(client, auth, created):
     assert 'tongdai_dossier_status_changes_total{outcome="accepted"} 1.0' in text
 
 
-@pytest.mark.parametrize("patch,field", [
-    ({"received_at": "9999-12-31T23:59:59-12:00"}, "received_at"),
-    ({"applicant": {"full_name": "A", "telegram_chat_id": 2**70}}, "applicant.telegram_chat_id"),
-    ({"applicant": {"full_name": "A", "telegram_chat_id": True}}, "applicant.telegram_chat_id"),
-    ({"applicant": {"full_name": 12}}, "applicant.full_name"),
-    ({"applicant": {"full_name": "A", "consents": "yes"}}, "applicant.consents"),
-])
+@pytest.mark.parametrize(
+    "patch,field",
+    [
+        ({"received_at": "9999-12-31T23:59:59-12:00"}, "received_at"),
+        ({"applicant": {"full_name": "A", "telegram_chat_id": 2**70}}, "applicant.telegram_chat_id"),
+        ({"applicant": {"full_name": "A", "telegram_chat_id": True}}, "applicant.telegram_chat_id"),
+        ({"applicant": {"full_name": 12}}, "applicant.full_name"),
+        ({"applicant": {"full_name": "A", "consents": "yes"}}, "applicant.consents"),
+    ],
+)
 async def test_edge_values_are_422_not_500(client, auth, patch, field):
     response = await client.put(f"/api/v1/dossiers/{CODE}", json={**DOSSIER, **patch}, headers=auth)
     assert response.status == 422 and (await response.json())["field"] == field
@@ -234,8 +249,9 @@ async def test_edge_values_are_422_not_500(client, auth, patch, field):
 async def test_empty_optional_fields_mean_not_given(client, auth):
     blank = {"full_name": "Lê Văn C", "phone": "", "email": "", "id_number": ""}
     first = await client.put("/api/v1/dossiers/E-1", json={**DOSSIER, "applicant": blank}, headers=auth)
-    second = await client.put("/api/v1/dossiers/E-2", json={**DOSSIER, "applicant": {**blank, "full_name": "D"}},
-                              headers=auth)
+    second = await client.put(
+        "/api/v1/dossiers/E-2", json={**DOSSIER, "applicant": {**blank, "full_name": "D"}}, headers=auth
+    )
     assert first.status == second.status == 201
     assert (await first.json())["applicant_id"] != (await second.json())["applicant_id"]
 
@@ -247,5 +263,6 @@ async def test_the_public_lookup_normalises_the_code(client, auth):
         found = await client.get(f"/api/v1/dossiers/{typed}?verify=5678")
         assert found.status == 200 and (await found.json())["code"] == "BD-261130-0606"
     # PUT keeps the API's own rule: a code it would not have accepted before is still 422.
-    assert (await client.put("/api/v1/dossiers/BD%E2%80%93261130%E2%80%930606", json=DOSSIER,
-                             headers=auth)).status == 422
+    assert (
+        await client.put("/api/v1/dossiers/BD%E2%80%93261130%E2%80%930606", json=DOSSIER, headers=auth)
+    ).status == 422

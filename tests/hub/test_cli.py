@@ -40,8 +40,7 @@ def test_dlq_list_and_retry(tmp_path, capsys):
         store = SqliteStore(tmp_path / "tongdai.sqlite3")
         await store.open()
         await store.append_outbox([message])
-        await store.record_deliveries([DeliveryResult(message.message_id, "notify", "dead", 8,
-                                                      error="SMTP 550")], [])
+        await store.record_deliveries([DeliveryResult(message.message_id, "notify", "dead", 8, error="SMTP 550")], [])
         await store.close()
 
     asyncio.run(park())

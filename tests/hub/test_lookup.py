@@ -20,10 +20,16 @@ async def store(tmp_path):
     store = SqliteStore(tmp_path / "lookup.sqlite3")
     await store.open()
     for code in (CODE, "mc.free-form-1"):  # a free-form code the one-stop-shop sent in lower case
-        await store.upsert_dossier(DossierData(
-            code=code, procedure="Cấp giấy phép xây dựng", agency="UBND tỉnh",
-            received_at=datetime(2026, 11, 30, 1, tzinfo=UTC), due_at=None,
-            applicant=ApplicantData(full_name="Lê Văn Cường", phone="+84912341606")))
+        await store.upsert_dossier(
+            DossierData(
+                code=code,
+                procedure="Cấp giấy phép xây dựng",
+                agency="UBND tỉnh",
+                received_at=datetime(2026, 11, 30, 1, tzinfo=UTC),
+                due_at=None,
+                applicant=ApplicantData(full_name="Lê Văn Cường", phone="+84912341606"),
+            )
+        )
     yield store
     await store.close()
 
@@ -36,8 +42,9 @@ class Clock:
         return self.now
 
 
-@pytest.mark.parametrize("typed", [CODE, "bd-261130-0606", "BD–261130–0606", "ＢＤ－２６１１３０－０６０６",
-                                   " BD - 261130 - 0606 "])
+@pytest.mark.parametrize(
+    "typed", [CODE, "bd-261130-0606", "BD–261130–0606", "ＢＤ－２６１１３０－０６０６", " BD - 261130 - 0606 "]
+)
 async def test_found_however_the_code_is_typed(store, typed):
     outcome = await verified_lookup(store, FailureLimiter(), typed, "1606", key="addr:test")
     assert outcome.ok and outcome.status == "found"
@@ -50,9 +57,17 @@ async def test_full_width_digits_and_a_free_form_code_as_stored(store):
     assert found.ok and found.found.dossier.code == "mc.free-form-1"
 
 
-@pytest.mark.parametrize(("code", "digits"), [
-    (CODE, "0000"), ("BD-261130-0607", "1606"), (CODE, "160"), (CODE, "16060"), (CODE, ""), ("a/b", "1606"),
-])
+@pytest.mark.parametrize(
+    ("code", "digits"),
+    [
+        (CODE, "0000"),
+        ("BD-261130-0607", "1606"),
+        (CODE, "160"),
+        (CODE, "16060"),
+        (CODE, ""),
+        ("a/b", "1606"),
+    ],
+)
 async def test_wrong_code_and_wrong_digits_are_one_outcome_and_count(store, code, digits):
     guard = FailureLimiter(limit=1)
     outcome = await verified_lookup(store, guard, code, digits, key="addr:x")

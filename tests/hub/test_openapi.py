@@ -5,8 +5,9 @@ async def test_every_route_is_described_and_nothing_else(client):
     spec = await (await client.get("/api/v1/openapi.json")).json()
     assert spec["openapi"].startswith("3.")
     documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
-    served = {(route.resource.canonical, route.method) for route in client.app.router.routes()
-              if route.method != "HEAD"}
+    served = {
+        (route.resource.canonical, route.method) for route in client.app.router.routes() if route.method != "HEAD"
+    }
     assert documented == served
 
 

@@ -18,8 +18,15 @@ NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
 
 def dossier(status: S, due_in_days: float) -> Dossier:
-    return Dossier(code="X-1", procedure="p", agency="a", applicant_id="c", received_at=NOW - timedelta(days=5),
-                   due_at=NOW + timedelta(days=due_in_days), status=status)
+    return Dossier(
+        code="X-1",
+        procedure="p",
+        agency="a",
+        applicant_id="c",
+        received_at=NOW - timedelta(days=5),
+        due_at=NOW + timedelta(days=due_in_days),
+        status=status,
+    )
 
 
 def test_every_status_has_its_vietnamese_label_and_a_row_in_the_table():
@@ -33,17 +40,20 @@ def test_final_states_go_nowhere():
         assert TRANSITIONS[status] == frozenset()
 
 
-@pytest.mark.parametrize("current,requested,legal", [
-    (S.SUBMITTED, S.RECEIVED, True),
-    (S.RECEIVED, S.IN_PROGRESS, True),
-    (S.IN_PROGRESS, S.IN_PROGRESS, True),
-    (S.IN_PROGRESS, S.RESULT_READY, True),
-    (S.RESULT_READY, S.RETURNED, True),
-    (S.SUBMITTED, S.RETURNED, False),
-    (S.RETURNED, S.IN_PROGRESS, False),
-    (S.REJECTED, S.RECEIVED, False),
-    (S.RESULT_READY, S.IN_PROGRESS, False),
-])
+@pytest.mark.parametrize(
+    "current,requested,legal",
+    [
+        (S.SUBMITTED, S.RECEIVED, True),
+        (S.RECEIVED, S.IN_PROGRESS, True),
+        (S.IN_PROGRESS, S.IN_PROGRESS, True),
+        (S.IN_PROGRESS, S.RESULT_READY, True),
+        (S.RESULT_READY, S.RETURNED, True),
+        (S.SUBMITTED, S.RETURNED, False),
+        (S.RETURNED, S.IN_PROGRESS, False),
+        (S.REJECTED, S.RECEIVED, False),
+        (S.RESULT_READY, S.IN_PROGRESS, False),
+    ],
+)
 def test_transition_table(current, requested, legal):
     assert check_transition(current, requested) is legal
 

@@ -23,8 +23,13 @@ IN_TEXT = [example for f in dc.FORMATS if f.in_text for example in f.examples]
 
 def nlu_regexes() -> list[str]:
     items = yaml.safe_load(NLU_YML.read_text(encoding="utf-8"))["nlu"]
-    return [line.strip()[2:] for item in items if item.get("regex") == "dossier_code"
-            for line in item["examples"].splitlines() if line.strip()]
+    return [
+        line.strip()[2:]
+        for item in items
+        if item.get("regex") == "dossier_code"
+        for line in item["examples"].splitlines()
+        if line.strip()
+    ]
 
 
 def test_the_nlu_regex_is_the_tables():
@@ -54,15 +59,18 @@ def test_the_formats_in_use_are_in_the_table():
     assert dc.code_format("BD-240915-077").name == "provincial"
 
 
-@pytest.mark.parametrize(("typed", "code"), [
-    ("bd-261130-0606", "BD-261130-0606"),  # lower case
-    ("BD–261130–0606", "BD-261130-0606"),  # en dash
-    ("BD—261130‑0606", "BD-261130-0606"),  # em dash, non-breaking hyphen
-    ("BD−261130﹣0606", "BD-261130-0606"),  # minus sign, small hyphen-minus
-    ("ＢＤ－２６１１３０－０６０６", "BD-261130-0606"),  # full-width letters, digits and dash
-    (" BD - 261130 - 0606 ", "BD-261130-0606"),  # spaces
-    ("０００.００.２１.h１２‐２６１１３０‐０５０５", "000.00.21.H12-261130-0505"),
-])
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("bd-261130-0606", "BD-261130-0606"),  # lower case
+        ("BD–261130–0606", "BD-261130-0606"),  # en dash
+        ("BD—261130‑0606", "BD-261130-0606"),  # em dash, non-breaking hyphen
+        ("BD−261130﹣0606", "BD-261130-0606"),  # minus sign, small hyphen-minus
+        ("ＢＤ－２６１１３０－０６０６", "BD-261130-0606"),  # full-width letters, digits and dash
+        (" BD - 261130 - 0606 ", "BD-261130-0606"),  # spaces
+        ("０００.００.２１.h１２‐２６１１３０‐０５０５", "000.00.21.H12-261130-0505"),
+    ],
+)
 def test_the_normaliser(typed, code):
     assert dc.normalize_code(typed) == code
 
@@ -73,18 +81,21 @@ def test_text_is_normalised_one_character_for_one():
     assert dc.normalize_text("ho\u0302`") == "hô`"  # NFC
 
 
-@pytest.mark.parametrize(("text", "codes"), [
-    ("hồ sơ BD-240915-077", ["BD-240915-077"]),
-    ("tracuu bd-261130-0606 1606", ["BD-261130-0606"]),
-    ("hs 000.00.21.h12-261130-0505, và BD–261130–0606.", ["000.00.21.H12-261130-0505", "BD-261130-0606"]),
-    ("mã ＢＤ－２６１１３０－０６０６ ạ", ["BD-261130-0606"]),
-    ("BD-261130-0606 BD-261130-0606", ["BD-261130-0606"]),
-    ("xin chào 2026-11-28", []),
-    ("mã là 12345", []),
-    ("MC2026.000123", []),  # free-form: only where a code is expected
-    ("sơBD-240915-0077", []),  # glued to a word
-    ("ſD-240915-0077 KD-240915-0077", ["KD-240915-0077"]),  # no Unicode look-alikes of ASCII letters
-])
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("hồ sơ BD-240915-077", ["BD-240915-077"]),
+        ("tracuu bd-261130-0606 1606", ["BD-261130-0606"]),
+        ("hs 000.00.21.h12-261130-0505, và BD–261130–0606.", ["000.00.21.H12-261130-0505", "BD-261130-0606"]),
+        ("mã ＢＤ－２６１１３０－０６０６ ạ", ["BD-261130-0606"]),
+        ("BD-261130-0606 BD-261130-0606", ["BD-261130-0606"]),
+        ("xin chào 2026-11-28", []),
+        ("mã là 12345", []),
+        ("MC2026.000123", []),  # free-form: only where a code is expected
+        ("sơBD-240915-0077", []),  # glued to a word
+        ("ſD-240915-0077 KD-240915-0077", ["KD-240915-0077"]),  # no Unicode look-alikes of ASCII letters
+    ],
+)
 def test_codes_in_free_text(text, codes):
     assert dc.find_codes(text) == codes
     assert dc.find_code(text) == (codes[0] if codes else None)
@@ -125,6 +136,7 @@ def test_keywords_and_the_builtin_assistant_find_the_same_code(text, code):
 def _rasa_python() -> Path | None:
     try:
         from assistant.rasa import manage
+
         python = manage.venv_path() / "bin" / "python"
     except Exception:  # noqa: BLE001 - no Rasa set-up on this machine
         return None
@@ -138,11 +150,19 @@ def test_rasa_actions_find_the_same_code():
     if python is None:
         pytest.skip("Rasa's environment is not built (make test builds it)")
     texts = [text for text, _ in SENTENCES] + ["BD-240915-0077 sđt 5821", "４４１７"]
-    script = ("import json, sys; sys.path.insert(0, 'actions'); import actions; texts = json.loads(sys.argv[1]); "
-              "print(json.dumps([[actions.find_dossier_code(t), actions.find_verify_digits(t)] for t in texts]))")
-    done = subprocess.run([str(python), "-c", script, json.dumps(texts)], cwd=ROOT / "assistant",
-                          capture_output=True, text=True, timeout=120, check=False)
+    script = (
+        "import json, sys; sys.path.insert(0, 'actions'); import actions; texts = json.loads(sys.argv[1]); "
+        "print(json.dumps([[actions.find_dossier_code(t), actions.find_verify_digits(t)] for t in texts]))"
+    )
+    done = subprocess.run(
+        [str(python), "-c", script, json.dumps(texts)],
+        cwd=ROOT / "assistant",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [code for code, _ in found[:len(SENTENCES)]] == [code for _, code in SENTENCES]
-    assert found[len(SENTENCES):] == [["BD-240915-0077", "5821"], [None, "4417"]]
+    assert [code for code, _ in found[: len(SENTENCES)]] == [code for _, code in SENTENCES]
+    assert found[len(SENTENCES) :] == [["BD-240915-0077", "5821"], [None, "4417"]]

@@ -19,8 +19,15 @@ def test_personal_data_is_masked_in_free_text():
 
 
 def test_json_logs_never_carry_unmasked_personal_data():
-    record = logging.makeLogRecord({"msg": "SMS to %s failed", "args": ("+84912345678",), "levelname": "WARNING",
-                                    "name": "x", "recipient": "an.nguyen@example.vn"})
+    record = logging.makeLogRecord(
+        {
+            "msg": "SMS to %s failed",
+            "args": ("+84912345678",),
+            "levelname": "WARNING",
+            "name": "x",
+            "recipient": "an.nguyen@example.vn",
+        }
+    )
     line = JsonFormatter().format(record)
     entry = json.loads(line)
     assert "912345678" not in line and "an.nguyen" not in line

@@ -8,20 +8,25 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from hub.api.auth import ApiKeys
-from hub.app import create_app
-from hub.app import SERVICE
+from hub.app import SERVICE, create_app
 from hub.keys import BUS, STORE
-from notify.keys import LINKS
 from hub.settings import Settings
 from models.citizen import Channel
+from notify.keys import LINKS
 from tests.support.dossiers import DOSSIER
 
 CODE = "000.00.21.H12-261120-0042"
 
 
 def event(event_id, status, **extra):
-    return {"event_id": event_id, "status": status, "at": "2026-11-21T09:00:00+07:00", "actor": "Một cửa",
-            "note": "", **extra}
+    return {
+        "event_id": event_id,
+        "status": status,
+        "at": "2026-11-21T09:00:00+07:00",
+        "actor": "Một cửa",
+        "note": "",
+        **extra,
+    }
 
 
 async def settle(client):
@@ -94,18 +99,25 @@ async def test_consent_ledger_api(client, auth, dossier):
     response = await client.get(f"/api/v1/citizens/{citizen}/consents", headers=auth)
     body = await response.json()
     assert body["current"]["telegram"] is True and body["current"]["sms"] is False
-    response = await client.post(f"/api/v1/citizens/{citizen}/consents", headers=auth,
-                                 json={"channel": "telegram", "granted": False, "via": "call_center"})
+    response = await client.post(
+        f"/api/v1/citizens/{citizen}/consents",
+        headers=auth,
+        json={"channel": "telegram", "granted": False, "via": "call_center"},
+    )
     assert response.status == 201
     body = await response.json()
     assert body["current"]["telegram"] is False
     assert [(r["channel"], r["granted"]) for r in body["ledger"]] == [
-        ("telegram", True), ("email", True), ("telegram", False)]  # a ledger: nothing overwritten
+        ("telegram", True),
+        ("email", True),
+        ("telegram", False),
+    ]  # a ledger: nothing overwritten
     await client.post(f"/api/v1/dossiers/{CODE}/events", json=event("e1", "received"), headers=auth)
     await settle(client)
     assert [r["channel"] for r in await recorded(client)][-1] == "email"
-    bad = await client.post(f"/api/v1/citizens/{citizen}/consents", headers=auth,
-                            json={"channel": "pigeon", "granted": True})
+    bad = await client.post(
+        f"/api/v1/citizens/{citizen}/consents", headers=auth, json={"channel": "pigeon", "granted": True}
+    )
     assert bad.status == 422 and (await bad.json())["field"] == "channel"
     missing = await client.get("/api/v1/citizens/c_nobody/consents", headers=auth)
     assert missing.status == 404
@@ -128,29 +140,39 @@ async def test_unsubscribe_link_records_a_withdrawal(client, auth, dossier):
 
 
 async def test_follow_a_dossier_by_code_and_digits(client, auth, dossier):
-    wrong = await client.post(f"/api/v1/dossiers/{CODE}/followers",
-                              json={"verify": "0000", "channel": "email", "email": "me@example.vn"})
+    wrong = await client.post(
+        f"/api/v1/dossiers/{CODE}/followers", json={"verify": "0000", "channel": "email", "email": "me@example.vn"}
+    )
     assert wrong.status == 404
-    ok = await client.post(f"/api/v1/dossiers/{CODE}/followers",
-                           json={"verify": "4321", "channel": "email", "email": "Me@Example.vn"})
+    ok = await client.post(
+        f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "email", "email": "Me@Example.vn"}
+    )
     assert ok.status == 201
-    again = await client.post(f"/api/v1/dossiers/{CODE}/followers",
-                              json={"verify": "4321", "channel": "email", "email": "me@example.vn"})
+    again = await client.post(
+        f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "email", "email": "me@example.vn"}
+    )
     assert again.status == 200
     await client.post(f"/api/v1/dossiers/{CODE}/events", json=event("e1", "received"), headers=auth)
     await settle(client)
     emails = [r for r in await recorded(client) if r["channel"] == "email"]
     assert [r["address"] for r in emails] == ["me@example.vn"]
     assert "Hủy" in emails[0]["body"] or "hủy" in emails[0]["body"]
-    bad = await client.post(f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "sms",
-                                                                          "phone": "12"})
+    bad = await client.post(
+        f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "sms", "phone": "12"}
+    )
     assert bad.status == 422 and (await bad.json())["field"] == "phone"
 
 
 async def test_broadcast_api_respects_consent_and_can_be_cancelled(client, auth, dossier):
-    body = {"template": "broadcast", "context": {"title": "Nghỉ lễ", "body": "Trung tâm nghỉ ngày 2/9."},
-            "recipients": [{"citizen_id": dossier["applicant_id"]}, {"phone": "0900000001"},
-                           {"email": "nobody@example.vn"}]}
+    body = {
+        "template": "broadcast",
+        "context": {"title": "Nghỉ lễ", "body": "Trung tâm nghỉ ngày 2/9."},
+        "recipients": [
+            {"citizen_id": dossier["applicant_id"]},
+            {"phone": "0900000001"},
+            {"email": "nobody@example.vn"},
+        ],
+    }
     response = await client.post("/api/v1/broadcasts", json=body, headers=auth)
     assert response.status == 202
     created = await response.json()
@@ -168,12 +190,21 @@ async def test_broadcast_api_respects_consent_and_can_be_cancelled(client, auth,
 
 
 async def test_broadcast_with_a_missing_variable_is_refused(client, auth, dossier):
-    response = await client.post("/api/v1/broadcasts", headers=auth, json={
-        "template": "broadcast", "context": {"title": "Thiếu nội dung"},
-        "recipients": [{"citizen_id": dossier["applicant_id"]}]})
+    response = await client.post(
+        "/api/v1/broadcasts",
+        headers=auth,
+        json={
+            "template": "broadcast",
+            "context": {"title": "Thiếu nội dung"},
+            "recipients": [{"citizen_id": dossier["applicant_id"]}],
+        },
+    )
     assert response.status == 422 and (await response.json())["field"] == "template"
-    unknown = await client.post("/api/v1/broadcasts", headers=auth, json={
-        "template": "nope", "context": {}, "recipients": [{"citizen_id": dossier["applicant_id"]}]})
+    unknown = await client.post(
+        "/api/v1/broadcasts",
+        headers=auth,
+        json={"template": "nope", "context": {}, "recipients": [{"citizen_id": dossier["applicant_id"]}]},
+    )
     assert unknown.status == 422
 
 
@@ -185,10 +216,14 @@ async def test_failing_channel_falls_back_in_the_service(tmp_path):
         await settle(client)
         [n] = await notifications(client, auth, dossier=CODE)
         assert [(a["channel"], a["status"]) for a in n["attempts"]] == [
-            ("telegram", "permanent_failure"), ("email", "delivered")]
+            ("telegram", "permanent_failure"),
+            ("email", "delivered"),
+        ]
 
 
 async def test_follow_with_the_code_typed_in_lower_case(client, auth, dossier):
-    ok = await client.post(f"/api/v1/dossiers/{CODE.lower()}/followers",
-                           json={"verify": "4321", "channel": "email", "email": "me@example.vn"})
+    ok = await client.post(
+        f"/api/v1/dossiers/{CODE.lower()}/followers",
+        json={"verify": "4321", "channel": "email", "email": "me@example.vn"},
+    )
     assert ok.status == 201 and (await ok.json())["code"] == CODE

@@ -39,8 +39,14 @@ def test_a_broken_override_is_reported(tmp_path, capsys, monkeypatch):
 
 async def run_cli(data_dir, *args, timeout=60) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", *args, env=env_for(data_dir),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "hub.cli",
+        *args,
+        env=env_for(data_dir),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     return proc.returncode, out.decode(), err.decode()
 
@@ -69,8 +75,7 @@ async def test_a_sender_process_sends_for_the_service(tmp_path):
     try:
         key = (await cli(data_dir, "apikey", "create", "--name", "test")).splitlines()[0]
         assert f"notify-sender --data-dir {data_dir}" in await processes()
-        await status_change_reaches_the_outbox(data_dir, f"http://127.0.0.1:{port}",
-                                               {"Authorization": f"Bearer {key}"})
+        await status_change_reaches_the_outbox(data_dir, f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"})
     finally:
         proc.terminate()
         await proc.wait()
@@ -86,10 +91,17 @@ async def processes() -> str:
 async def status_change_reaches_the_outbox(data_dir, base, auth):
     await cli(data_dir, "demo")
     async with aiohttp.ClientSession() as http:
-        response = await http.post(f"{base}/api/v1/dossiers/000.00.21.H12-261120-0001/events", headers=auth,
-                                   json={"event_id": "cli-1", "status": "supplement_requested",
-                                         "at": "2026-11-28T10:00:00+07:00", "actor": "Một cửa",
-                                         "note": "- Bản sao sổ hộ khẩu"})
+        response = await http.post(
+            f"{base}/api/v1/dossiers/000.00.21.H12-261120-0001/events",
+            headers=auth,
+            json={
+                "event_id": "cli-1",
+                "status": "supplement_requested",
+                "at": "2026-11-28T10:00:00+07:00",
+                "actor": "Một cửa",
+                "note": "- Bản sao sổ hộ khẩu",
+            },
+        )
         assert response.status == 201
     for _ in range(200):
         code, out, _ = await run_cli(data_dir, "outbox", "tail", "-n", "50")
@@ -104,16 +116,33 @@ async def test_broadcast_from_csv_runs_once_and_can_be_rerun(server, tmp_path):
     data_dir, base, auth = server
     async with aiohttp.ClientSession() as http:
         for i, consent in enumerate([True, False]):
-            body = {"procedure": "Đăng ký khai sinh", "agency": "UBND phường", "received_at": "2026-11-20T08:00:00",
-                    "applicant": {"full_name": f"Người {i}", "phone": f"09120000{i:02d}",
-                                  "email": f"nguoi{i}@example.vn", "preferred_channels": ["email"],
-                                  "consents": [{"channel": "email", "granted": consent}]}}
+            body = {
+                "procedure": "Đăng ký khai sinh",
+                "agency": "UBND phường",
+                "received_at": "2026-11-20T08:00:00",
+                "applicant": {
+                    "full_name": f"Người {i}",
+                    "phone": f"09120000{i:02d}",
+                    "email": f"nguoi{i}@example.vn",
+                    "preferred_channels": ["email"],
+                    "consents": [{"channel": "email", "granted": consent}],
+                },
+            }
             response = await http.put(f"{base}/api/v1/dossiers/BC-{i}", json=body, headers=auth)
             assert response.status == 201
     recipients = tmp_path / "recipients.csv"
     recipients.write_text("phone,ghi_chu\n0912000000,a\n0912000001,b\n0999999999,c\n", encoding="utf-8")
-    args = ["broadcast", "--template", "broadcast", "--to", str(recipients), "--title", "Thông báo nghỉ lễ",
-            "--body", "Trung tâm nghỉ lễ Quốc khánh ngày 2/9."]
+    args = [
+        "broadcast",
+        "--template",
+        "broadcast",
+        "--to",
+        str(recipients),
+        "--title",
+        "Thông báo nghỉ lễ",
+        "--body",
+        "Trung tâm nghỉ lễ Quốc khánh ngày 2/9.",
+    ]
     code, out, err = await run_cli(data_dir, *args)
     assert code == 0, err
     assert "2 người nhận" in out and "bỏ qua 1" in out

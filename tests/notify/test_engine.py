@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from channels.port import Limit
 from models.citizen import Channel, ConsentRecord
 from models.notifications import DeliveryStatus as S
 from models.notifications import Receipt
 from models.timeutil import VN_TZ
-from channels.port import Limit
 from notify.sender import Policy
 from tests.support.harness import APPLICANT, CODE, make_harness
 
@@ -71,9 +71,16 @@ async def test_planning_the_same_events_twice_sends_once(h):
 async def test_withdrawn_consent_moves_to_the_next_channel(h):
     await h.dossier()
     citizen_id = (await h.store.get_dossier(CODE)).applicant_id
-    await h.store.add_consent(citizen_id, ConsentRecord(
-        channel=Channel.TELEGRAM, granted=False, at=datetime.now(UTC), via="telegram_block",
-        legal_basis="withdrawal"))
+    await h.store.add_consent(
+        citizen_id,
+        ConsentRecord(
+            channel=Channel.TELEGRAM,
+            granted=False,
+            at=datetime.now(UTC),
+            via="telegram_block",
+            legal_basis="withdrawal",
+        ),
+    )
     await h.status("received", "e1")
     await h.pump()
     assert not h.sent(Channel.TELEGRAM)
@@ -132,8 +139,9 @@ async def test_urgent_overrides_quiet_hours(h):
     n = await only(h, purpose="dossier_received")
     assert n.status is S.DEFERRED
     # An operator marks it urgent (as an urgent template or broadcast would).
-    await h.store.add_notifications([replace(n, id="urgent1", source_event_id="urgent", urgent=True,
-                                             next_at=h.clock.now)])
+    await h.store.add_notifications(
+        [replace(n, id="urgent1", source_event_id="urgent", urgent=True, next_at=h.clock.now)]
+    )
     await h.send()
     assert len(h.sent(Channel.SMS)) == 1
 
@@ -144,8 +152,7 @@ async def test_permanent_failure_falls_back_and_records_every_attempt(tmp_path):
     await h.status("received", "e1")
     await h.pump()
     n = await only(h)
-    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.PERMANENT_FAILURE),
-                                                          ("sms", S.DELIVERED)]
+    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.PERMANENT_FAILURE), ("sms", S.DELIVERED)]
     assert n.status is S.DELIVERED and n.tried == ("telegram",)
     await h.store.close()
 
@@ -159,8 +166,7 @@ async def test_a_provider_refusing_us_falls_back_at_once_and_tells_the_operator(
     n = await only(h)
     # Not retried on telegram (no message would get through), and not held
     # against the citizen's address: a technical failure, not a permanent one.
-    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.TECHNICAL_FAILURE),
-                                                          ("sms", S.DELIVERED)]
+    assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.TECHNICAL_FAILURE), ("sms", S.DELIVERED)]
     assert n.status is S.DELIVERED and n.tried == ("telegram",)
     refused = [r for r in caplog.records if r.name == "notify.sender" and r.levelno == logging.ERROR]
     assert refused and {r.provider for r in refused} == {"recording-telegram"}
@@ -190,8 +196,11 @@ async def test_no_receipt_before_the_deadline_falls_back(tmp_path):
 
 
 async def test_temporary_failures_retry_with_backoff_then_fall_back(tmp_path):
-    h = await make_harness(tmp_path, fail={Channel.TELEGRAM: "temporary"},
-                           policy=Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30))
+    h = await make_harness(
+        tmp_path,
+        fail={Channel.TELEGRAM: "temporary"},
+        policy=Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30),
+    )
     await h.dossier()
     await h.status("received", "e1")
     await h.plan()
@@ -206,8 +215,12 @@ async def test_temporary_failures_retry_with_backoff_then_fall_back(tmp_path):
         if tries < 3:
             assert n.status is S.TEMPORARY_FAILURE and n.tries == tries
             assert n.next_at - h.clock.now <= 10 * 2 ** (tries - 1)
-    assert [a.status for a in n.attempts] == [S.TEMPORARY_FAILURE, S.TEMPORARY_FAILURE,
-                                              S.TECHNICAL_FAILURE, S.DELIVERED]
+    assert [a.status for a in n.attempts] == [
+        S.TEMPORARY_FAILURE,
+        S.TEMPORARY_FAILURE,
+        S.TECHNICAL_FAILURE,
+        S.DELIVERED,
+    ]
     assert n.attempts[-1].channel == "sms" and n.status is S.DELIVERED
     await h.store.close()
 
@@ -237,14 +250,19 @@ async def test_failure_receipt_falls_back(tmp_path):
     await h.dossier()
     await h.pump()
     n = await only(h, purpose="dossier_received")
-    await h.receipts.apply([Receipt("recording-telegram", n.attempts[0].provider_ref, S.PERMANENT_FAILURE,
-                                    "bot was blocked")])
+    await h.receipts.apply(
+        [Receipt("recording-telegram", n.attempts[0].provider_ref, S.PERMANENT_FAILURE, "bot was blocked")]
+    )
     await h.send()
     n = await only(h, purpose="dossier_received")
     assert [(a.channel, a.status) for a in n.attempts] == [("telegram", S.PERMANENT_FAILURE), ("sms", S.SENT)]
     # Receipts never move an attempt backwards.
-    await h.receipts.apply([Receipt("recording-sms", n.attempts[1].provider_ref, S.DELIVERED),
-                            Receipt("recording-telegram", n.attempts[0].provider_ref, S.SENT)])
+    await h.receipts.apply(
+        [
+            Receipt("recording-sms", n.attempts[1].provider_ref, S.DELIVERED),
+            Receipt("recording-telegram", n.attempts[0].provider_ref, S.SENT),
+        ]
+    )
     n = await only(h, purpose="dossier_received")
     assert [a.status for a in n.attempts] == [S.PERMANENT_FAILURE, S.DELIVERED] and n.status is S.DELIVERED
     await h.store.close()
@@ -296,8 +314,9 @@ async def test_a_new_due_date_on_a_late_dossier_is_the_apologys_return_date(h):
 async def test_followers_are_told_like_the_applicant(h):
     await h.dossier()
     await h.pump()
-    consent = ConsentRecord(channel=Channel.EMAIL, granted=True, at=datetime.now(UTC),
-                            via="follow_dossier", legal_basis="consent")
+    consent = ConsentRecord(
+        channel=Channel.EMAIL, granted=True, at=datetime.now(UTC), via="follow_dossier", legal_basis="consent"
+    )
     follower, added = await h.store.follow(CODE, Channel.EMAIL, "con.trai@example.vn", "api", consent)
     assert added
     await h.status("received", "e1")
@@ -306,14 +325,17 @@ async def test_followers_are_told_like_the_applicant(h):
     assert [m.address for m in emails] == ["con.trai@example.vn"]
     assert emails[0].subject and emails[0].html and emails[0].unsubscribe_url
     assert {n.citizen_id for n in await h.notifications() if n.purpose == "dossier_status"} == {
-        follower, (await h.store.get_dossier(CODE)).applicant_id}
+        follower,
+        (await h.store.get_dossier(CODE)).applicant_id,
+    }
 
 
 async def test_supplement_request_lists_the_missing_documents(h):
     await h.dossier()
     await h.status("received", "e1")
-    await h.status("supplement_requested", "e2",
-                   note="Cần bổ sung:\n- Bản sao CCCD của cha\n- Giấy chứng sinh bản chính")
+    await h.status(
+        "supplement_requested", "e2", note="Cần bổ sung:\n- Bản sao CCCD của cha\n- Giấy chứng sinh bản chính"
+    )
     await h.pump()
     text = h.sent(Channel.TELEGRAM)[-1].text
     assert "Bản sao CCCD của cha" in text and "Giấy chứng sinh bản chính" in text
@@ -346,8 +368,19 @@ async def test_unknown_template_variable_fails_the_channel_not_silently(h):
     await h.dossier()
     await h.pump()
     n = await only(h, purpose="dossier_received")
-    await h.store.add_notifications([replace(n, id="broken", source_event_id="x", template="no_such_template",
-                                             status=S.QUEUED, attempts=(), next_at=h.clock.now)])
+    await h.store.add_notifications(
+        [
+            replace(
+                n,
+                id="broken",
+                source_event_id="x",
+                template="no_such_template",
+                status=S.QUEUED,
+                attempts=(),
+                next_at=h.clock.now,
+            )
+        ]
+    )
     await h.send()
     [broken] = [x for x in await h.notifications() if x.id == "broken"]
     assert broken.status is S.PERMANENT_FAILURE
@@ -360,9 +393,16 @@ async def test_consent_is_judged_at_send_time(h):
     h.clock.set(datetime(2026, 11, 25, 22, 0, tzinfo=VN_TZ))
     await h.pump()
     citizen_id = (await h.store.get_dossier(CODE)).applicant_id
-    await h.store.add_consent(citizen_id, ConsentRecord(channel=Channel.SMS, granted=False,
-                                                        at=datetime.now(UTC) + timedelta(seconds=1),
-                                                        via="sms_keyword HUY", legal_basis="withdrawal"))
+    await h.store.add_consent(
+        citizen_id,
+        ConsentRecord(
+            channel=Channel.SMS,
+            granted=False,
+            at=datetime.now(UTC) + timedelta(seconds=1),
+            via="sms_keyword HUY",
+            legal_basis="withdrawal",
+        ),
+    )
     h.clock.set(datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ))
     await h.send()
     assert not h.sent(Channel.SMS)
@@ -373,8 +413,9 @@ def test_operator_rate_limits_and_failures_reach_the_recording_providers(tmp_pat
     from hub.app import recording_channels
     from hub.settings import Settings
 
-    channels = recording_channels(None, Settings(data_dir=tmp_path, rate_limits="sms=10/s:5,email=2/s",
-                                                 recording_fail="telegram=temporary"))
+    channels = recording_channels(
+        None, Settings(data_dir=tmp_path, rate_limits="sms=10/s:5,email=2/s", recording_fail="telegram=temporary")
+    )
     assert channels.provider(Channel.SMS).limits(None) == [Limit("recording:sms", 10.0, 5)]
     assert channels.provider(Channel.EMAIL).limits(None) == [Limit("recording:email", 2.0, 2)]
     assert channels.provider(Channel.PHONE).limits(None) == []

@@ -4,13 +4,13 @@ blank, operators override file by file, and the voice script is speakable."""
 
 from __future__ import annotations
 
-
 import pytest
 
-from notify.preview import preview
 from notify.filters import spell, spoken, spoken_time
+from notify.preview import preview
 from notify.rendering import KINDS, TemplateError, Templates
 from tests.support.templates import SHIPPED, sample
+
 
 @pytest.fixture(scope="module")
 def templates() -> Templates:
@@ -99,8 +99,10 @@ def test_an_operator_overrides_one_file_and_keeps_the_rest(tmp_path):
     (folder / "sms.j2").write_text("\ufeffTB: hồ sơ {{ dossier.code }} – {{ dossier.status_label }}", encoding="utf-8")
     templates = Templates(tmp_path)
     context = sample(templates, "status_changed")
-    assert templates.render("status_changed", "sms", context).text == \
-        f"TB: hồ sơ {context['dossier']['code']} – {context['dossier']['status_label']}"
+    assert (
+        templates.render("status_changed", "sms", context).text
+        == f"TB: hồ sơ {context['dossier']['code']} – {context['dossier']['status_label']}"
+    )
     assert "Ông/Bà" in templates.render("status_changed", "chat", context).text  # not overridden
     assert templates.check() == []
 

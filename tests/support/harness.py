@@ -4,10 +4,9 @@ sleeping, no wall time."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-import random
 
 from channels.recording import MemorySink, RecordingProvider
 from channels.registry import Channels
@@ -44,14 +43,19 @@ class Clock:
 
 
 def granted(*channels: Channel, at: datetime = datetime(2026, 1, 1, tzinfo=UTC)):
-    return tuple(ConsentRecord(channel=c, granted=True, at=at, via="one_stop_shop", legal_basis="consent")
-                 for c in channels)
+    return tuple(
+        ConsentRecord(channel=c, granted=True, at=at, via="one_stop_shop", legal_basis="consent") for c in channels
+    )
 
 
 APPLICANT = ApplicantData(
-    full_name="Trần Thị Bình", phone="+84912345678", email="binh@example.vn", telegram_chat_id=777001,
+    full_name="Trần Thị Bình",
+    phone="+84912345678",
+    email="binh@example.vn",
+    telegram_chat_id=777001,
     preferred_channels=("telegram", "sms", "email"),
-    consents=granted(Channel.TELEGRAM, Channel.SMS, Channel.EMAIL))
+    consents=granted(Channel.TELEGRAM, Channel.SMS, Channel.EMAIL),
+)
 
 
 @dataclass
@@ -72,17 +76,30 @@ class Harness:
         return self.sinks[channel].messages
 
     async def dossier(self, code: str = CODE, applicant: ApplicantData = APPLICANT, due_at=None):
-        await self.store.upsert_dossier(DossierData(
-            code=code, procedure="Đăng ký khai sinh", agency="UBND phường Thạch Thang",
-            received_at=datetime.fromtimestamp(self.clock.now, UTC), due_at=due_at,
-            applicant=applicant))
+        await self.store.upsert_dossier(
+            DossierData(
+                code=code,
+                procedure="Đăng ký khai sinh",
+                agency="UBND phường Thạch Thang",
+                received_at=datetime.fromtimestamp(self.clock.now, UTC),
+                due_at=due_at,
+                applicant=applicant,
+            )
+        )
 
-    async def status(self, status: str, event_id: str, code: str = CODE, note: str = "", due_at=None,
-                     result=None):
-        outcome = await self.store.record_status_change(StatusChange(
-            code=code, event_id=event_id, status=DossierStatus(status),
-            at=datetime.fromtimestamp(self.clock.now, UTC), actor="Một cửa", note=note, due_at=due_at,
-            result=result))
+    async def status(self, status: str, event_id: str, code: str = CODE, note: str = "", due_at=None, result=None):
+        outcome = await self.store.record_status_change(
+            StatusChange(
+                code=code,
+                event_id=event_id,
+                status=DossierStatus(status),
+                at=datetime.fromtimestamp(self.clock.now, UTC),
+                actor="Một cửa",
+                note=note,
+                due_at=due_at,
+                result=result,
+            )
+        )
         assert outcome.outcome in ("accepted", "duplicate"), outcome
         return outcome
 
@@ -91,8 +108,11 @@ class Harness:
         rows = await self.store.outbox_after(self.cursor, 1000)
         if rows:
             self.cursor = rows[-1].id
-        events = [Message.from_dict(r.type, r.payload) for r in rows
-                  if r.type in (DossierRegistered.__name__, DossierStatusChanged.__name__)]
+        events = [
+            Message.from_dict(r.type, r.payload)
+            for r in rows
+            if r.type in (DossierRegistered.__name__, DossierStatusChanged.__name__)
+        ]
         self.events += events
         await self.planner.handle(events)
         return events
@@ -113,20 +133,48 @@ class Harness:
         return await self.store.list_notifications(dossier=code)
 
 
-async def make_harness(tmp_path, *, receipts: bool = True, fail: dict | None = None, quiet="21:00-07:00",
-                       policy: Policy = Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30),
-                       limits: dict | None = None) -> Harness:
+async def make_harness(
+    tmp_path,
+    *,
+    receipts: bool = True,
+    fail: dict | None = None,
+    quiet="21:00-07:00",
+    policy: Policy = Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30),
+    limits: dict | None = None,
+) -> Harness:
     clock = Clock()
     sinks = {c: MemorySink() for c in (Channel.TELEGRAM, Channel.SMS, Channel.EMAIL, Channel.PHONE)}
-    providers = {c: RecordingProvider(c, sink, receipts=receipts, fail=(fail or {}).get(c),
-                                      limits=(limits or {}).get(c))
-                 for c, sink in sinks.items()}
-    settings = Settings(data_dir=tmp_path, quiet_hours=quiet, public_url="https://tongdai.example.vn",
-                        org_name="Trung tâm PVHCC", org_hotline="1900 0000", org_website="https://dvc.example.vn")
-    service = await bootstrap(settings, store=SqliteStore(tmp_path / "notify.sqlite3"),
-                              providers=list(providers.values()), clock=clock, secret=b"k" * 32, policy=policy)
+    providers = {
+        c: RecordingProvider(c, sink, receipts=receipts, fail=(fail or {}).get(c), limits=(limits or {}).get(c))
+        for c, sink in sinks.items()
+    }
+    settings = Settings(
+        data_dir=tmp_path,
+        quiet_hours=quiet,
+        public_url="https://tongdai.example.vn",
+        org_name="Trung tâm PVHCC",
+        org_hotline="1900 0000",
+        org_website="https://dvc.example.vn",
+    )
+    service = await bootstrap(
+        settings,
+        store=SqliteStore(tmp_path / "notify.sqlite3"),
+        providers=list(providers.values()),
+        clock=clock,
+        secret=b"k" * 32,
+        policy=policy,
+    )
     await service.open()
     notifier = service.notifier
     notifier.sender.rng = random.Random(7)
-    return Harness(service.store, clock, sinks, providers, service.channels, notifier.planner, notifier.sender,
-                   notifier.receipts, notifier.overdue)
+    return Harness(
+        service.store,
+        clock,
+        sinks,
+        providers,
+        service.channels,
+        notifier.planner,
+        notifier.sender,
+        notifier.receipts,
+        notifier.overdue,
+    )

@@ -45,11 +45,21 @@ def prism_mock(spec: Path, *, ready_timeout: float = 60.0) -> Iterator[str]:
     log_path = ROOT / ".pytest_cache" / f"prism-{port}.log"
     log_path.parent.mkdir(exist_ok=True)
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
-        wait_until(proc, lambda: _answers(base + "/"), timeout=ready_timeout, what="Prism",
-                   details=lambda: f"; see {log_path}", interval=0.2)
+        wait_until(
+            proc,
+            lambda: _answers(base + "/"),
+            timeout=ready_timeout,
+            what="Prism",
+            details=lambda: f"; see {log_path}",
+            interval=0.2,
+        )
         yield base
     finally:
         stop(proc)

@@ -14,8 +14,15 @@ class NotReady(RuntimeError):
     pass
 
 
-def wait_until(proc: subprocess.Popen, answers: Callable[[], bool], *, timeout: float, what: str,
-               details: Callable[[], str] = lambda: "", interval: float = 0.05) -> None:
+def wait_until(
+    proc: subprocess.Popen,
+    answers: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    details: Callable[[], str] = lambda: "",
+    interval: float = 0.05,
+) -> None:
     """Until `answers()`; NotReady when the process exits first or time runs out."""
     deadline = time.monotonic() + timeout
     while not answers():

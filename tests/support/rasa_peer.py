@@ -67,9 +67,14 @@ def parse_demo(output: str) -> list[DemoDossier]:
 
 def _start_tongdai(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
-                                env=env_for(data_dir), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=log, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
+            env=env_for(data_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -109,8 +114,14 @@ def running(workdir: Path) -> Iterator[RasaPeer]:
 
     data_dir = workdir / "tongdai"
     data_dir.mkdir(parents=True, exist_ok=True)
-    seeded = subprocess.run([sys.executable, "-m", "hub.cli", "demo"], check=False, env=env_for(data_dir),
-                            capture_output=True, text=True, timeout=120)
+    seeded = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo"],
+        check=False,
+        env=env_for(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert seeded.returncode == 0, seeded.stderr
     dossiers = parse_demo(seeded.stdout)
     assert dossiers, f"tongdai demo printed no dossier:\n{seeded.stdout}"
@@ -118,18 +129,31 @@ def running(workdir: Path) -> Iterator[RasaPeer]:
     tongdai_port = free_port()
     tongdai = _start_tongdai(data_dir, tongdai_port, workdir / "tongdai.log")
     tongdai_url = f"http://127.0.0.1:{tongdai_port}"
-    servers = manage.Servers(built, port=free_port(), actions_port=free_port(), tongdai_url=tongdai_url,
-                             run_dir=workdir / "rasa-run", log_dir=workdir / "logs")
+    servers = manage.Servers(
+        built,
+        port=free_port(),
+        actions_port=free_port(),
+        tongdai_url=tongdai_url,
+        run_dir=workdir / "rasa-run",
+        log_dir=workdir / "logs",
+    )
     try:
         servers.start()
         try:
             timings["ready"] = servers.wait_ready(READY_TIMEOUT)
         except manage.BuildError as exc:
-            logs = "\n".join(f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-30:])
-                             for p in sorted((workdir / "logs").glob("*.log")))
+            logs = "\n".join(
+                f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-30:])
+                for p in sorted((workdir / "logs").glob("*.log"))
+            )
             pytest.fail(f"Rasa did not start: {exc}\n{logs}", pytrace=False)
-        yield RasaPeer(url=servers.url, actions_url=servers.actions_url, tongdai_url=tongdai_url,
-                       dossiers=dossiers, timings=timings)
+        yield RasaPeer(
+            url=servers.url,
+            actions_url=servers.actions_url,
+            tongdai_url=tongdai_url,
+            dossiers=dossiers,
+            timings=timings,
+        )
     finally:
         servers.stop()
         _stop(tongdai)

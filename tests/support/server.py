@@ -26,8 +26,15 @@ def env_for(data_dir: Path, **settings: str) -> dict:
 
 
 async def cli(data_dir: Path, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "hub.cli", *args, env=env_for(data_dir),
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hub.cli",
+        *args,
+        env=env_for(data_dir),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     return out.decode().strip()
@@ -37,8 +44,16 @@ async def serve(data_dir: Path, port: int, **settings: str) -> asyncio.subproces
     """Start the server and return once /readyz answers 200."""
     with open(data_dir / f"serve-{port}.log", "ab") as log:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hub.cli", "serve", "--port", str(port), env=env_for(data_dir, **settings),
-            stdout=asyncio.subprocess.DEVNULL, stderr=log)
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "serve",
+            "--port",
+            str(port),
+            env=env_for(data_dir, **settings),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
     async with aiohttp.ClientSession() as http:
         for _ in range(200):
             try:

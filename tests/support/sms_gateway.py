@@ -40,12 +40,27 @@ async def gateway():
 
 
 def config(url: str, **extra) -> dict:
-    return {"name": "vnpt", "url": url, "auth": {"type": "bearer", "token": "tok-123"},
-            "headers": {"X-Partner": "ubnd"},
-            "body": {"msisdn": "{to_84}", "content": "{text}", "brandname": "{sender}", "requestId": "{ref}",
-                     "meta": {"channel": "sms", "tags": ["{sender}"]}},
-            "sender": "UBND-TINH", "id_field": "data.messageId", "success_field": "code",
-            "success_values": ["00"], "retry_values": ["99"], "rate": 5, "inbound_secret": SECRET, **extra}
+    return {
+        "name": "vnpt",
+        "url": url,
+        "auth": {"type": "bearer", "token": "tok-123"},
+        "headers": {"X-Partner": "ubnd"},
+        "body": {
+            "msisdn": "{to_84}",
+            "content": "{text}",
+            "brandname": "{sender}",
+            "requestId": "{ref}",
+            "meta": {"channel": "sms", "tags": ["{sender}"]},
+        },
+        "sender": "UBND-TINH",
+        "id_field": "data.messageId",
+        "success_field": "code",
+        "success_values": ["00"],
+        "retry_values": ["99"],
+        "rate": 5,
+        "inbound_secret": SECRET,
+        **extra,
+    }
 
 
 @pytest.fixture

@@ -67,8 +67,7 @@ async def start_server():
     started: list[Controller] = []
 
     async def start(handler=None, port: int | None = None, **kwargs) -> CountingController:
-        controller = CountingController(handler or Sink(), hostname="127.0.0.1", port=port or free_port(),
-                                        **kwargs)
+        controller = CountingController(handler or Sink(), hostname="127.0.0.1", port=port or free_port(), **kwargs)
         await asyncio.to_thread(controller.start)
         controller.connections = 0  # not the start-up probe
         started.append(controller)
@@ -83,13 +82,17 @@ async def start_server():
 def dsn(status: str, diagnostic: str, *, headers_only: bool = False, original: str = f"<att-9@{DOMAIN}>") -> bytes:
     action = "failed" if status.startswith("5") else "delayed"
     if headers_only:
-        returned = ("Content-Type: text/rfc822-headers\n\n"
-                    f"From: no-reply@{DOMAIN}\nTo: gone@example.vn\nMessage-ID: {original}\n"
-                    "Subject: =?utf-8?b?SOG7kyBzxqE=?=\n")
+        returned = (
+            "Content-Type: text/rfc822-headers\n\n"
+            f"From: no-reply@{DOMAIN}\nTo: gone@example.vn\nMessage-ID: {original}\n"
+            "Subject: =?utf-8?b?SOG7kyBzxqE=?=\n"
+        )
     else:
-        returned = ("Content-Type: message/rfc822\n\n"
-                    f"From: no-reply@{DOMAIN}\nTo: gone@example.vn\nMessage-ID: {original}\n"
-                    "Subject: test\nContent-Type: text/plain; charset=utf-8\n\nbody\n")
+        returned = (
+            "Content-Type: message/rfc822\n\n"
+            f"From: no-reply@{DOMAIN}\nTo: gone@example.vn\nMessage-ID: {original}\n"
+            "Subject: test\nContent-Type: text/plain; charset=utf-8\n\nbody\n"
+        )
     return f"""\
 From: MAILER-DAEMON@relay.example.gov.vn (Mail Delivery System)
 To: no-reply@{DOMAIN}

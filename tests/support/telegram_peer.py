@@ -50,16 +50,15 @@ def telegram_peer(start_timeout: float = 15.0) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     # A file, not a pipe: a pipe nobody reads would stall a chatty emulator.
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([node, str(SCRIPT), str(port)], cwd=PEERS, stdout=subprocess.DEVNULL,
-                                stderr=errors)
+        proc = subprocess.Popen([node, str(SCRIPT), str(port)], cwd=PEERS, stdout=subprocess.DEVNULL, stderr=errors)
+
         def stderr() -> str:
             errors.seek(0)
             return f" on {url}: {errors.read().decode(errors='replace')}"
 
         try:
             try:
-                wait_until(proc, lambda: _answers(url), timeout=start_timeout, what="telegram-test-api",
-                           details=stderr)
+                wait_until(proc, lambda: _answers(url), timeout=start_timeout, what="telegram-test-api", details=stderr)
             except NotReady as exc:
                 raise PeerMissing(str(exc)) from None
             yield url

@@ -6,8 +6,7 @@ import copy
 
 from notify.rendering import Templates
 
-SHIPPED = ["broadcast", "dossier_received", "overdue_apology", "result_ready", "status_changed",
-           "supplement_requested"]
+SHIPPED = ["broadcast", "dossier_received", "overdue_apology", "result_ready", "status_changed", "supplement_requested"]
 
 
 def sample(templates: Templates, name: str) -> dict:

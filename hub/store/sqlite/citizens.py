@@ -10,31 +10,45 @@ from models.citizen import ADDRESS_FIELD, Channel, Citizen, ConsentRecord, Conta
 from models.events import new_id
 from models.timeutil import utcnow
 
+
 async def get_citizens(db, ids: list[str]) -> dict[str, Citizen]:
     ids = list(dict.fromkeys(ids))
     found: dict[str, Citizen] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE id IN ({placeholders(chunk)})", chunk)
         consents: dict[str, list[ConsentRecord]] = {}
         for c in await db.execute_fetchall(
-                f"SELECT * FROM consents WHERE citizen_id IN ({placeholders(chunk)}) ORDER BY at, id", chunk):
-            consents.setdefault(c["citizen_id"], []).append(ConsentRecord(
-                channel=Channel(c["channel"]), granted=bool(c["granted"]), at=from_iso(c["at"]), via=c["via"],
-                legal_basis=c["legal_basis"]))
+            f"SELECT * FROM consents WHERE citizen_id IN ({placeholders(chunk)}) ORDER BY at, id", chunk
+        ):
+            consents.setdefault(c["citizen_id"], []).append(
+                ConsentRecord(
+                    channel=Channel(c["channel"]),
+                    granted=bool(c["granted"]),
+                    at=from_iso(c["at"]),
+                    via=c["via"],
+                    legal_basis=c["legal_basis"],
+                )
+            )
         for row in rows:
             found[row["id"]] = Citizen(
-                id=row["id"], full_name=row["full_name"], phone=row["phone"], email=row["email"],
-                telegram_chat_id=row["telegram_chat_id"], id_number=row["id_number"],
+                id=row["id"],
+                full_name=row["full_name"],
+                phone=row["phone"],
+                email=row["email"],
+                telegram_chat_id=row["telegram_chat_id"],
+                id_number=row["id_number"],
                 preferred_channels=tuple(Channel(c) for c in orjson.loads(row["preferred_channels"])),
-                consents=tuple(consents.get(row["id"], ())))
+                consents=tuple(consents.get(row["id"], ())),
+            )
     return found
 
 
 async def add_consent(db, citizen_id: str, record: ConsentRecord) -> None:
     await db.execute(
         "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis) VALUES (?, ?, ?, ?, ?, ?)",
-        (citizen_id, record.channel.value, int(record.granted), iso(record.at), record.via, record.legal_basis))
+        (citizen_id, record.channel.value, int(record.granted), iso(record.at), record.via, record.legal_basis),
+    )
 
 
 async def find_contact(db, channel: Channel, address: str | int) -> str | None:
@@ -54,7 +68,8 @@ async def ensure_contact(db, channel: Channel, address: str | int) -> str:
     await db.execute(
         f"INSERT INTO citizens (id, full_name, {ADDRESS_FIELD[channel]}, preferred_channels, created_at,"
         f" updated_at) VALUES (?, '', ?, ?, ?, ?)",
-        (citizen_id, address, orjson.dumps([channel.value]).decode(), now, now))
+        (citizen_id, address, orjson.dumps([channel.value]).decode(), now, now),
+    )
     return citizen_id
 
 
@@ -65,15 +80,19 @@ async def prefer_channel(db, citizen_id: str, channel: Channel) -> None:
     channels = orjson.loads(rows[0][0])
     if channel.value not in channels:
         channels.append(channel.value)
-        await db.execute("UPDATE citizens SET preferred_channels = ?, updated_at = ? WHERE id = ?",
-                         (orjson.dumps(channels).decode(), iso(utcnow()), citizen_id))
+        await db.execute(
+            "UPDATE citizens SET preferred_channels = ?, updated_at = ? WHERE id = ?",
+            (orjson.dumps(channels).decode(), iso(utcnow()), citizen_id),
+        )
 
 
 async def follow(db, code: str, citizen_id: str, channel: Channel, via: str) -> bool:
     before = db.total_changes
     await db.execute(
         "INSERT OR IGNORE INTO subscriptions (dossier_code, citizen_id, channel, via, created_at)"
-        " VALUES (?, ?, ?, ?, ?)", (code, citizen_id, channel.value, via, iso(utcnow())))
+        " VALUES (?, ?, ?, ?, ?)",
+        (code, citizen_id, channel.value, via, iso(utcnow())),
+    )
     return db.total_changes > before
 
 
@@ -90,17 +109,25 @@ async def get_contacts(db, ids: list[str]) -> dict[str, Contact]:
     ids = list(dict.fromkeys(ids))
     found: dict[str, Contact] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = placeholders(chunk)
         consented: dict[str, set[Channel]] = {}
         for citizen_id, channel, _ in await db.execute_fetchall(_CURRENT_CONSENT.format(ids=marks), chunk):
             consented.setdefault(citizen_id, set()).add(Channel(channel))
         for row in await db.execute_fetchall(
-                f"SELECT id, full_name, phone, email, telegram_chat_id, preferred_channels FROM citizens"
-                f" WHERE id IN ({marks})", chunk):
+            f"SELECT id, full_name, phone, email, telegram_chat_id, preferred_channels FROM citizens"
+            f" WHERE id IN ({marks})",
+            chunk,
+        ):
             found[row[0]] = Contact(
-                id=row[0], full_name=row[1], phone=row[2], email=row[3], telegram_chat_id=row[4],
-                preferred_channels=_channels(row[5]), consented=frozenset(consented.get(row[0], ())))
+                id=row[0],
+                full_name=row[1],
+                phone=row[2],
+                email=row[3],
+                telegram_chat_id=row[4],
+                preferred_channels=_channels(row[5]),
+                consented=frozenset(consented.get(row[0], ())),
+            )
     return found
 
 

@@ -23,14 +23,18 @@ async def _thread(db, record: InboundRecord, now) -> str | None:
         marks = ",".join("?" * len(record.references))
         rows = await db.execute_fetchall(
             f"SELECT conversation_id FROM conversation_messages WHERE provider_message_id IN ({marks})"
-            " ORDER BY id DESC LIMIT 1", record.references)
+            " ORDER BY id DESC LIMIT 1",
+            record.references,
+        )
         if rows:
             return rows[0][0]
     if record.threads_by_reference:
         return None  # a new email without references is a new thread
     rows = await db.execute_fetchall(
         "SELECT id FROM conversations WHERE channel = ? AND address = ? AND state != 'closed' AND updated_at >= ?"
-        " ORDER BY updated_at DESC LIMIT 1", (record.channel.value, record.address, iso(now - QUIET_GAP)))
+        " ORDER BY updated_at DESC LIMIT 1",
+        (record.channel.value, record.address, iso(now - QUIET_GAP)),
+    )
     return rows[0][0] if rows else None
 
 
@@ -38,7 +42,9 @@ async def add_inbound(db, record: InboundRecord, events_for) -> InboundResult:
     now = utcnow()
     seen = await db.execute_fetchall(
         "SELECT conversation_id FROM conversation_messages WHERE direction = 'in' AND channel = ?"
-        " AND provider_message_id = ?", (record.channel.value, record.provider_message_id))
+        " AND provider_message_id = ?",
+        (record.channel.value, record.provider_message_id),
+    )
     if seen:
         return InboundResult(seen[0][0], new_message=False, new_conversation=False)
     conversation_id = await _thread(db, record, now)
@@ -48,63 +54,101 @@ async def add_inbound(db, record: InboundRecord, events_for) -> InboundResult:
         await db.execute(
             "INSERT INTO conversations (id, channel, address, citizen_id, dossier_code, subject, started_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (conversation_id, record.channel.value, record.address, record.citizen_id, record.dossier_code,
-             record.subject, iso(now), iso(now)))
+            (
+                conversation_id,
+                record.channel.value,
+                record.address,
+                record.citizen_id,
+                record.dossier_code,
+                record.subject,
+                iso(now),
+                iso(now),
+            ),
+        )
     else:
         # A dossier named later in the thread attaches it; one named before stays.
         await db.execute(
             "UPDATE conversations SET updated_at = ?, dossier_code = coalesce(dossier_code, ?),"
             " citizen_id = coalesce(citizen_id, ?) WHERE id = ?",
-            (iso(now), record.dossier_code, record.citizen_id, conversation_id))
+            (iso(now), record.dossier_code, record.citizen_id, conversation_id),
+        )
     await db.execute(
         "INSERT INTO conversation_messages (conversation_id, direction, channel, provider_message_id, text, at)"
         " VALUES (?, 'in', ?, ?, ?, ?)",
-        (conversation_id, record.channel.value, record.provider_message_id, record.text, iso(now)))
+        (conversation_id, record.channel.value, record.provider_message_id, record.text, iso(now)),
+    )
     await insert_outbox(db, events_for(conversation_id))
     return InboundResult(conversation_id, new_message=True, new_conversation=new_conversation)
 
 
-async def add_outbound(db, conversation_id: str, channel: Channel, text: str, buttons: list,
-                       provider_message_id: str | None) -> None:
+async def add_outbound(
+    db, conversation_id: str, channel: Channel, text: str, buttons: list, provider_message_id: str | None
+) -> None:
     now = iso(utcnow())
     await db.execute(
         "INSERT INTO conversation_messages (conversation_id, direction, channel, provider_message_id, text, buttons,"
         " at) VALUES (?, 'out', ?, ?, ?, ?, ?)",
-        (conversation_id, channel.value, provider_message_id, text,
-         orjson.dumps(buttons).decode() if buttons else None, now))
+        (
+            conversation_id,
+            channel.value,
+            provider_message_id,
+            text,
+            orjson.dumps(buttons).decode() if buttons else None,
+            now,
+        ),
+    )
     await db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
 
 
 def _message(row) -> dict:
-    return {"direction": row["direction"], "channel": row["channel"], "text": row["text"],
-            "buttons": orjson.loads(row["buttons"]) if row["buttons"] else [], "at": row["at"],
-            "provider_message_id": row["provider_message_id"]}
+    return {
+        "direction": row["direction"],
+        "channel": row["channel"],
+        "text": row["text"],
+        "buttons": orjson.loads(row["buttons"]) if row["buttons"] else [],
+        "at": row["at"],
+        "provider_message_id": row["provider_message_id"],
+    }
 
 
 def _conversation(row, messages: list) -> dict:
-    return {"id": row["id"], "channel": row["channel"], "address": row["address"], "citizen_id": row["citizen_id"],
-            "dossier_code": row["dossier_code"], "state": row["state"], "subject": row["subject"],
-            "started_at": row["started_at"], "updated_at": row["updated_at"], "messages": messages}
+    return {
+        "id": row["id"],
+        "channel": row["channel"],
+        "address": row["address"],
+        "citizen_id": row["citizen_id"],
+        "dossier_code": row["dossier_code"],
+        "state": row["state"],
+        "subject": row["subject"],
+        "started_at": row["started_at"],
+        "updated_at": row["updated_at"],
+        "messages": messages,
+    }
 
 
-async def list_conversations(db, *, channel: Channel | None, citizen: str | None, dossier: str | None,
-                             limit: int) -> list[dict]:
+async def list_conversations(
+    db, *, channel: Channel | None, citizen: str | None, dossier: str | None, limit: int
+) -> list[dict]:
     where, args = [], []
-    for column, value in (("channel", channel.value if channel else None), ("citizen_id", citizen),
-                          ("dossier_code", dossier)):
+    for column, value in (
+        ("channel", channel.value if channel else None),
+        ("citizen_id", citizen),
+        ("dossier_code", dossier),
+    ):
         if value is not None:
             where.append(f"{column} = ?")
             args.append(value)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = await db.execute_fetchall(
-        f"SELECT * FROM conversations {clause} ORDER BY updated_at DESC, id LIMIT ?", (*args, limit))
+        f"SELECT * FROM conversations {clause} ORDER BY updated_at DESC, id LIMIT ?", (*args, limit)
+    )
     if not rows:
         return []
     ids = [row["id"] for row in rows]
     messages: dict[str, list] = {i: [] for i in ids}
     for row in await db.execute_fetchall(
-            f"SELECT * FROM conversation_messages WHERE conversation_id IN ({','.join('?' * len(ids))})"
-            " ORDER BY id", ids):
+        f"SELECT * FROM conversation_messages WHERE conversation_id IN ({','.join('?' * len(ids))}) ORDER BY id", ids
+    ):
         messages[row["conversation_id"]].append(_message(row))
     return [_conversation(row, messages[row["id"]]) for row in rows]
 
@@ -114,7 +158,8 @@ async def get_conversation(db, conversation_id: str) -> dict | None:
     if not rows:
         return None
     messages = await db.execute_fetchall(
-        "SELECT * FROM conversation_messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+        "SELECT * FROM conversation_messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+    )
     return _conversation(rows[0], [_message(m) for m in messages])
 
 
@@ -122,10 +167,12 @@ async def link_contact(db, citizen_id: str, channel: Channel, address) -> None:
     """Move the address to `citizen_id`; a nameless citizen created when the
     address first wrote hands its conversations over."""
     column = ADDRESS_FIELD[channel]
-    previous = await db.execute_fetchall(f"SELECT id FROM citizens WHERE {column} = ? AND id != ?",
-                                         (address, citizen_id))
+    previous = await db.execute_fetchall(
+        f"SELECT id FROM citizens WHERE {column} = ? AND id != ?", (address, citizen_id)
+    )
     for (old_id,) in previous:
         await db.execute(f"UPDATE citizens SET {column} = NULL, updated_at = ? WHERE id = ?", (iso(utcnow()), old_id))
         await db.execute("UPDATE conversations SET citizen_id = ? WHERE citizen_id = ?", (citizen_id, old_id))
-    await db.execute(f"UPDATE citizens SET {column} = ?, updated_at = ? WHERE id = ?",
-                     (address, iso(utcnow()), citizen_id))
+    await db.execute(
+        f"UPDATE citizens SET {column} = ?, updated_at = ? WHERE id = ?", (address, iso(utcnow()), citizen_id)
+    )

@@ -69,7 +69,8 @@ class Database:
         db = self.writer
         await db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
         applied = {row[0] for row in await db.execute_fetchall("SELECT version FROM schema_migrations")}
         for version, name, sql in migrations():
             if version in applied:
@@ -77,7 +78,8 @@ class Database:
             # executescript commits first, so the migration carries its own BEGIN/COMMIT.
             await db.executescript(
                 f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations VALUES "
-                f"({version}, '{name}', '{utcnow().isoformat()}');\nCOMMIT;")
+                f"({version}, '{name}', '{utcnow().isoformat()}');\nCOMMIT;"
+            )
             log.info("migration applied", extra={"migration": name})
 
     async def schema_version(self) -> int:

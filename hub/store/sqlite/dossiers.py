@@ -32,18 +32,16 @@ def from_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-
 async def insert_outbox(db: aiosqlite.Connection, messages: list[Message]) -> None:
     now = iso(utcnow())
     await db.executemany(
         "INSERT INTO outbox (message_id, type, key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-        [(m.message_id, type(m).__name__, m.key, orjson.dumps(m.to_dict()).decode(), now)
-         for m in messages])
+        [(m.message_id, type(m).__name__, m.key, orjson.dumps(m.to_dict()).decode(), now) for m in messages],
+    )
 
 
 async def _find_citizen(db, applicant: ApplicantData):
-    for column, value in (("id_number", applicant.id_number), ("phone", applicant.phone),
-                          ("email", applicant.email)):
+    for column, value in (("id_number", applicant.id_number), ("phone", applicant.phone), ("email", applicant.email)):
         if value:
             rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE {column} = ? LIMIT 1", (value,))
             if rows:
@@ -61,14 +59,25 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
         await db.execute(
             "INSERT INTO citizens (id, full_name, phone, email, id_number, telegram_chat_id,"
             " preferred_channels, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (citizen_id, applicant.full_name, applicant.phone, applicant.email, applicant.id_number,
-             applicant.telegram_chat_id, orjson.dumps(list(applicant.preferred_channels)).decode(), now, now))
+            (
+                citizen_id,
+                applicant.full_name,
+                applicant.phone,
+                applicant.email,
+                applicant.id_number,
+                applicant.telegram_chat_id,
+                orjson.dumps(list(applicant.preferred_channels)).decode(),
+                now,
+                now,
+            ),
+        )
     else:
         citizen_id = row["id"]
         for column, value in (("phone", applicant.phone), ("id_number", applicant.id_number)):
             if value and row[column] != value:
                 taken = await db.execute_fetchall(
-                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?", (value, citizen_id))
+                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?", (value, citizen_id)
+                )
                 if taken:
                     raise Conflict(f"applicant.{column} already belongs to another citizen")
         await db.execute(
@@ -76,9 +85,17 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
             " id_number = coalesce(?, id_number), telegram_chat_id = coalesce(?, telegram_chat_id),"
             " preferred_channels = CASE WHEN ? = '[]' THEN preferred_channels ELSE ? END,"
             " updated_at = ? WHERE id = ?",
-            (applicant.full_name, applicant.phone, applicant.email, applicant.id_number,
-             applicant.telegram_chat_id, *[orjson.dumps(list(applicant.preferred_channels)).decode()] * 2,
-             now, citizen_id))
+            (
+                applicant.full_name,
+                applicant.phone,
+                applicant.email,
+                applicant.id_number,
+                applicant.telegram_chat_id,
+                *[orjson.dumps(list(applicant.preferred_channels)).decode()] * 2,
+                now,
+                citizen_id,
+            ),
+        )
     if applicant.consents:
         # The one-stop-shop resends the same consents with every update of the
         # dossier: the ledger keeps each decision once.
@@ -86,8 +103,11 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
             "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis)"
             " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM consents WHERE citizen_id = ?1"
             " AND channel = ?2 AND granted = ?3 AND at = ?4 AND via = ?5)",
-            [(citizen_id, c.channel.value, int(c.granted), iso(c.at), c.via, c.legal_basis)
-             for c in applicant.consents])
+            [
+                (citizen_id, c.channel.value, int(c.granted), iso(c.at), c.via, c.legal_basis)
+                for c in applicant.consents
+            ],
+        )
     return citizen_id
 
 
@@ -96,28 +116,42 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
     citizen_id = await upsert_citizen(db, data.applicant)
     rows = await db.execute_fetchall("SELECT * FROM dossiers WHERE code = ?", (data.code,))
     now = iso(utcnow())
-    fields = {"procedure": data.procedure, "agency": data.agency, "applicant_id": citizen_id,
-              "received_at": iso(data.received_at), "due_at": iso(data.due_at)}
+    fields = {
+        "procedure": data.procedure,
+        "agency": data.agency,
+        "applicant_id": citizen_id,
+        "received_at": iso(data.received_at),
+        "due_at": iso(data.due_at),
+    }
     if not rows:
         status = data.status or DossierStatus.SUBMITTED
         await db.execute(
             "INSERT INTO dossiers (code, procedure, agency, applicant_id, received_at, due_at, status,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (data.code, *fields.values(), status.value, now, now))
-        event = DossierRegistered(code=data.code, procedure=data.procedure, agency=data.agency,
-                                  applicant_id=citizen_id, status=status.value,
-                                  received_at=fields["received_at"], due_at=fields["due_at"])
+            (data.code, *fields.values(), status.value, now, now),
+        )
+        event = DossierRegistered(
+            code=data.code,
+            procedure=data.procedure,
+            agency=data.agency,
+            applicant_id=citizen_id,
+            status=status.value,
+            received_at=fields["received_at"],
+            due_at=fields["due_at"],
+        )
         return True, (), [event]
     current = rows[0]
     if data.status is not None and data.status.value != current["status"]:
-        raise Conflict(f"dossier is '{current['status']}'; change its status with "
-                       f"POST /api/v1/dossiers/{{code}}/events, not PUT")
+        raise Conflict(
+            f"dossier is '{current['status']}'; change its status with POST /api/v1/dossiers/{{code}}/events, not PUT"
+        )
     changed = tuple(name for name, value in fields.items() if current[name] != value)
     if not changed:
         return False, (), []
     await db.execute(
-        "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ?"
-        " WHERE code = ?", (*[fields[n] for n in changed], now, data.code))
+        "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ? WHERE code = ?",
+        (*[fields[n] for n in changed], now, data.code),
+    )
     return False, changed, [DossierUpdated(code=data.code, changed=changed)]
 
 
@@ -126,11 +160,18 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
     many concurrent events share one durable commit."""
     ids = list({c.event_id for c in changes})
     codes = list({c.code for c in changes})
-    existing = {row["event_id"]: row for row in await db.execute_fetchall(
-        f"SELECT * FROM dossier_events WHERE event_id IN ({placeholders(ids)})", ids)}
-    dossiers = {row["code"]: dict(row) for row in await db.execute_fetchall(
-        f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})",
-        codes)}
+    existing = {
+        row["event_id"]: row
+        for row in await db.execute_fetchall(
+            f"SELECT * FROM dossier_events WHERE event_id IN ({placeholders(ids)})", ids
+        )
+    }
+    dossiers = {
+        row["code"]: dict(row)
+        for row in await db.execute_fetchall(
+            f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})", codes
+        )
+    }
     recorded_at = utcnow().replace(microsecond=0)  # as stored, so that a replay answers the same
     now = iso(recorded_at)
     results, event_rows, outbox = [], [], []
@@ -146,10 +187,18 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
         if not check_transition(current, change.status):
             results.append(StatusChangeResult("illegal", previous_status=current, current_status=current))
             continue
-        row = {"event_id": change.event_id, "code": change.code, "previous_status": current.value,
-               "status": change.status.value, "at": iso(change.at), "actor": change.actor,
-               "note": change.note, "due_at": iso(change.due_at), "recorded_at": now,
-               "result": orjson.dumps(change.result).decode() if change.result else None}
+        row = {
+            "event_id": change.event_id,
+            "code": change.code,
+            "previous_status": current.value,
+            "status": change.status.value,
+            "at": iso(change.at),
+            "actor": change.actor,
+            "note": change.note,
+            "due_at": iso(change.due_at),
+            "recorded_at": now,
+            "result": orjson.dumps(change.result).decode() if change.result else None,
+        }
         event_rows.append(tuple(row.values()))
         existing[change.event_id] = row
         previous_due_at = dossier["due_at"]
@@ -157,44 +206,79 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
         if change.due_at is not None:
             dossier["due_at"] = row["due_at"]
         dossier["touched"] = True
-        outbox.append(DossierStatusChanged(
-            code=change.code, event_id=change.event_id, previous_status=current.value,
-            status=change.status.value, at=row["at"], actor=change.actor, note=change.note,
-            due_at=row["due_at"], applicant_id=dossier["applicant_id"], previous_due_at=previous_due_at,
-            result=change.result))
+        outbox.append(
+            DossierStatusChanged(
+                code=change.code,
+                event_id=change.event_id,
+                previous_status=current.value,
+                status=change.status.value,
+                at=row["at"],
+                actor=change.actor,
+                note=change.note,
+                due_at=row["due_at"],
+                applicant_id=dossier["applicant_id"],
+                previous_due_at=previous_due_at,
+                result=change.result,
+            )
+        )
         # Built from what was written, not parsed back: this is the ingest hot path.
-        results.append(StatusChangeResult(
-            "accepted", entry=TimelineEntry(status=change.status, at=change.at.replace(microsecond=0), actor=change.actor,
-                                            note=change.note, event_id=change.event_id),
-            previous_status=current, current_status=change.status, recorded_at=recorded_at))
+        results.append(
+            StatusChangeResult(
+                "accepted",
+                entry=TimelineEntry(
+                    status=change.status,
+                    at=change.at.replace(microsecond=0),
+                    actor=change.actor,
+                    note=change.note,
+                    event_id=change.event_id,
+                ),
+                previous_status=current,
+                current_status=change.status,
+                recorded_at=recorded_at,
+            )
+        )
     if event_rows:
         await db.executemany(
             "INSERT INTO dossier_events (event_id, code, previous_status, status, at, actor, note, due_at,"
-            " recorded_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
+            " recorded_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            event_rows,
+        )
         await db.executemany(
             "UPDATE dossiers SET status = ?, due_at = ?, updated_at = ? WHERE code = ?",
-            [(d["status"], d["due_at"], now, code) for code, d in dossiers.items() if d.get("touched")])
+            [(d["status"], d["due_at"], now, code) for code, d in dossiers.items() if d.get("touched")],
+        )
         await insert_outbox(db, outbox)
     return results, outbox
 
 
 def _replay(row, change: StatusChange) -> StatusChangeResult:
     if row["code"] != change.code or row["status"] != change.status.value:
-        return StatusChangeResult("event_id_reused", previous_status=DossierStatus(row["previous_status"]),
-                                  current_status=DossierStatus(row["status"]))
+        return StatusChangeResult(
+            "event_id_reused",
+            previous_status=DossierStatus(row["previous_status"]),
+            current_status=DossierStatus(row["status"]),
+        )
     return _result_from_row(row, "duplicate")
 
 
 def _result_from_row(row, outcome: str) -> StatusChangeResult:
-    return StatusChangeResult(outcome, entry=_timeline_entry(row),
-                              previous_status=DossierStatus(row["previous_status"]),
-                              current_status=DossierStatus(row["status"]),
-                              recorded_at=from_iso(row["recorded_at"]))
+    return StatusChangeResult(
+        outcome,
+        entry=_timeline_entry(row),
+        previous_status=DossierStatus(row["previous_status"]),
+        current_status=DossierStatus(row["status"]),
+        recorded_at=from_iso(row["recorded_at"]),
+    )
 
 
 def _timeline_entry(row) -> TimelineEntry:
-    return TimelineEntry(status=DossierStatus(row["status"]), at=from_iso(row["at"]), actor=row["actor"],
-                         note=row["note"], event_id=row["event_id"])
+    return TimelineEntry(
+        status=DossierStatus(row["status"]),
+        at=from_iso(row["at"]),
+        actor=row["actor"],
+        note=row["note"],
+        event_id=row["event_id"],
+    )
 
 
 # One round trip: kiosk, phone and chat lookups are the hot read path.
@@ -212,10 +296,18 @@ async def lookup_dossier(db, code: str) -> DossierLookup | None:
         return None
     row = rows[0]
     entries = sorted(orjson.loads(row["timeline"]))  # by at, then recorded_at
-    timeline = tuple(TimelineEntry(status=DossierStatus(status), at=from_iso(at), actor=actor, note=note,
-                                   event_id=event_id)
-                     for at, _, event_id, status, actor, note in entries)
-    dossier = Dossier(code=row["code"], procedure=row["procedure"], agency=row["agency"],
-                      applicant_id=row["applicant_id"], received_at=from_iso(row["received_at"]),
-                      due_at=from_iso(row["due_at"]), status=DossierStatus(row["status"]), timeline=timeline)
+    timeline = tuple(
+        TimelineEntry(status=DossierStatus(status), at=from_iso(at), actor=actor, note=note, event_id=event_id)
+        for at, _, event_id, status, actor, note in entries
+    )
+    dossier = Dossier(
+        code=row["code"],
+        procedure=row["procedure"],
+        agency=row["agency"],
+        applicant_id=row["applicant_id"],
+        received_at=from_iso(row["received_at"]),
+        due_at=from_iso(row["due_at"]),
+        status=DossierStatus(row["status"]),
+        timeline=timeline,
+    )
     return DossierLookup(dossier, row["applicant_name"], row["applicant_phone"])

@@ -13,19 +13,34 @@ from models.timeutil import utcnow
 async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested | None:
     """None when the conversation already waits for a person."""
     open_ = await db.execute_fetchall(
-        "SELECT id FROM escalations WHERE conversation_id = ? AND state = 'open'", (conversation_id,))
+        "SELECT id FROM escalations WHERE conversation_id = ? AND state = 'open'", (conversation_id,)
+    )
     if open_:
         return None
     conversation = await get_conversation(db, conversation_id)
-    transcript = tuple({"direction": m["direction"], "text": m["text"], "at": m["at"]}
-                       for m in conversation["messages"])
-    event = EscalationRequested(escalation_id="esc_" + new_id()[:20], conversation_id=conversation_id,
-                                channel=conversation["channel"], reason=reason, transcript=transcript)
+    transcript = tuple(
+        {"direction": m["direction"], "text": m["text"], "at": m["at"]} for m in conversation["messages"]
+    )
+    event = EscalationRequested(
+        escalation_id="esc_" + new_id()[:20],
+        conversation_id=conversation_id,
+        channel=conversation["channel"],
+        reason=reason,
+        transcript=transcript,
+    )
     await db.execute(
         "INSERT INTO escalations (id, conversation_id, channel, citizen_id, reason, transcript, state, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
-        (event.escalation_id, conversation_id, conversation["channel"], conversation["citizen_id"], reason,
-         orjson.dumps(transcript).decode(), iso(utcnow())))
+        (
+            event.escalation_id,
+            conversation_id,
+            conversation["channel"],
+            conversation["citizen_id"],
+            reason,
+            orjson.dumps(transcript).decode(),
+            iso(utcnow()),
+        ),
+    )
     await db.execute("UPDATE conversations SET state = 'escalated' WHERE id = ?", (conversation_id,))
     await insert_outbox(db, [event])
     return event
@@ -34,7 +49,18 @@ async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested
 async def list_escalations(db, *, state: str | None, limit: int) -> list[dict]:
     clause, args = ("WHERE state = ?", (state,)) if state else ("", ())
     rows = await db.execute_fetchall(
-        f"SELECT * FROM escalations {clause} ORDER BY created_at DESC, id LIMIT ?", (*args, limit))
-    return [{"id": r["id"], "conversation_id": r["conversation_id"], "channel": r["channel"],
-             "citizen_id": r["citizen_id"], "reason": r["reason"], "state": r["state"],
-             "created_at": r["created_at"], "transcript": orjson.loads(r["transcript"])} for r in rows]
+        f"SELECT * FROM escalations {clause} ORDER BY created_at DESC, id LIMIT ?", (*args, limit)
+    )
+    return [
+        {
+            "id": r["id"],
+            "conversation_id": r["conversation_id"],
+            "channel": r["channel"],
+            "citizen_id": r["citizen_id"],
+            "reason": r["reason"],
+            "state": r["state"],
+            "created_at": r["created_at"],
+            "transcript": orjson.loads(r["transcript"]),
+        }
+        for r in rows
+    ]

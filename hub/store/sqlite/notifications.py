@@ -17,23 +17,48 @@ def _dumps(value) -> str:
 
 
 # Positional reads: by-name access on sqlite3.Row was the notifier's top cost.
-COLUMNS = ("id, citizen_id, purpose, source_event_id, template, context, status, dossier_code, broadcast_id,"
-           " urgent, channel, tried, tries, current_attempt, next_at, created_at, updated_at")
+COLUMNS = (
+    "id, citizen_id, purpose, source_event_id, template, context, status, dossier_code, broadcast_id,"
+    " urgent, channel, tried, tries, current_attempt, next_at, created_at, updated_at"
+)
 
 
 def notification_from_row(row, attempts=()) -> Notification:
     tried = row[11]
     return Notification(
-        row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]), _STATUSES[row[6]], row[7], row[8],
-        bool(row[9]), row[10], () if tried == "[]" else tuple(orjson.loads(tried)), row[12], row[13], row[14],
-        row[15], row[16], tuple(attempts))
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        orjson.loads(row[5]),
+        _STATUSES[row[6]],
+        row[7],
+        row[8],
+        bool(row[9]),
+        row[10],
+        () if tried == "[]" else tuple(orjson.loads(tried)),
+        row[12],
+        row[13],
+        row[14],
+        row[15],
+        row[16],
+        tuple(attempts),
+    )
 
 
 def attempt_from_row(row) -> DeliveryAttempt:
     return DeliveryAttempt(
-        id=row["id"], notification_id=row["notification_id"], channel=row["channel"], provider=row["provider"],
-        status=DeliveryStatus(row["status"]), created_at=row["created_at"], updated_at=row["updated_at"],
-        provider_ref=row["provider_ref"], error=row["error"])
+        id=row["id"],
+        notification_id=row["notification_id"],
+        channel=row["channel"],
+        provider=row["provider"],
+        status=DeliveryStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        provider_ref=row["provider_ref"],
+        error=row["error"],
+    )
 
 
 async def insert_notifications(db, items: list[Notification], now: str) -> int:
@@ -42,8 +67,25 @@ async def insert_notifications(db, items: list[Notification], now: str) -> int:
         "INSERT OR IGNORE INTO notifications (id, citizen_id, purpose, source_event_id, template, context,"
         " status, dossier_code, broadcast_id, urgent, next_at, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(n.id, n.citizen_id, n.purpose, n.source_event_id, n.template, _dumps(n.context), n.status.value,
-          n.dossier_code, n.broadcast_id, int(n.urgent), n.next_at, now, now) for n in items])
+        [
+            (
+                n.id,
+                n.citizen_id,
+                n.purpose,
+                n.source_event_id,
+                n.template,
+                _dumps(n.context),
+                n.status.value,
+                n.dossier_code,
+                n.broadcast_id,
+                int(n.urgent),
+                n.next_at,
+                now,
+                now,
+            )
+            for n in items
+        ],
+    )
     return db.total_changes - before
 
 
@@ -53,15 +95,27 @@ async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
     rows = await db.execute_fetchall(
         f"SELECT d.code, d.procedure, d.agency, d.status, d.received_at, d.due_at,"
         f" d.applicant_id AS citizen_id, c.full_name FROM dossiers d JOIN citizens c ON c.id = d.applicant_id"
-        f" WHERE d.code IN ({placeholders(codes)})", codes)
-    found = {row["code"]: DossierTargets(
-        code=row["code"], procedure=row["procedure"], agency=row["agency"], status=row["status"],
-        received_at=row["received_at"], due_at=row["due_at"],
-        recipients=[(row["citizen_id"], row["full_name"])]) for row in rows}
+        f" WHERE d.code IN ({placeholders(codes)})",
+        codes,
+    )
+    found = {
+        row["code"]: DossierTargets(
+            code=row["code"],
+            procedure=row["procedure"],
+            agency=row["agency"],
+            status=row["status"],
+            received_at=row["received_at"],
+            due_at=row["due_at"],
+            recipients=[(row["citizen_id"], row["full_name"])],
+        )
+        for row in rows
+    }
     for row in await db.execute_fetchall(
-            f"SELECT s.dossier_code, s.citizen_id, c.full_name FROM subscriptions s"
-            f" JOIN citizens c ON c.id = s.citizen_id WHERE s.dossier_code IN ({placeholders(codes)})"
-            f" ORDER BY s.created_at", codes):
+        f"SELECT s.dossier_code, s.citizen_id, c.full_name FROM subscriptions s"
+        f" JOIN citizens c ON c.id = s.citizen_id WHERE s.dossier_code IN ({placeholders(codes)})"
+        f" ORDER BY s.created_at",
+        codes,
+    ):
         target = found[row["dossier_code"]]
         if all(cid != row["citizen_id"] for cid, _ in target.recipients):
             target.recipients.append((row["citizen_id"], row["full_name"]))
@@ -71,7 +125,8 @@ async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
 async def due_notifications(db, now: float, limit: int) -> list[Notification]:
     rows = await db.execute_fetchall(
         f"SELECT {COLUMNS} FROM notifications WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT ?",
-        (now, limit))
+        (now, limit),
+    )
     return [notification_from_row(row) for row in rows]
 
 
@@ -87,7 +142,9 @@ async def claim(db, ids: list[str], now: float, lease: float) -> set[str]:
         return set()
     rows = await db.execute_fetchall(
         f"UPDATE notifications SET next_at = ? WHERE id IN ({placeholders(ids)})"
-        f" AND next_at IS NOT NULL AND next_at <= ? RETURNING id", (now + lease, *ids, now))
+        f" AND next_at IS NOT NULL AND next_at <= ? RETURNING id",
+        (now + lease, *ids, now),
+    )
     return {row[0] for row in rows}
 
 
@@ -96,15 +153,29 @@ async def insert_attempts(db, attempts: list[DeliveryAttempt]) -> None:
     await db.executemany(
         "INSERT OR IGNORE INTO notification_attempts (id, notification_id, channel, provider, status,"
         " provider_ref, error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(a.id, a.notification_id, a.channel, a.provider, a.status.value, a.provider_ref, a.error,
-          a.created_at, a.updated_at) for a in attempts])
+        [
+            (
+                a.id,
+                a.notification_id,
+                a.channel,
+                a.provider,
+                a.status.value,
+                a.provider_ref,
+                a.error,
+                a.created_at,
+                a.updated_at,
+            )
+            for a in attempts
+        ],
+    )
 
 
 async def update_attempts(db, attempts: list[DeliveryAttempt], now: str) -> None:
     await db.executemany(
         f"UPDATE notification_attempts SET status = ?, provider = ?, provider_ref = coalesce(?, provider_ref),"
         f" error = coalesce(?, error), updated_at = ? WHERE id = ? AND {_RANK_SQL} < ?",
-        [(a.status.value, a.provider, a.provider_ref, a.error, now, a.id, a.status.rank) for a in attempts])
+        [(a.status.value, a.provider, a.provider_ref, a.error, now, a.id, a.status.rank) for a in attempts],
+    )
 
 
 async def update_notifications(db, items: list[Notification], now: str) -> None:
@@ -112,8 +183,11 @@ async def update_notifications(db, items: list[Notification], now: str) -> None:
     await db.executemany(
         "UPDATE notifications SET status = ?, channel = ?, tried = ?, tries = ?, current_attempt = ?,"
         " next_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('delivered', 'cancelled')",
-        [(n.status.value, n.channel, _dumps(list(n.tried)), n.tries, n.current_attempt, n.next_at, now, n.id)
-         for n in items])
+        [
+            (n.status.value, n.channel, _dumps(list(n.tried)), n.tries, n.current_attempt, n.next_at, now, n.id)
+            for n in items
+        ],
+    )
 
 
 async def attempts_by_ref(db, provider: str, refs: list[str]) -> list[tuple[DeliveryAttempt, Notification]]:
@@ -121,21 +195,32 @@ async def attempts_by_ref(db, provider: str, refs: list[str]) -> list[tuple[Deli
         return []
     rows = await db.execute_fetchall(
         f"SELECT a.*, n.id AS n_id FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id"
-        f" WHERE a.provider = ? AND a.provider_ref IN ({placeholders(refs)})", (provider, *refs))
+        f" WHERE a.provider = ? AND a.provider_ref IN ({placeholders(refs)})",
+        (provider, *refs),
+    )
     if not rows:
         return []
     ids = list({row["n_id"] for row in rows})
-    notes = {row[0]: notification_from_row(row) for row in await db.execute_fetchall(
-        f"SELECT {COLUMNS} FROM notifications WHERE id IN ({placeholders(ids)})", ids)}
+    notes = {
+        row[0]: notification_from_row(row)
+        for row in await db.execute_fetchall(
+            f"SELECT {COLUMNS} FROM notifications WHERE id IN ({placeholders(ids)})", ids
+        )
+    }
     return [(attempt_from_row(row), notes[row["n_id"]]) for row in rows]
 
 
-async def list_notifications(db, *, dossier: str | None, citizen: str | None, broadcast: str | None,
-                             limit: int) -> list[Notification]:
-    column, value = next((c, v) for c, v in (("dossier_code", dossier), ("citizen_id", citizen),
-                                             ("broadcast_id", broadcast)) if v is not None)
+async def list_notifications(
+    db, *, dossier: str | None, citizen: str | None, broadcast: str | None, limit: int
+) -> list[Notification]:
+    column, value = next(
+        (c, v)
+        for c, v in (("dossier_code", dossier), ("citizen_id", citizen), ("broadcast_id", broadcast))
+        if v is not None
+    )
     rows = await db.execute_fetchall(
-        f"SELECT {COLUMNS} FROM notifications WHERE {column} = ? ORDER BY created_at, rowid LIMIT ?", (value, limit))
+        f"SELECT {COLUMNS} FROM notifications WHERE {column} = ? ORDER BY created_at, rowid LIMIT ?", (value, limit)
+    )
     return await with_attempts(db, rows)
 
 
@@ -150,10 +235,12 @@ async def with_attempts(db, rows) -> list[Notification]:
     ids = [row[0] for row in rows]
     attempts: dict[str, list[DeliveryAttempt]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         for row in await db.execute_fetchall(
-                f"SELECT * FROM notification_attempts WHERE notification_id IN ({placeholders(chunk)})"
-                f" ORDER BY created_at, rowid", chunk):
+            f"SELECT * FROM notification_attempts WHERE notification_id IN ({placeholders(chunk)})"
+            f" ORDER BY created_at, rowid",
+            chunk,
+        ):
             attempts.setdefault(row["notification_id"], []).append(attempt_from_row(row))
     return [notification_from_row(row, attempts.get(row[0], ())) for row in rows]
 
@@ -163,23 +250,29 @@ async def overdue_without_apology(db, now: str, limit: int) -> list[str]:
         "SELECT code FROM dossiers d WHERE d.due_at IS NOT NULL AND d.due_at < ?"
         " AND d.status NOT IN ('returned', 'rejected', 'withdrawn', 'result_ready')"
         " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.source_event_id = 'overdue:' || d.code)"
-        " ORDER BY d.due_at LIMIT ?", (now, limit))
+        " ORDER BY d.due_at LIMIT ?",
+        (now, limit),
+    )
     return [row[0] for row in rows]
 
 
 async def record_messages(db, rows: list[tuple]) -> None:
     await db.executemany(
         "INSERT OR IGNORE INTO recorded_messages (attempt_id, provider, channel, address, subject, body, html,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 async def recorded_after(db, after_id: int, limit: int) -> list[dict]:
     rows = await db.execute_fetchall(
-        "SELECT * FROM recorded_messages WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
+        "SELECT * FROM recorded_messages WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+    )
     return [dict(row) for row in rows]
 
 
 async def last_recorded(db, count: int) -> list[dict]:
     rows = await db.execute_fetchall(
-        "SELECT * FROM (SELECT * FROM recorded_messages ORDER BY id DESC LIMIT ?) ORDER BY id", (count,))
+        "SELECT * FROM (SELECT * FROM recorded_messages ORDER BY id DESC LIMIT ?) ORDER BY id", (count,)
+    )
     return [dict(row) for row in rows]

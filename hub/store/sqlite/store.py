@@ -62,8 +62,7 @@ class SqliteStore:
     async def readiness(self) -> dict:
         version = await self.db.schema_version()
         latest = migrations()[-1][0]
-        return {"store": "sqlite", "schema_version": version, "latest_migration": latest,
-                "ready": version == latest}
+        return {"store": "sqlite", "schema_version": version, "latest_migration": latest, "ready": version == latest}
 
     def on_outbox_append(self, listener: Callable[[], None]) -> None:
         self.db.on_outbox_append(listener)
@@ -163,8 +162,9 @@ class SqliteStore:
         async with self.db.transaction() as db:
             return await citizens.ensure_contact(db, channel, address)
 
-    async def follow(self, code: str, channel: Channel, address: str | int, via: str,
-                     consent: ConsentRecord) -> tuple[str, bool]:
+    async def follow(
+        self, code: str, channel: Channel, address: str | int, via: str, consent: ConsentRecord
+    ) -> tuple[str, bool]:
         async with self.db.transaction() as db:
             citizen_id = await citizens.ensure_contact(db, channel, address)
             await citizens.add_consent(db, citizen_id, consent)
@@ -221,10 +221,12 @@ class SqliteStore:
     async def attempts_by_ref(self, provider: str, refs: list[str]) -> list[tuple[DeliveryAttempt, Notification]]:
         return await notifications.attempts_by_ref(self.db.reader, provider, refs)
 
-    async def list_notifications(self, *, dossier: str | None = None, citizen: str | None = None,
-                                 broadcast: str | None = None, limit: int = 200) -> list[Notification]:
-        return await notifications.list_notifications(self.db.reader, dossier=dossier, citizen=citizen,
-                                                      broadcast=broadcast, limit=limit)
+    async def list_notifications(
+        self, *, dossier: str | None = None, citizen: str | None = None, broadcast: str | None = None, limit: int = 200
+    ) -> list[Notification]:
+        return await notifications.list_notifications(
+            self.db.reader, dossier=dossier, citizen=citizen, broadcast=broadcast, limit=limit
+        )
 
     async def get_notifications(self, ids: list[str]) -> list[Notification]:
         return await notifications.get_notifications(self.db.reader, ids)
@@ -251,21 +253,23 @@ class SqliteStore:
             self.db.outbox_appended()
         return result
 
-    async def add_outbound(self, conversation_id: str, channel: Channel, text: str, buttons: list,
-                           provider_message_id: str | None = None) -> None:
+    async def add_outbound(
+        self, conversation_id: str, channel: Channel, text: str, buttons: list, provider_message_id: str | None = None
+    ) -> None:
         async with self.db.transaction() as db:
             await conversations.add_outbound(db, conversation_id, channel, text, buttons, provider_message_id)
 
-    async def list_conversations(self, *, channel: Channel | None = None, citizen: str | None = None,
-                                 dossier: str | None = None, limit: int = 50) -> list[dict]:
-        return await conversations.list_conversations(self.db.reader, channel=channel, citizen=citizen,
-                                                      dossier=dossier, limit=limit)
+    async def list_conversations(
+        self, *, channel: Channel | None = None, citizen: str | None = None, dossier: str | None = None, limit: int = 50
+    ) -> list[dict]:
+        return await conversations.list_conversations(
+            self.db.reader, channel=channel, citizen=citizen, dossier=dossier, limit=limit
+        )
 
     async def get_conversation(self, conversation_id: str) -> dict | None:
         return await conversations.get_conversation(self.db.reader, conversation_id)
 
-    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int,
-                           consent: ConsentRecord) -> None:
+    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int, consent: ConsentRecord) -> None:
         async with self.db.transaction() as db:
             await conversations.link_contact(db, citizen_id, channel, address)
             await citizens.add_consent(db, citizen_id, consent)
@@ -290,8 +294,9 @@ class SqliteStore:
         async with self.db.transaction() as db:
             return await broadcasts.create(db, broadcast, iso(utcnow()))
 
-    async def add_broadcast_recipients(self, broadcast_id: str, items: list[Notification], total: int,
-                                       done: bool) -> None:
+    async def add_broadcast_recipients(
+        self, broadcast_id: str, items: list[Notification], total: int, done: bool
+    ) -> None:
         async with self.db.transaction() as db:
             added = await notifications.insert_notifications(db, items, iso(utcnow())) if items else 0
             await broadcasts.set_loaded(db, broadcast_id, total, done, iso(utcnow()))
@@ -311,12 +316,14 @@ class SqliteStore:
         async with self.db.transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
-                (name, key_hash, utcnow().isoformat()))
+                (name, key_hash, utcnow().isoformat()),
+            )
             return cursor.lastrowid
 
     async def api_key_name(self, key_hash: str) -> str | None:
         rows = await self.db.reader.execute_fetchall(
-            "SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,))
+            "SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
+        )
         return rows[0][0] if rows else None
 
     # outbox, for the bus
