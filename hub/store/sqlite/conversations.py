@@ -49,7 +49,7 @@ async def add_inbound(db, record: InboundRecord, events_for) -> InboundResult:
         return InboundResult(seen[0][0], new_message=False, new_conversation=False)
     conversation_id = await _thread(db, record, now)
     new_conversation = conversation_id is None
-    if new_conversation:
+    if conversation_id is None:
         conversation_id = "cv_" + new_id()[:20]
         await db.execute(
             "INSERT INTO conversations (id, channel, address, citizen_id, dossier_code, subject, started_at,"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import overload
 
 import aiosqlite
 import orjson
@@ -23,16 +25,28 @@ from models.timeutil import utcnow
 STATUSES = {s.value: s for s in DossierStatus}
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 def iso(moment: datetime | None) -> str | None:
     """UTC, so that stored times sort as text."""
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+@overload
+def from_iso(text: str) -> datetime: ...
+@overload
+def from_iso(text: None) -> None: ...
+@overload
+def from_iso(text: str | None) -> datetime | None: ...
 def from_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-async def insert_outbox(db: aiosqlite.Connection, messages: list[Message]) -> None:
+async def insert_outbox(db: aiosqlite.Connection, messages: Sequence[Message]) -> None:
     now = iso(utcnow())
     await db.executemany(
         "INSERT INTO outbox (message_id, type, key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -116,11 +130,12 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
     citizen_id = await upsert_citizen(db, data.applicant)
     rows = await db.execute_fetchall("SELECT * FROM dossiers WHERE code = ?", (data.code,))
     now = iso(utcnow())
+    received_at = iso(data.received_at)
     fields = {
         "procedure": data.procedure,
         "agency": data.agency,
         "applicant_id": citizen_id,
-        "received_at": iso(data.received_at),
+        "received_at": received_at,
         "due_at": iso(data.due_at),
     }
     if not rows:
@@ -136,7 +151,7 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
             agency=data.agency,
             applicant_id=citizen_id,
             status=status.value,
-            received_at=fields["received_at"],
+            received_at=received_at,
             due_at=fields["due_at"],
         )
         return True, (), [event]
@@ -187,12 +202,13 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
         if not check_transition(current, change.status):
             results.append(StatusChangeResult("illegal", previous_status=current, current_status=current))
             continue
+        at = iso(change.at)
         row = {
             "event_id": change.event_id,
             "code": change.code,
             "previous_status": current.value,
             "status": change.status.value,
-            "at": iso(change.at),
+            "at": at,
             "actor": change.actor,
             "note": change.note,
             "due_at": iso(change.due_at),
@@ -212,7 +228,7 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
                 event_id=change.event_id,
                 previous_status=current.value,
                 status=change.status.value,
-                at=row["at"],
+                at=at,
                 actor=change.actor,
                 note=change.note,
                 due_at=row["due_at"],

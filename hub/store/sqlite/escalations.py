@@ -18,6 +18,8 @@ async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested
     if open_:
         return None
     conversation = await get_conversation(db, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id} to escalate")
     transcript = tuple(
         {"direction": m["direction"], "text": m["text"], "at": m["at"]} for m in conversation["messages"]
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
 
 from hub.store.port import DossierTargets
 from hub.store.sqlite.db import placeholders
-from models.notifications import RANK, DeliveryAttempt, DeliveryStatus, Notification
+from models.notifications import RANK, DeliveryAttempt, DeliveryStatus, Notification, Progress
 
 _STATUSES = {s.value: s for s in DeliveryStatus}
 _RANK_SQL = "CASE status " + " ".join(f"WHEN '{s.value}' THEN {r}" for s, r in RANK.items()) + " END"
@@ -178,7 +180,7 @@ async def update_attempts(db, attempts: list[DeliveryAttempt], now: str) -> None
     )
 
 
-async def update_notifications(db, items: list[Notification], now: str) -> None:
+async def update_notifications(db, items: Sequence[Notification | Progress], now: str) -> None:
     # Delivered and cancelled are the end: no late decision undoes them.
     await db.executemany(
         "UPDATE notifications SET status = ?, channel = ?, tried = ?, tries = ?, current_attempt = ?,"

@@ -77,6 +77,8 @@ class SqliteStore:
         if events:
             self.db.outbox_appended()
         dossier = await self.get_dossier(data.code)
+        if dossier is None:
+            raise RuntimeError(f"dossier {data.code} is missing right after its upsert")
         self._forget_contact(dossier.applicant_id)
         return UpsertResult(created, dossier, changed)
 
@@ -318,11 +320,15 @@ class SqliteStore:
                 "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
                 (name, key_hash, utcnow().isoformat()),
             )
+            if cursor.lastrowid is None:
+                raise RuntimeError("SQLite gave no rowid for the new API key")
             return cursor.lastrowid
 
     async def api_key_name(self, key_hash: str) -> str | None:
-        rows = await self.db.reader.execute_fetchall(
-            "SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
+        rows = list(
+            await self.db.opened_reader().execute_fetchall(
+                "SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
+            )
         )
         return rows[0][0] if rows else None
 
@@ -350,7 +356,7 @@ class SqliteStore:
             await outbox.record_deliveries(db, results, dispatched)
 
     async def count_pending(self) -> int:
-        rows = await self.db.reader.execute_fetchall("SELECT count(*) FROM outbox WHERE dispatched = 0")
+        rows = list(await self.db.opened_reader().execute_fetchall("SELECT count(*) FROM outbox WHERE dispatched = 0"))
         return rows[0][0]
 
     async def dead_letters(self) -> list[DeadLetter]:
