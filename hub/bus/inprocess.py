@@ -182,7 +182,9 @@ class InProcessBus:
 
     def _due(self, row: OutboxRow, name: str) -> tuple[bool, int]:
         state, attempts, next_at = row.deliveries.get(name, ("new", 0, None))
-        return not (state in ("done", "dead") or (state == "retry" and next_at is not None and next_at > self.clock())), attempts
+        return not (
+            state in ("done", "dead") or (state == "retry" and next_at is not None and next_at > self.clock())
+        ), attempts
 
     async def _run_batch(self, rows: list[OutboxRow], name: str) -> list[DeliveryResult]:
         """One call for every due row of the handler's types, in outbox order (so
