@@ -93,11 +93,11 @@ class InProcessBus:
             await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
+    async def wait_idle(self, within: float = 10.0) -> None:
         # Only a round begun after this call counts: one that read the outbox
         # before a publish committed would report idle with that row unseen.
         since = self._rounds
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while self._idle_after <= since:
             self._idle.clear()
             self._wake.set()
@@ -105,7 +105,7 @@ class InProcessBus:
             done, _ = await asyncio.wait({waiter}, timeout=max(0.0, deadline - time.monotonic()))
             if not done:
                 waiter.cancel()
-                raise TimeoutError(f"bus still busy after {timeout} s")
+                raise TimeoutError(f"bus still busy after {within} s")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

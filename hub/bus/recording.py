@@ -85,14 +85,14 @@ class RecordingBus(Bus):
             await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
+    async def wait_idle(self, within: float = 10.0) -> None:
         self._idle.clear()
         self._wake.set()
         waiter = asyncio.ensure_future(self._idle.wait())
-        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+        done, _ = await asyncio.wait({waiter}, timeout=within)
         if not done:
             waiter.cancel()
-            raise TimeoutError(f"bus still busy after {timeout} s")
+            raise TimeoutError(f"bus still busy after {within} s")
 
     # what a test asks, in the shape the store's outbox answers it
 

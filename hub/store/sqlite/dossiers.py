@@ -57,7 +57,7 @@ async def insert_outbox(db: aiosqlite.Connection, messages: Sequence[Message]) -
 async def _find_citizen(db, applicant: ApplicantData):
     for column, value in (("id_number", applicant.id_number), ("phone", applicant.phone), ("email", applicant.email)):
         if value:
-            rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE {column} = ? LIMIT 1", (value,))
+            rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE {column} = ? LIMIT 1", (value,))  # noqa: S608  column name from a fixed table; values bound
             if rows:
                 return rows[0]
     return None
@@ -90,7 +90,8 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
         for column, value in (("phone", applicant.phone), ("id_number", applicant.id_number)):
             if value and row[column] != value:
                 taken = await db.execute_fetchall(
-                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?", (value, citizen_id)
+                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?",  # noqa: S608  column name from a fixed table; values bound
+                    (value, citizen_id),
                 )
                 if taken:
                     raise Conflict(f"applicant.{column} already belongs to another citizen")
@@ -164,7 +165,7 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
     if not changed:
         return False, (), []
     await db.execute(
-        "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ? WHERE code = ?",
+        "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ? WHERE code = ?",  # noqa: S608  column names from the fixed field list; values bound
         (*[fields[n] for n in changed], now, data.code),
     )
     return False, changed, [DossierUpdated(code=data.code, changed=changed)]
@@ -178,13 +179,15 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
     existing = {
         row["event_id"]: row
         for row in await db.execute_fetchall(
-            f"SELECT * FROM dossier_events WHERE event_id IN ({placeholders(ids)})", ids
+            f"SELECT * FROM dossier_events WHERE event_id IN ({placeholders(ids)})",  # noqa: S608  only ? placeholders are interpolated
+            ids,
         )
     }
     dossiers = {
         row["code"]: dict(row)
         for row in await db.execute_fetchall(
-            f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})", codes
+            f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})",  # noqa: S608  only ? placeholders are interpolated
+            codes,
         )
     }
     recorded_at = utcnow().replace(microsecond=0)  # as stored, so that a replay answers the same

@@ -51,7 +51,8 @@ async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested
 async def list_escalations(db, *, state: str | None, limit: int) -> list[dict]:
     clause, args = ("WHERE state = ?", (state,)) if state else ("", ())
     rows = await db.execute_fetchall(
-        f"SELECT * FROM escalations {clause} ORDER BY created_at DESC, id LIMIT ?", (*args, limit)
+        f"SELECT * FROM escalations {clause} ORDER BY created_at DESC, id LIMIT ?",  # noqa: S608  constant WHERE clause; values bound
+        (*args, limit),
     )
     return [
         {

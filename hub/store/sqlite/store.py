@@ -41,6 +41,8 @@ class SqliteStore:
         self.db = Database(path, synchronous)
         self._pending: list[tuple[StatusChange, asyncio.Future]] = []
         self._wake = asyncio.Event()
+        self._drained = asyncio.Event()  # set while no status change waits to be committed
+        self._drained.set()
         self._flusher: asyncio.Task | None = None
         self._notification_listeners: list[Callable[[], None]] = []
         self._contacts: dict[str, tuple[Contact, float]] = {}
@@ -52,8 +54,7 @@ class SqliteStore:
 
     async def close(self) -> None:
         if self._flusher is not None:
-            while self._pending:
-                await asyncio.sleep(0.01)
+            await self._drained.wait()
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
             self._flusher = None
@@ -84,6 +85,7 @@ class SqliteStore:
 
     async def record_status_change(self, change: StatusChange) -> StatusChangeResult:
         future = asyncio.get_running_loop().create_future()
+        self._drained.clear()
         self._pending.append((change, future))
         self._wake.set()
         return await future
@@ -108,6 +110,7 @@ class SqliteStore:
                         future.set_result(result)
                 if events:
                     self.db.outbox_appended()
+            self._drained.set()
 
     async def get_dossier(self, code: str) -> Dossier | None:
         found = await self.lookup_dossier(code)
