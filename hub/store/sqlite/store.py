@@ -51,6 +51,8 @@ class SqliteStore:
     async def open(self) -> None:
         await self.db.open()
         self._flusher = asyncio.create_task(self._flush_status_changes(), name="sqlite-group-commit")
+        # A flusher that died must not leave close() waiting for a drain that cannot come.
+        self._flusher.add_done_callback(lambda _: self._drained.set())
 
     async def close(self) -> None:
         if self._flusher is not None:
