@@ -75,7 +75,7 @@ async def settle(client) -> None:
         await client.app[SERVICE].notifier.sender.wait_idle()
 
 
-eventually = functools.partial(waiting.eventually, timeout=20.0, interval=0.05)
+eventually = functools.partial(waiting.eventually, within=20.0, interval=0.05)
 
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
