@@ -106,7 +106,8 @@ async def run_builtin(pairs, cache: Path) -> dict:
         t = time.perf_counter()
         await engine.turn(f"bench-{i}", text)
         latencies.append((time.perf_counter() - t) * 1000)
-    child = subprocess.run(
+    child = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-c", _BUILTIN_RSS.format(root=str(ROOT), cache=str(cache))],
         capture_output=True,
         text=True,

@@ -133,7 +133,8 @@ async def sender_process_backlog(args) -> float:
     try:
         while True:
             rows = await store.db.reader.execute_fetchall(
-                "SELECT count(*) FROM notifications WHERE purpose = 'dossier_status' AND status IN ('sent', 'delivered')"
+                "SELECT count(*) FROM notifications"
+                " WHERE purpose = 'dossier_status' AND status IN ('sent', 'delivered')"
             )
             if rows[0][0] >= args.n:
                 return args.n / (time.perf_counter() - started)

@@ -130,6 +130,8 @@ async def seed(store) -> tuple[list[tuple[str, str, str, str]], str]:
             )
         dossier = await store.get_dossier(code)
         label = dossier.status.label + (" (Quá hạn)" if dossier.is_overdue(now) else "")
+        if applicant.phone is None:
+            raise ValueError(f"demo citizen {who!r} needs a phone: the lookup asks for its last 4 digits")
         rows.append((code, applicant.phone[-4:], label, procedure))
     key = await ApiKeys(store).create("demo")
     return rows, key

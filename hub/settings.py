@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 
 def _bool(text: str) -> bool:
@@ -107,12 +108,12 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
         environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get("TONGDAI_" + f.name.upper())
             if raw is None:
                 continue
-            kind = type(f.default) if f.default is not None else str
+            kind: type[Any] = type(f.default) if f.default is not None else str
             if f.name == "plugins":
                 values[f.name] = _tuple(raw)
             elif kind is bool:

@@ -50,7 +50,7 @@ def dossier_view(dossier: Dossier, now: datetime, *, applicant_name: str | None 
         "due_at_display": due["display"],
         "timeline": [_entry(e, public=public) for e in dossier.timeline],
     }
-    if public:
+    if applicant_name is not None:
         view["applicant"] = mask_name(applicant_name)
     else:
         view["applicant_id"] = dossier.applicant_id
@@ -58,4 +58,6 @@ def dossier_view(dossier: Dossier, now: datetime, *, applicant_name: str | None 
 
 
 def verify_matches(phone: str | None, verify: str) -> bool:
-    return bool(phone) and hmac.compare_digest(phone[-4:], verify)
+    if not phone:
+        return False
+    return hmac.compare_digest(phone[-4:], verify)

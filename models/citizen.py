@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 
 
-class Channel(str, Enum):
+class Channel(str, Enum):  # noqa: UP042  StrEnum would change str() and f-strings from "Cls.MEMBER" to the value
     EMAIL = "email"
     SMS = "sms"
     TELEGRAM = "telegram"

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 
 
-class DossierStatus(str, Enum):
+class DossierStatus(str, Enum):  # noqa: UP042  StrEnum would change str() and f-strings from "Cls.MEMBER" to the value
     SUBMITTED = "submitted"
     RECEIVED = "received"
     IN_PROGRESS = "in_progress"

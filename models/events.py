@@ -44,7 +44,8 @@ class Message:
         if known is None:
             known = _FIELDS[target] = frozenset(f.name for f in dataclasses.fields(target))
         # JSON has no tuples, and frozen messages keep their sequences as tuples.
-        return target(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return target(**kwargs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

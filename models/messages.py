@@ -58,7 +58,7 @@ class OutboundMessage:
     buttons: tuple[Button, ...] = ()
 
 
-class ConversationState(str, Enum):
+class ConversationState(str, Enum):  # noqa: UP042  StrEnum would change str() and f-strings from "Cls.MEMBER" to the value
     BOT = "bot"
     ESCALATED = "escalated"
     CLOSED = "closed"

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import NamedTuple
 
 
-class DeliveryStatus(str, Enum):
+class DeliveryStatus(str, Enum):  # noqa: UP042  StrEnum would change str() and f-strings from "Cls.MEMBER" to the value
     CREATED = "created"
     QUEUED = "queued"
     SENDING = "sending"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, overload
 
 import orjson
 from aiohttp import web
@@ -23,6 +24,24 @@ async def json_object(request: web.Request) -> dict:
     return body
 
 
+@overload
+def text(
+    body: dict,
+    field: str,
+    *,
+    required: Literal[True] = True,
+    max_len: int = 500,
+    prefix: str = "",
+    default: None = None,
+) -> str: ...
+@overload
+def text(
+    body: dict, field: str, *, required: bool = True, max_len: int = 500, prefix: str = "", default: str
+) -> str: ...
+@overload
+def text(
+    body: dict, field: str, *, required: bool = True, max_len: int = 500, prefix: str = "", default: None = None
+) -> str | None: ...
 def text(
     body: dict, field: str, *, required: bool = True, max_len: int = 500, prefix: str = "", default: str | None = None
 ) -> str | None:
@@ -44,6 +63,10 @@ def text(
     return value
 
 
+@overload
+def moment(body: dict, field: str, *, required: Literal[True] = True, prefix: str = "") -> datetime: ...
+@overload
+def moment(body: dict, field: str, *, required: bool = True, prefix: str = "") -> datetime | None: ...
 def moment(body: dict, field: str, *, required: bool = True, prefix: str = "") -> datetime | None:
     value = body.get(field)
     name = prefix + field

@@ -4,6 +4,7 @@ kiosk, phone and chat read the masked public view."""
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -25,6 +26,17 @@ routes = web.RouteTableDef()
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại."
+
+
+T = TypeVar("T")
+
+
+def _given(value: T | None, what: str) -> T:
+    """A value the outcome promises (an 'illegal' result has a current status,
+    an accepted one its entry, a limited lookup its wait): a missing one is a bug."""
+    if value is None:
+        raise RuntimeError(f"{what} missing from the outcome")
+    return value
 
 
 def _applicant(body: dict) -> ApplicantData:
@@ -142,7 +154,8 @@ async def post_event(request: web.Request) -> web.Response:
     if result.outcome == "not_found":
         raise ApiError(404, f"Không có hồ sơ mã '{code}'; hãy tạo bằng PUT /api/v1/dossiers/{code} trước.")
     if result.outcome == "illegal":
-        allowed = sorted(s.value for s in TRANSITIONS[result.current_status])
+        current = _given(result.current_status, "current_status")
+        allowed = sorted(s.value for s in TRANSITIONS[current])
         why = (
             "hồ sơ đã ở trạng thái cuối, không chuyển tiếp được."
             if not allowed
@@ -150,10 +163,10 @@ async def post_event(request: web.Request) -> web.Response:
         )
         raise ApiError(
             409,
-            f"Không thể chuyển hồ sơ từ '{result.current_status.value}' "
-            f"({result.current_status.label}) sang '{change.status.value}' "
+            f"Không thể chuyển hồ sơ từ '{current.value}' "
+            f"({current.label}) sang '{change.status.value}' "
             f"({change.status.label}): {why}",
-            current_status=result.current_status.value,
+            current_status=current.value,
             requested_status=change.status.value,
             allowed_next=allowed,
         )
@@ -161,18 +174,18 @@ async def post_event(request: web.Request) -> web.Response:
         raise ApiError(
             409,
             f"event_id '{change.event_id}' đã được dùng cho một thay đổi khác "
-            f"({result.current_status.value}); mỗi thay đổi cần event_id riêng.",
+            f"({_given(result.current_status, 'current_status').value}); mỗi thay đổi cần event_id riêng.",
             field="event_id",
         )
-    entry = result.entry
+    entry = _given(result.entry, "entry")
     response = {
         "event_id": entry.event_id,
         "code": code,
-        "previous_status": result.previous_status.value,
+        "previous_status": _given(result.previous_status, "previous_status").value,
         "status": entry.status.value,
         "status_label": entry.status.label,
         "at": to_iso(entry.at),
-        "recorded_at": to_iso(result.recorded_at),
+        "recorded_at": to_iso(_given(result.recorded_at, "recorded_at")),
     }
     headers = {"Idempotent-Replayed": "true"} if result.outcome == "duplicate" else None
     return reply(response, status=201, headers=headers)
@@ -192,7 +205,7 @@ async def get_dossier(request: web.Request) -> web.Response:
         key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for),
     )
     if outcome.status == "limited":
-        wait = outcome.retry_after
+        wait = _given(outcome.retry_after, "retry_after")
         raise ApiError(
             429,
             f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
@@ -201,5 +214,5 @@ async def get_dossier(request: web.Request) -> web.Response:
         )
     if not outcome.ok:
         raise ApiError(404, NOT_FOUND)
-    found = outcome.found
+    found = _given(outcome.found, "found")
     return reply(dossier_view(found.dossier, utcnow(), applicant_name=found.applicant_name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from models.citizen import Channel
 from models.dossier import NATIONAL_PORTAL_CODES, DossierStatus
 
-AUTH = [{"apiKey": []}]
+AUTH: list[dict[str, list[str]]] = [{"apiKey": []}]
 CHANNEL = {"type": "string", "enum": [c.value for c in Channel]}
 
 

@@ -12,6 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from hub.bus.backoff import next_attempt
 from hub.bus.port import BatchHandler, Handler
@@ -43,7 +44,7 @@ class InProcessBus:
         self._batch: dict[str, tuple[frozenset[str], BatchHandler]] = {}
         self._names_cache: dict[str, list[str]] = {}
         self._limit = asyncio.Semaphore(concurrency)
-        self._retry = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
+        self._retry: dict[str, Any] = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -92,11 +93,11 @@ class InProcessBus:
             await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
+    async def wait_idle(self, within: float = 10.0) -> None:
         # Only a round begun after this call counts: one that read the outbox
         # before a publish committed would report idle with that row unseen.
         since = self._rounds
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while self._idle_after <= since:
             self._idle.clear()
             self._wake.set()
@@ -104,7 +105,7 @@ class InProcessBus:
             done, _ = await asyncio.wait({waiter}, timeout=max(0.0, deadline - time.monotonic()))
             if not done:
                 waiter.cancel()
-                raise TimeoutError(f"bus still busy after {timeout} s")
+                raise TimeoutError(f"bus still busy after {within} s")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -171,7 +172,7 @@ class InProcessBus:
         for row in rows:
             for name, handler in self._subscribers.get(row.type, {}).items():
                 state, attempts, next_at = row.deliveries.get(name, ("new", 0, None))
-                if state in ("done", "dead") or (state == "retry" and next_at > self.clock()):
+                if state in ("done", "dead") or (state == "retry" and next_at is not None and next_at > self.clock()):
                     continue
                 async with self._limit:
                     result = await self._deliver(row, name, handler, attempts + 1)
@@ -181,7 +182,9 @@ class InProcessBus:
 
     def _due(self, row: OutboxRow, name: str) -> tuple[bool, int]:
         state, attempts, next_at = row.deliveries.get(name, ("new", 0, None))
-        return not (state in ("done", "dead") or (state == "retry" and next_at > self.clock())), attempts
+        return not (
+            state in ("done", "dead") or (state == "retry" and next_at is not None and next_at > self.clock())
+        ), attempts
 
     async def _run_batch(self, rows: list[OutboxRow], name: str) -> list[DeliveryResult]:
         """One call for every due row of the handler's types, in outbox order (so

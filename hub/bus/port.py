@@ -27,5 +27,5 @@ class Bus(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
+    async def wait_idle(self, within: float = 10.0) -> None:
         """Until nothing is pending that is due now (for tests and CLI tools)."""

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hub.bus.backoff import next_attempt
 from hub.bus.port import BatchHandler, Bus, Handler
@@ -44,7 +45,7 @@ class RecordingBus(Bus):
     ):
         self.published: list[Message] = []
         self.clock = clock
-        self._retry = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
+        self._retry: dict[str, Any] = dict(max_attempts=max_attempts, base=backoff_base, cap=backoff_cap)
         self._subscribers: dict[str, dict[str, Handler]] = defaultdict(dict)
         self._batch: dict[str, tuple[frozenset[str], BatchHandler]] = {}
         self._deliveries: dict[tuple[str, str], _Delivery] = {}
@@ -84,14 +85,14 @@ class RecordingBus(Bus):
             await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
+    async def wait_idle(self, within: float = 10.0) -> None:
         self._idle.clear()
         self._wake.set()
         waiter = asyncio.ensure_future(self._idle.wait())
-        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+        done, _ = await asyncio.wait({waiter}, timeout=within)
         if not done:
             waiter.cancel()
-            raise TimeoutError(f"bus still busy after {timeout} s")
+            raise TimeoutError(f"bus still busy after {within} s")
 
     # what a test asks, in the shape the store's outbox answers it
 
@@ -144,7 +145,7 @@ class RecordingBus(Bus):
 
     def _due(self, message: Message, name: str, now: float) -> bool:
         d = self._delivery(message, name)
-        return d.state == "new" or (d.state == "retry" and d.next_at <= now)
+        return d.state == "new" or (d.state == "retry" and d.next_at is not None and d.next_at <= now)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -159,7 +160,7 @@ class RecordingBus(Bus):
             if worked:
                 continue
             self._idle.set()
-            waits = [d.next_at - self.clock() for d in self._deliveries.values() if d.state == "retry"]
+            waits = [d.next_at - self.clock() for d in self._deliveries.values() if d.next_at is not None]
             timer = loop.call_later(max(0.0, min(waits, default=1.0)), self._wake.set)
             try:
                 await self._wake.wait()

@@ -100,12 +100,12 @@ def test_held_out_accuracy_and_macro_f1(nlu, test_set):
     parses = nlu.parse_many([ex.text for ex in test_set])
     gold = [ex.intent for ex in test_set]
     pred = [p.intent for p in parses]
-    accuracy = float(np.mean([g == p for g, p in zip(gold, pred)]))
+    accuracy = float(np.mean([g == p for g, p in zip(gold, pred, strict=True)]))
     f1 = []
     for intent in nlu.intents:
-        tp = sum(g == intent and p == intent for g, p in zip(gold, pred))
-        fp = sum(g != intent and p == intent for g, p in zip(gold, pred))
-        fn = sum(g == intent and p != intent for g, p in zip(gold, pred))
+        tp = sum(g == intent and p == intent for g, p in zip(gold, pred, strict=True))
+        fp = sum(g != intent and p == intent for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == intent and p != intent for g, p in zip(gold, pred, strict=True))
         f1.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
     print(f"held-out accuracy {accuracy:.3f}, macro-F1 {np.mean(f1):.3f} on {len(gold)} examples")
     assert accuracy >= 0.85
@@ -116,7 +116,7 @@ def test_held_out_accuracy_and_macro_f1(nlu, test_set):
 def test_confidence_is_calibrated_on_held_out(nlu, test_set):
     probs, _ = nlu.probabilities([ex.text for ex in test_set])
     confidence = probs.max(axis=1)
-    correct = np.array([nlu.intents[i] == ex.intent for i, ex in zip(probs.argmax(axis=1), test_set)])
+    correct = np.array([nlu.intents[i] == ex.intent for i, ex in zip(probs.argmax(axis=1), test_set, strict=True)])
     ece = 0.0  # expected calibration error over 10 confidence bins
     for lo, hi in pairwise(np.linspace(0.0, 1.0, 11)):
         in_bin = (confidence > lo) & (confidence <= hi)
@@ -205,7 +205,10 @@ def test_unaccented_and_shorthand_keep_the_intent(nlu, accented, variants):
 
 def test_unaccented_training_set_mostly_keeps_its_intent(nlu, data):
     texts = [ex.text for ex in data.examples]
-    same = [a.intent == b.intent for a, b in zip(nlu.parse_many(texts), nlu.parse_many([fold(t) for t in texts]))]
+    same = [
+        a.intent == b.intent
+        for a, b in zip(nlu.parse_many(texts), nlu.parse_many([fold(t) for t in texts]), strict=True)
+    ]
     assert np.mean(same) >= 0.95
 
 

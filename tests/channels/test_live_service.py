@@ -75,7 +75,7 @@ async def settle(client) -> None:
         await client.app[SERVICE].notifier.sender.wait_idle()
 
 
-eventually = functools.partial(waiting.eventually, timeout=20.0, interval=0.05)
+eventually = functools.partial(waiting.eventually, within=20.0, interval=0.05)
 
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -190,7 +190,7 @@ async def test_citizens_write_on_every_channel_and_are_answered(service):
         [answer] = await read_until(http, emulator_url, bot_token, CHAT, 1)
         assert answer["text"].startswith(f"Hồ sơ {CODE} (Đăng ký khai sinh)")
         # A question in her own words goes to the assistant, which answers from the knowledge file.
-        await eventually(assistant_ready, timeout=60)
+        await eventually(assistant_ready, within=60)
         await user_writes(http, emulator_url, bot_token, "trung tâm làm việc mấy giờ vậy ạ", user=user)
         [hours] = await read_until(http, emulator_url, bot_token, CHAT, 1)
     assert "thứ Hai" in hours["text"] and "7:30" in hours["text"]

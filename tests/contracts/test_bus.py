@@ -176,7 +176,7 @@ def test_backoff_grows_is_jittered_capped_and_honours_retry_after():
     rng = random.Random(7)
     opts = dict(max_attempts=8, base=1.0, cap=60.0, rng=rng)
     delays = [next_attempt(ConnectionError(), n, 100.0, **opts) - 100.0 for n in range(1, 8)]
-    assert all(0 <= d <= min(60.0, 2 ** (n - 1)) for n, d in zip(range(1, 8), delays))
+    assert all(0 <= d <= min(60.0, 2 ** (n - 1)) for n, d in zip(range(1, 8), delays, strict=True))
     assert len(set(delays)) == len(delays)
     assert next_attempt(RetryableError("429", retry_after=30), 1, 100.0, **opts) >= 130.0
     assert next_attempt(PermanentError("no"), 1, 100.0, **opts) is None

@@ -211,7 +211,7 @@ async def test_limiter_window_slides():
 
     now = [1000.0]
     guard = FailureLimiter(limit=5, window=900, clock=lambda: now[0])
-    for i in range(5):
+    for _ in range(5):
         now[0] += 10
         guard.fail("k")
     assert guard.retry_after("k") == 860  # the oldest failure leaves the window at 1010 + 900

@@ -37,7 +37,10 @@ def test_a_broken_override_is_reported(tmp_path, capsys, monkeypatch):
     assert "cdoe" in capsys.readouterr().err
 
 
-async def run_cli(data_dir, *args, timeout=60) -> tuple[int, str, str]:
+CLI_TIMEOUT = 60  # seconds
+
+
+async def run_cli(data_dir, *args) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -47,7 +50,7 @@ async def run_cli(data_dir, *args, timeout=60) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    out, err = await asyncio.wait_for(proc.communicate(), CLI_TIMEOUT)
     return proc.returncode, out.decode(), err.decode()
 
 

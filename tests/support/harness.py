@@ -139,9 +139,11 @@ async def make_harness(
     receipts: bool = True,
     fail: dict | None = None,
     quiet="21:00-07:00",
-    policy: Policy = Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30),
+    policy: Policy | None = None,
     limits: dict | None = None,
 ) -> Harness:
+    if policy is None:
+        policy = Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30)
     clock = Clock()
     sinks = {c: MemorySink() for c in (Channel.TELEGRAM, Channel.SMS, Channel.EMAIL, Channel.PHONE)}
     providers = {

@@ -42,7 +42,7 @@ async def cli(data_dir: Path, *args: str) -> str:
 
 async def serve(data_dir: Path, port: int, **settings: str) -> asyncio.subprocess.Process:
     """Start the server and return once /readyz answers 200."""
-    with open(data_dir / f"serve-{port}.log", "ab") as log:
+    with await asyncio.to_thread(open, data_dir / f"serve-{port}.log", "ab") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

@@ -6,9 +6,9 @@ import asyncio
 import time
 
 
-async def eventually(check, timeout: float = 10.0, interval: float = 0.02):
+async def eventually(check, within: float = 10.0, interval: float = 0.02):
     """Polls `check` (sync or async) until it returns something truthy; that is returned."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = check()
         if asyncio.iscoroutine(result):

@@ -27,7 +27,10 @@ async def create(db, b: Broadcast, now: str) -> Broadcast:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (b.id, b.template, orjson.dumps(b.context).decode(), b.source, b.total, b.state, now, now),
     )
-    return await get(db, b.id)
+    created = await get(db, b.id)
+    if created is None:
+        raise RuntimeError(f"broadcast {b.id} is missing right after its insert")
+    return created
 
 
 async def set_loaded(db, broadcast_id: str, total: int, done: bool, now: str) -> None:

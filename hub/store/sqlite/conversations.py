@@ -22,7 +22,7 @@ async def _thread(db, record: InboundRecord, now) -> str | None:
         # Email: a reply names the messages it answers, ours or theirs.
         marks = ",".join("?" * len(record.references))
         rows = await db.execute_fetchall(
-            f"SELECT conversation_id FROM conversation_messages WHERE provider_message_id IN ({marks})"
+            f"SELECT conversation_id FROM conversation_messages WHERE provider_message_id IN ({marks})"  # noqa: S608  only ? placeholders are interpolated
             " ORDER BY id DESC LIMIT 1",
             record.references,
         )
@@ -49,7 +49,7 @@ async def add_inbound(db, record: InboundRecord, events_for) -> InboundResult:
         return InboundResult(seen[0][0], new_message=False, new_conversation=False)
     conversation_id = await _thread(db, record, now)
     new_conversation = conversation_id is None
-    if new_conversation:
+    if conversation_id is None:
         conversation_id = "cv_" + new_id()[:20]
         await db.execute(
             "INSERT INTO conversations (id, channel, address, citizen_id, dossier_code, subject, started_at,"
@@ -140,14 +140,16 @@ async def list_conversations(
             args.append(value)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = await db.execute_fetchall(
-        f"SELECT * FROM conversations {clause} ORDER BY updated_at DESC, id LIMIT ?", (*args, limit)
+        f"SELECT * FROM conversations {clause} ORDER BY updated_at DESC, id LIMIT ?",  # noqa: S608  clause of fixed column names; values bound
+        (*args, limit),
     )
     if not rows:
         return []
     ids = [row["id"] for row in rows]
     messages: dict[str, list] = {i: [] for i in ids}
     for row in await db.execute_fetchall(
-        f"SELECT * FROM conversation_messages WHERE conversation_id IN ({','.join('?' * len(ids))}) ORDER BY id", ids
+        f"SELECT * FROM conversation_messages WHERE conversation_id IN ({','.join('?' * len(ids))}) ORDER BY id",  # noqa: S608  only ? placeholders are interpolated
+        ids,
     ):
         messages[row["conversation_id"]].append(_message(row))
     return [_conversation(row, messages[row["id"]]) for row in rows]
@@ -168,11 +170,13 @@ async def link_contact(db, citizen_id: str, channel: Channel, address) -> None:
     address first wrote hands its conversations over."""
     column = ADDRESS_FIELD[channel]
     previous = await db.execute_fetchall(
-        f"SELECT id FROM citizens WHERE {column} = ? AND id != ?", (address, citizen_id)
+        f"SELECT id FROM citizens WHERE {column} = ? AND id != ?",  # noqa: S608  column name from a fixed table; values bound
+        (address, citizen_id),
     )
     for (old_id,) in previous:
-        await db.execute(f"UPDATE citizens SET {column} = NULL, updated_at = ? WHERE id = ?", (iso(utcnow()), old_id))
+        await db.execute(f"UPDATE citizens SET {column} = NULL, updated_at = ? WHERE id = ?", (iso(utcnow()), old_id))  # noqa: S608  column name from a fixed table; values bound
         await db.execute("UPDATE conversations SET citizen_id = ? WHERE citizen_id = ?", (citizen_id, old_id))
     await db.execute(
-        f"UPDATE citizens SET {column} = ?, updated_at = ? WHERE id = ?", (address, iso(utcnow()), citizen_id)
+        f"UPDATE citizens SET {column} = ?, updated_at = ? WHERE id = ?",  # noqa: S608  column name from a fixed table; values bound
+        (address, iso(utcnow()), citizen_id),
     )

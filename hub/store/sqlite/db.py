@@ -49,6 +49,16 @@ class Database:
         # An in-memory database is private to its connection: read through the writer.
         self.reader = self.writer if self.path == ":memory:" else await self._connect()
 
+    def opened_writer(self) -> aiosqlite.Connection:
+        if self.writer is None:
+            raise RuntimeError(f"database {self.path} is not open")
+        return self.writer
+
+    def opened_reader(self) -> aiosqlite.Connection:
+        if self.reader is None:
+            raise RuntimeError(f"database {self.path} is not open")
+        return self.reader
+
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
@@ -66,7 +76,7 @@ class Database:
         self.reader = self.writer = None
 
     async def _migrate(self) -> None:
-        db = self.writer
+        db = self.opened_writer()
         await db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -83,7 +93,7 @@ class Database:
             log.info("migration applied", extra={"migration": name})
 
     async def schema_version(self) -> int:
-        rows = await self.reader.execute_fetchall("SELECT max(version) FROM schema_migrations")
+        rows = list(await self.opened_reader().execute_fetchall("SELECT max(version) FROM schema_migrations"))
         return rows[0][0] or 0
 
     def on_outbox_append(self, listener: Callable[[], None]) -> None:
@@ -96,16 +106,17 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self.write_lock:
-            await self.writer.execute("BEGIN IMMEDIATE")
+            writer = self.opened_writer()
+            await writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self.writer
-                await self.writer.execute("COMMIT")
+                yield writer
+                await writer.execute("COMMIT")
             except BaseException:
                 # Cancelled while COMMIT ran in the worker thread, the transaction
                 # may be over by the time ROLLBACK reaches it: that must not
                 # turn the cancellation into an error that callers swallow.
                 with contextlib.suppress(sqlite3.OperationalError):
-                    await self.writer.execute("ROLLBACK")
+                    await writer.execute("ROLLBACK")
                 raise
 
 

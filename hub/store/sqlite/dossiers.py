@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import overload
 
 import aiosqlite
 import orjson
@@ -23,16 +25,28 @@ from models.timeutil import utcnow
 STATUSES = {s.value: s for s in DossierStatus}
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 def iso(moment: datetime | None) -> str | None:
     """UTC, so that stored times sort as text."""
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+@overload
+def from_iso(text: str) -> datetime: ...
+@overload
+def from_iso(text: None) -> None: ...
+@overload
+def from_iso(text: str | None) -> datetime | None: ...
 def from_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-async def insert_outbox(db: aiosqlite.Connection, messages: list[Message]) -> None:
+async def insert_outbox(db: aiosqlite.Connection, messages: Sequence[Message]) -> None:
     now = iso(utcnow())
     await db.executemany(
         "INSERT INTO outbox (message_id, type, key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -43,7 +57,7 @@ async def insert_outbox(db: aiosqlite.Connection, messages: list[Message]) -> No
 async def _find_citizen(db, applicant: ApplicantData):
     for column, value in (("id_number", applicant.id_number), ("phone", applicant.phone), ("email", applicant.email)):
         if value:
-            rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE {column} = ? LIMIT 1", (value,))
+            rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE {column} = ? LIMIT 1", (value,))  # noqa: S608  column name from a fixed table; values bound
             if rows:
                 return rows[0]
     return None
@@ -76,7 +90,8 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
         for column, value in (("phone", applicant.phone), ("id_number", applicant.id_number)):
             if value and row[column] != value:
                 taken = await db.execute_fetchall(
-                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?", (value, citizen_id)
+                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?",  # noqa: S608  column name from a fixed table; values bound
+                    (value, citizen_id),
                 )
                 if taken:
                     raise Conflict(f"applicant.{column} already belongs to another citizen")
@@ -116,11 +131,12 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
     citizen_id = await upsert_citizen(db, data.applicant)
     rows = await db.execute_fetchall("SELECT * FROM dossiers WHERE code = ?", (data.code,))
     now = iso(utcnow())
+    received_at = iso(data.received_at)
     fields = {
         "procedure": data.procedure,
         "agency": data.agency,
         "applicant_id": citizen_id,
-        "received_at": iso(data.received_at),
+        "received_at": received_at,
         "due_at": iso(data.due_at),
     }
     if not rows:
@@ -136,7 +152,7 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
             agency=data.agency,
             applicant_id=citizen_id,
             status=status.value,
-            received_at=fields["received_at"],
+            received_at=received_at,
             due_at=fields["due_at"],
         )
         return True, (), [event]
@@ -149,7 +165,7 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
     if not changed:
         return False, (), []
     await db.execute(
-        "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ? WHERE code = ?",
+        "UPDATE dossiers SET " + ", ".join(f"{name} = ?" for name in changed) + ", updated_at = ? WHERE code = ?",  # noqa: S608  column names from the fixed field list; values bound
         (*[fields[n] for n in changed], now, data.code),
     )
     return False, changed, [DossierUpdated(code=data.code, changed=changed)]
@@ -163,13 +179,15 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
     existing = {
         row["event_id"]: row
         for row in await db.execute_fetchall(
-            f"SELECT * FROM dossier_events WHERE event_id IN ({placeholders(ids)})", ids
+            f"SELECT * FROM dossier_events WHERE event_id IN ({placeholders(ids)})",  # noqa: S608  only ? placeholders are interpolated
+            ids,
         )
     }
     dossiers = {
         row["code"]: dict(row)
         for row in await db.execute_fetchall(
-            f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})", codes
+            f"SELECT code, status, applicant_id, due_at FROM dossiers WHERE code IN ({placeholders(codes)})",  # noqa: S608  only ? placeholders are interpolated
+            codes,
         )
     }
     recorded_at = utcnow().replace(microsecond=0)  # as stored, so that a replay answers the same
@@ -187,12 +205,13 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
         if not check_transition(current, change.status):
             results.append(StatusChangeResult("illegal", previous_status=current, current_status=current))
             continue
+        at = iso(change.at)
         row = {
             "event_id": change.event_id,
             "code": change.code,
             "previous_status": current.value,
             "status": change.status.value,
-            "at": iso(change.at),
+            "at": at,
             "actor": change.actor,
             "note": change.note,
             "due_at": iso(change.due_at),
@@ -212,7 +231,7 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
                 event_id=change.event_id,
                 previous_status=current.value,
                 status=change.status.value,
-                at=row["at"],
+                at=at,
                 actor=change.actor,
                 note=change.note,
                 due_at=row["due_at"],

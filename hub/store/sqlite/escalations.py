@@ -18,6 +18,8 @@ async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested
     if open_:
         return None
     conversation = await get_conversation(db, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id} to escalate")
     transcript = tuple(
         {"direction": m["direction"], "text": m["text"], "at": m["at"]} for m in conversation["messages"]
     )
@@ -49,7 +51,8 @@ async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested
 async def list_escalations(db, *, state: str | None, limit: int) -> list[dict]:
     clause, args = ("WHERE state = ?", (state,)) if state else ("", ())
     rows = await db.execute_fetchall(
-        f"SELECT * FROM escalations {clause} ORDER BY created_at DESC, id LIMIT ?", (*args, limit)
+        f"SELECT * FROM escalations {clause} ORDER BY created_at DESC, id LIMIT ?",  # noqa: S608  constant WHERE clause; values bound
+        (*args, limit),
     )
     return [
         {

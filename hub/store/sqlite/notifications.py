@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
 
 from hub.store.port import DossierTargets
 from hub.store.sqlite.db import placeholders
-from models.notifications import RANK, DeliveryAttempt, DeliveryStatus, Notification
+from models.notifications import RANK, DeliveryAttempt, DeliveryStatus, Notification, Progress
 
 _STATUSES = {s.value: s for s in DeliveryStatus}
 _RANK_SQL = "CASE status " + " ".join(f"WHEN '{s.value}' THEN {r}" for s, r in RANK.items()) + " END"
@@ -93,7 +95,7 @@ async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
     if not codes:
         return {}
     rows = await db.execute_fetchall(
-        f"SELECT d.code, d.procedure, d.agency, d.status, d.received_at, d.due_at,"
+        f"SELECT d.code, d.procedure, d.agency, d.status, d.received_at, d.due_at,"  # noqa: S608  only ? placeholders are interpolated
         f" d.applicant_id AS citizen_id, c.full_name FROM dossiers d JOIN citizens c ON c.id = d.applicant_id"
         f" WHERE d.code IN ({placeholders(codes)})",
         codes,
@@ -111,7 +113,7 @@ async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
         for row in rows
     }
     for row in await db.execute_fetchall(
-        f"SELECT s.dossier_code, s.citizen_id, c.full_name FROM subscriptions s"
+        f"SELECT s.dossier_code, s.citizen_id, c.full_name FROM subscriptions s"  # noqa: S608  only ? placeholders are interpolated
         f" JOIN citizens c ON c.id = s.citizen_id WHERE s.dossier_code IN ({placeholders(codes)})"
         f" ORDER BY s.created_at",
         codes,
@@ -124,7 +126,7 @@ async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
 
 async def due_notifications(db, now: float, limit: int) -> list[Notification]:
     rows = await db.execute_fetchall(
-        f"SELECT {COLUMNS} FROM notifications WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT ?",
+        f"SELECT {COLUMNS} FROM notifications WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT ?",  # noqa: S608  constant SQL fragments; values bound
         (now, limit),
     )
     return [notification_from_row(row) for row in rows]
@@ -141,7 +143,7 @@ async def claim(db, ids: list[str], now: float, lease: float) -> set[str]:
     if not ids:
         return set()
     rows = await db.execute_fetchall(
-        f"UPDATE notifications SET next_at = ? WHERE id IN ({placeholders(ids)})"
+        f"UPDATE notifications SET next_at = ? WHERE id IN ({placeholders(ids)})"  # noqa: S608  only ? placeholders are interpolated
         f" AND next_at IS NOT NULL AND next_at <= ? RETURNING id",
         (now + lease, *ids, now),
     )
@@ -172,13 +174,13 @@ async def insert_attempts(db, attempts: list[DeliveryAttempt]) -> None:
 
 async def update_attempts(db, attempts: list[DeliveryAttempt], now: str) -> None:
     await db.executemany(
-        f"UPDATE notification_attempts SET status = ?, provider = ?, provider_ref = coalesce(?, provider_ref),"
+        f"UPDATE notification_attempts SET status = ?, provider = ?, provider_ref = coalesce(?, provider_ref),"  # noqa: S608  constant SQL fragments; values bound
         f" error = coalesce(?, error), updated_at = ? WHERE id = ? AND {_RANK_SQL} < ?",
         [(a.status.value, a.provider, a.provider_ref, a.error, now, a.id, a.status.rank) for a in attempts],
     )
 
 
-async def update_notifications(db, items: list[Notification], now: str) -> None:
+async def update_notifications(db, items: Sequence[Notification | Progress], now: str) -> None:
     # Delivered and cancelled are the end: no late decision undoes them.
     await db.executemany(
         "UPDATE notifications SET status = ?, channel = ?, tried = ?, tries = ?, current_attempt = ?,"
@@ -194,7 +196,7 @@ async def attempts_by_ref(db, provider: str, refs: list[str]) -> list[tuple[Deli
     if not refs:
         return []
     rows = await db.execute_fetchall(
-        f"SELECT a.*, n.id AS n_id FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id"
+        f"SELECT a.*, n.id AS n_id FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id"  # noqa: S608  only ? placeholders are interpolated
         f" WHERE a.provider = ? AND a.provider_ref IN ({placeholders(refs)})",
         (provider, *refs),
     )
@@ -204,7 +206,8 @@ async def attempts_by_ref(db, provider: str, refs: list[str]) -> list[tuple[Deli
     notes = {
         row[0]: notification_from_row(row)
         for row in await db.execute_fetchall(
-            f"SELECT {COLUMNS} FROM notifications WHERE id IN ({placeholders(ids)})", ids
+            f"SELECT {COLUMNS} FROM notifications WHERE id IN ({placeholders(ids)})",  # noqa: S608  constant column list and ? placeholders only
+            ids,
         )
     }
     return [(attempt_from_row(row), notes[row["n_id"]]) for row in rows]
@@ -219,7 +222,8 @@ async def list_notifications(
         if v is not None
     )
     rows = await db.execute_fetchall(
-        f"SELECT {COLUMNS} FROM notifications WHERE {column} = ? ORDER BY created_at, rowid LIMIT ?", (value, limit)
+        f"SELECT {COLUMNS} FROM notifications WHERE {column} = ? ORDER BY created_at, rowid LIMIT ?",  # noqa: S608  column name from a fixed table; values bound
+        (value, limit),
     )
     return await with_attempts(db, rows)
 
@@ -227,7 +231,7 @@ async def list_notifications(
 async def get_notifications(db, ids: list[str]) -> list[Notification]:
     if not ids:
         return []
-    rows = await db.execute_fetchall(f"SELECT {COLUMNS} FROM notifications WHERE id IN ({placeholders(ids)})", ids)
+    rows = await db.execute_fetchall(f"SELECT {COLUMNS} FROM notifications WHERE id IN ({placeholders(ids)})", ids)  # noqa: S608  constant column list and ? placeholders only
     return await with_attempts(db, rows)
 
 
@@ -237,7 +241,7 @@ async def with_attempts(db, rows) -> list[Notification]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         for row in await db.execute_fetchall(
-            f"SELECT * FROM notification_attempts WHERE notification_id IN ({placeholders(chunk)})"
+            f"SELECT * FROM notification_attempts WHERE notification_id IN ({placeholders(chunk)})"  # noqa: S608  only ? placeholders are interpolated
             f" ORDER BY created_at, rowid",
             chunk,
         ):

@@ -14,7 +14,7 @@ async def rows_with_deliveries(db, rows) -> list[OutboxRow]:
     ids = [row["message_id"] for row in rows]
     deliveries: dict[str, dict[str, tuple[str, int, float | None]]] = {}
     for d in await db.execute_fetchall(
-        f"SELECT message_id, handler, state, attempts, next_at FROM deliveries"
+        f"SELECT message_id, handler, state, attempts, next_at FROM deliveries"  # noqa: S608  only ? placeholders are interpolated
         f" WHERE message_id IN ({placeholders(ids)})",
         ids,
     ):
@@ -52,7 +52,8 @@ async def outbox_by_ids(db, message_ids: list[str]) -> list[OutboxRow]:
     if not message_ids:
         return []
     rows = await db.execute_fetchall(
-        f"SELECT * FROM outbox WHERE message_id IN ({placeholders(message_ids)}) ORDER BY id", message_ids
+        f"SELECT * FROM outbox WHERE message_id IN ({placeholders(message_ids)}) ORDER BY id",  # noqa: S608  only ? placeholders are interpolated
+        message_ids,
     )
     return await rows_with_deliveries(db, rows)
 

@@ -41,6 +41,8 @@ class SqliteStore:
         self.db = Database(path, synchronous)
         self._pending: list[tuple[StatusChange, asyncio.Future]] = []
         self._wake = asyncio.Event()
+        self._drained = asyncio.Event()  # set while no status change waits to be committed
+        self._drained.set()
         self._flusher: asyncio.Task | None = None
         self._notification_listeners: list[Callable[[], None]] = []
         self._contacts: dict[str, tuple[Contact, float]] = {}
@@ -49,11 +51,12 @@ class SqliteStore:
     async def open(self) -> None:
         await self.db.open()
         self._flusher = asyncio.create_task(self._flush_status_changes(), name="sqlite-group-commit")
+        # A flusher that died must not leave close() waiting for a drain that cannot come.
+        self._flusher.add_done_callback(lambda _: self._drained.set())
 
     async def close(self) -> None:
         if self._flusher is not None:
-            while self._pending:
-                await asyncio.sleep(0.01)
+            await self._drained.wait()
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
             self._flusher = None
@@ -77,11 +80,14 @@ class SqliteStore:
         if events:
             self.db.outbox_appended()
         dossier = await self.get_dossier(data.code)
+        if dossier is None:
+            raise RuntimeError(f"dossier {data.code} is missing right after its upsert")
         self._forget_contact(dossier.applicant_id)
         return UpsertResult(created, dossier, changed)
 
     async def record_status_change(self, change: StatusChange) -> StatusChangeResult:
         future = asyncio.get_running_loop().create_future()
+        self._drained.clear()
         self._pending.append((change, future))
         self._wake.set()
         return await future
@@ -106,6 +112,7 @@ class SqliteStore:
                         future.set_result(result)
                 if events:
                     self.db.outbox_appended()
+            self._drained.set()
 
     async def get_dossier(self, code: str) -> Dossier | None:
         found = await self.lookup_dossier(code)
@@ -318,11 +325,15 @@ class SqliteStore:
                 "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
                 (name, key_hash, utcnow().isoformat()),
             )
+            if cursor.lastrowid is None:
+                raise RuntimeError("SQLite gave no rowid for the new API key")
             return cursor.lastrowid
 
     async def api_key_name(self, key_hash: str) -> str | None:
-        rows = await self.db.reader.execute_fetchall(
-            "SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
+        rows = list(
+            await self.db.opened_reader().execute_fetchall(
+                "SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
+            )
         )
         return rows[0][0] if rows else None
 
@@ -350,7 +361,7 @@ class SqliteStore:
             await outbox.record_deliveries(db, results, dispatched)
 
     async def count_pending(self) -> int:
-        rows = await self.db.reader.execute_fetchall("SELECT count(*) FROM outbox WHERE dispatched = 0")
+        rows = list(await self.db.opened_reader().execute_fetchall("SELECT count(*) FROM outbox WHERE dispatched = 0"))
         return rows[0][0]
 
     async def dead_letters(self) -> list[DeadLetter]:
