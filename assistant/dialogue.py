@@ -311,6 +311,8 @@ class Dialogue:
         """The turn while a form is active; None when the form was left and
         the turn is to be handled as if there were none."""
         form = state.form
+        if form is None:  # the caller checks there is one
+            return None
         if fold(parse.text) in CANCEL_WORDS:
             self.leave_form(state)
             return [self.utter("utter_form_cancelled", state)]

@@ -204,7 +204,7 @@ async def _hand_over(message: Message, bot: Bot, inbox: Inbox, link_token: str |
     incoming = Incoming(
         channel=Channel.TELEGRAM,
         address=str(message.chat.id),
-        text=message.text,
+        text=message.text or "",  # the handlers take text messages and /start only
         provider_message_id=f"{message.chat.id}:{message.message_id}",
         name=_name(message.from_user),
         link_token=link_token,
