@@ -162,7 +162,7 @@ class Dialogue:
         self.knowledge = knowledge
         self.actions = BuiltinActions(self, knowledge, lookup)
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 - varies the wording of replies, not a secret
         self.max_senders = max_senders
         self.switch_confidence = switch_confidence
         self.escalation_intents = domain.intents_running("action_escalate")
