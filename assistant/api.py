@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from aiohttp import web
 
 from channels.inbound import INBOX
@@ -22,8 +24,9 @@ async def post_message(request: web.Request) -> web.Response:
     `sender` is the session's own id; the same `message_id` sent again (a
     retry) is answered with no replies rather than twice."""
     body = await b.json_object(request)
-    sender = b.text(body, "sender", max_len=100)
-    text = b.text(body, "text", max_len=2000)
+    # Required: b.text gives a str or raises.
+    sender = cast(str, b.text(body, "sender", max_len=100))
+    text = cast(str, b.text(body, "text", max_len=2000))
     channel = CHANNELS.get(body.get("channel", "webchat"))
     if channel is None:
         raise ApiError(422, f"'channel' là {' hoặc '.join(repr(c) for c in CHANNELS)}.", field="channel")

@@ -64,12 +64,14 @@ class BuiltinEngine(Engine):
         return engine
 
     async def parse(self, text: str) -> Parse:
-        assert self.nlu is not None and self.dialogue is not None, "parse before training"
+        if self.nlu is None or self.dialogue is None:
+            raise RuntimeError("parse before training")
         # A button's payload ("/ask_fee{...}") is what the citizen chose, not text to guess at.
         return (self.dialogue.parse_payload(text) if text.startswith("/") else None) or self.nlu.parse(text)
 
     async def turn(self, sender: str, text: str) -> list[Reply]:
-        assert self.dialogue is not None, "turn before training"
+        if self.dialogue is None:
+            raise RuntimeError("turn before training")
         return await self.dialogue.turn(sender, await self.parse(text))
 
     async def in_form(self, sender: str) -> bool:
@@ -104,7 +106,7 @@ def load_nlu(project: Path = PROJECT, cache_dir: Path | None = None) -> BuiltinN
     path = Path(cache_dir) / f"assistant-nlu-{fingerprint(project)}.pickle"
     if path.exists():
         # Our own file in our own data directory, written by train below.
-        return pickle.loads(path.read_bytes())
+        return pickle.loads(path.read_bytes())  # noqa: S301 - our own cache file, never received from outside
     nlu = BuiltinNlu.train(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")

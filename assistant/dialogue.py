@@ -162,7 +162,7 @@ class Dialogue:
         self.knowledge = knowledge
         self.actions = BuiltinActions(self, knowledge, lookup)
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 - varies the wording of replies, not a secret
         self.max_senders = max_senders
         self.switch_confidence = switch_confidence
         self.escalation_intents = domain.intents_running("action_escalate")
@@ -311,6 +311,8 @@ class Dialogue:
         """The turn while a form is active; None when the form was left and
         the turn is to be handled as if there were none."""
         form = state.form
+        if form is None:  # the caller checks there is one
+            return None
         if fold(parse.text) in CANCEL_WORDS:
             self.leave_form(state)
             return [self.utter("utter_form_cancelled", state)]

@@ -83,9 +83,12 @@ class RasaEngine(Engine):
     async def _call(self, method: str, path: str, payload: dict | None = None) -> Any:
         if self._session is None or self._session.closed:
             await self.start()
+        session = self._session
+        if session is None:  # start() has just opened one
+            raise RuntimeError("Rasa: no HTTP session")
         params = {"token": self.token} if self.token else None
         try:
-            async with self._session.request(
+            async with session.request(
                 method, self.url + path, json=payload, params=params, timeout=self.timeout
             ) as response:
                 if response.status >= 500 or response.status == 429:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from channels.email import SmtpProvider
 from channels.email_inbound import EmailReceiver
+from channels.port import Provider
 from channels.registry import TELEGRAM_WEBHOOK_PATH, Channels
 from channels.sms import TwilioSmsProvider, twilio_routes
 from channels.sms_failover import FailoverSms
@@ -34,7 +35,7 @@ class Adapters:
     @classmethod
     def from_settings(cls, settings, inbox) -> Adapters:
         found = cls()
-        sms = [p for p in (TwilioSmsProvider.from_settings(settings),) if p is not None]
+        sms: list[Provider] = [p for p in (TwilioSmsProvider.from_settings(settings),) if p is not None]
         gateways = GatewaySmsProvider.from_settings(settings)
         sms += gateways
         if sms:
@@ -55,8 +56,9 @@ class Adapters:
             bot = make_bot(settings.telegram_bot_token, settings.telegram_api_url)
             found.providers.append(TelegramProvider.from_settings(settings, inbox, bot=bot))
             telegram = TelegramBot.from_settings(settings, inbox, bot=bot)
-            found.services.append(telegram)
-            found.routes.append(telegram.webhook_route())
+            if telegram is not None:  # None only without a token
+                found.services.append(telegram)
+                found.routes.append(telegram.webhook_route())
         else:
             found.routes.append(web.post(TELEGRAM_WEBHOOK_PATH, _telegram_off))
         return found

@@ -261,6 +261,7 @@ class SmtpProvider(Provider):
     def build(self, message: Outgoing, *, in_reply_to: str | None = None) -> Message:
         """The MIME message: plain text, plus HTML as the preferred alternative."""
         plain = _text_part(message.text, "plain")
+        mail: MIMEText | MIMEMultipart
         if message.html is None:
             mail = plain
         else:
@@ -270,7 +271,7 @@ class SmtpProvider(Provider):
                 mail.attach(part)
         mail["From"] = self._from
         mail["To"] = _ascii_address(message.address)
-        mail["Subject"] = _header(message.subject or "", "Subject")
+        mail["Subject"] = _header(message.subject or "", "Subject")  # type: ignore[assignment]  # compat32 takes a Header
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = self.message_id(message.attempt_id)
         if in_reply_to:
@@ -302,7 +303,7 @@ class SmtpProvider(Provider):
             raise error from exc
         return Sent(provider_ref=mail["Message-ID"], status=DeliveryStatus.SENT)
 
-    async def send_many(self, messages: list[Outgoing]) -> list[Sent | Exception]:
+    async def send_many(self, messages: list[Outgoing]) -> list[Sent | BaseException]:
         """Concurrently, as far as the pool allows; one result or error each."""
         return list(await asyncio.gather(*(self.send(m) for m in messages), return_exceptions=True))
 

@@ -55,6 +55,8 @@ class _Handler:
         if item is None:
             return "250 2.0.0 OK"
         try:
+            if receiver.loop is None:  # set by start(), before the server takes mail
+                raise RuntimeError("email in: the receiver is not started")
             handed = asyncio.run_coroutine_threadsafe(receiver.hand_over(item), receiver.loop)
             await asyncio.wait_for(asyncio.wrap_future(handed), receiver.timeout)
         except Exception:  # anything but a 4xx here would make the relay bounce a citizen's mail

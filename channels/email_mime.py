@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser, HeaderParser
-from email.utils import parseaddr
+from email.utils import collapse_rfc2231_value, parseaddr
 from html.parser import HTMLParser
 from typing import ClassVar
 
@@ -41,7 +41,8 @@ def parse_email(raw: bytes) -> Incoming | Bounce | None:
     msg = _PARSER.parsebytes(raw)
     if msg.get_content_type() == "multipart/report":
         # Read receipts (disposition-notification) and the like are dropped.
-        return _bounce(msg) if msg.get_param("report-type", "").lower() == "delivery-status" else None
+        report_type = collapse_rfc2231_value(msg.get_param("report-type", ""))  # RFC 2231 may give a tuple
+        return _bounce(msg) if report_type.lower() == "delivery-status" else None
     if _is_automatic(msg):
         return None
     sender = _sender(msg)
@@ -99,7 +100,8 @@ def _body_text(msg: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError):  # an unknown or lying charset
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        payload = part.get_payload(decode=True)  # bytes (None only for multipart)
+        content = (payload if isinstance(payload, bytes) else b"").decode("utf-8", "replace")
     if part.get_content_subtype() == "html":
         content = html_to_text(content)
     return _nfc(content)
@@ -245,9 +247,12 @@ def _original_id(msg: Message) -> str | None:
         kind = part.get_content_type()
         if kind == "message/rfc822":
             inner = part.get_payload()
-            headers = inner[0] if isinstance(inner, list) and inner else None
+            first = inner[0] if isinstance(inner, list) and inner else None
+            headers: Message | None = first if isinstance(first, Message) else None
         elif kind == "text/rfc822-headers":
-            headers = _HEADER_PARSER.parsestr(part.get_payload(decode=True).decode("utf-8", "replace"))
+            payload = part.get_payload(decode=True)  # bytes (None only for multipart)
+            raw = payload if isinstance(payload, bytes) else b""
+            headers = _HEADER_PARSER.parsestr(raw.decode("utf-8", "replace"))
         else:
             continue
         if headers is not None and (found := _first_id(str(headers.get("Message-ID", "")))):

@@ -1,10 +1,11 @@
 """The inbound port: where a channel adapter hands what a citizen writes
-(models.messages.Incoming) and gets the replies back. Adapters only translate: the inbox behind this port stores the message
-once, links the sender to a citizen, answers keyword commands at once and
+(models.messages.Incoming) and gets the replies back. Adapters only translate:
+the inbox behind this port stores the message once, links the sender to a citizen, answers keyword commands at once and
 passes everything else on (assistant, agents) through the bus."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -34,7 +35,7 @@ class RecordingInbox:
         self.received: list[Incoming] = []
         self.withdrawals: list[tuple[Channel, str, str]] = []
         self.receipts: list[tuple[str, str, DeliveryStatus, str | None]] = []
-        self._answer = answer or (lambda message: [])
+        self._answer: Callable[[Incoming], list[Reply]] = answer or (lambda message: [])
 
     async def receive(self, message: Incoming) -> list[Reply]:
         self.received.append(message)

@@ -59,7 +59,7 @@ class Provider(Protocol):
     async def close(self) -> None:
         """Release what start opened; safe to call twice, or without start."""
 
-    async def send_many(self, messages: list[Outgoing]) -> list[Sent | Exception]:
+    async def send_many(self, messages: list[Outgoing]) -> list[Sent | BaseException]:
         """One result per message, in order: a Sent or the error send would raise.
         A provider that can send in bulk (a pool, a batch API) does better than
         this one concurrent send per message."""

@@ -37,7 +37,7 @@ class StoreSink:
 
     def __init__(self, store: RecordedMessages):
         self.store = store
-        self._pending: list[tuple[tuple, asyncio.Future]] = []
+        self._pending: list[tuple[list[tuple], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task | None = None
 
     async def record(self, message: Outgoing, provider: str) -> None:
@@ -103,11 +103,11 @@ class RecordingProvider(Provider):
 
     async def send(self, message: Outgoing) -> Sent:
         [result] = await self.send_many([message])
-        if isinstance(result, Exception):
+        if isinstance(result, BaseException):
             raise result
         return result
 
-    async def send_many(self, messages: list[Outgoing]) -> list[Sent | Exception]:
+    async def send_many(self, messages: list[Outgoing]) -> list[Sent | BaseException]:
         if self._fail:
             return [FAILURES[self._fail](f"{self.name}: configured to fail ({self._fail})") for _ in messages]
         try:

@@ -8,12 +8,12 @@ Channels also says which provider serves each channel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from channels.port import Provider
-from models.citizen import ADDRESS_FIELD, Channel, Citizen
+from models.citizen import ADDRESS_FIELD, Channel, Citizen, Contact
 from models.phone import normalize_phone
 from models.privacy import mask_email, mask_phone
 from models.templates import TemplateKind
@@ -69,7 +69,7 @@ class ChannelSpec:
         """The Citizen attribute holding the address; None: the channel cannot find a person."""
         return ADDRESS_FIELD.get(self.channel)
 
-    def address(self, citizen: Citizen) -> str | None:
+    def address(self, citizen: Citizen | Contact) -> str | None:
         value = getattr(citizen, self.address_field) if self.address_field else None
         return None if value is None else str(value)
 
@@ -173,12 +173,16 @@ def parse_deadlines(text: str) -> dict[Channel, float]:
 class Channels:
     def __init__(
         self,
-        providers: list[Provider] = (),
+        providers: Iterable[Provider] = (),
         deadlines: dict[Channel, float] | None = None,
         quiet: frozenset[Channel] | None = None,
     ):
         self._providers: dict[Channel, Provider] = {}
-        self._deadlines = {c: s.receipt_deadline for c, s in SPECS.items()} | (deadlines or {})
+        self._deadlines: dict[Channel, float] = {
+            c: s.receipt_deadline
+            for c, s in SPECS.items()
+            if s.receipt_deadline is not None  # all of them
+        } | (deadlines or {})
         self._quiet = quiet if quiet is not None else frozenset(c for c, s in SPECS.items() if s.quiet)
         for provider in providers:
             self.register(provider)
@@ -195,7 +199,10 @@ class Channels:
         return list(self._providers.values())
 
     def kind(self, channel: Channel) -> TemplateKind:
-        return SPECS[channel].kind
+        kind = SPECS[channel].kind
+        if kind is None:  # every channel that notifies has a template kind
+            raise ValueError(f"channel {channel.value} has no template kind")
+        return kind
 
     def quiet(self, channel: Channel) -> bool:
         return channel in self._quiet
@@ -203,11 +210,11 @@ class Channels:
     def receipt_deadline(self, channel: Channel) -> float:
         return self._deadlines[channel]
 
-    def address(self, channel: Channel, citizen: Citizen) -> str | None:
+    def address(self, channel: Channel, citizen: Citizen | Contact) -> str | None:
         found = SPECS.get(channel)
         return found.address(citizen) if found and channel in self._providers else None
 
-    def route(self, citizen: Citizen, tried: tuple[str, ...] = ()) -> Channel | None:
+    def route(self, citizen: Citizen | Contact, tried: tuple[str, ...] = ()) -> Channel | None:
         """The first channel in the citizen's order that they consented to, that
         has an address and a provider, and that has not been given up on."""
         order = citizen.preferred_channels or DEFAULT_ORDER

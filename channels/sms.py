@@ -207,7 +207,7 @@ def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
         code_text = form.get("ErrorCode") or ""
         if code_text.isdigit() and code_text != "0":
             row = TWILIO_DELIVERY_ERRORS.get(int(code_text))
-            delivery, reason = (row.status, row.reason) if row else (delivery, "error")
+            delivery, reason = (row.status, row.reason) if row and row.status else (delivery, "error")
             error = f"twilio {code_text}: {reason}"
         await inbox.receipt(TWILIO, sid, delivery, error)
         return web.Response(status=204)

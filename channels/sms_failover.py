@@ -76,7 +76,7 @@ class FailoverSms(Provider):
             raise ValueError("SMS providers must have distinct names: receipts are filed by name")
         self.cutoff = cutoff
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 - spreads load over providers, not a secret
         # The order chosen when the sender asked for rate limits, so that the
         # provider whose bucket paid is the one tried first.
         self._planned: OrderedDict[str, list[_Health]] = OrderedDict()
@@ -101,11 +101,13 @@ class FailoverSms(Provider):
         order: list[_Health] = []
         if live:
             pick = self.rng.random() * sum(w for w, _ in live)
+            chosen = live[-1][1]  # if rounding leaves pick at 0
             for w, h in live:
                 pick -= w
                 if pick < 0:
+                    chosen = h
                     break
-            order.append(h)
+            order.append(chosen)
         rest = sorted((s for s in scored if s[2] not in order), key=lambda s: (s[0], s[1]), reverse=True)
         return order + [h for _, _, h in rest]
 
@@ -154,5 +156,6 @@ def _combined(failures: list[Exception]) -> Exception:
         return ProviderRefused(f"every SMS provider refused: {text}", provider=NAME)
     waits = [exc.retry_after for exc in retryable]
     # The soonest any of them could take it; unknown for one means unknown.
-    wait = None if None in waits else min(waits)
+    known = [w for w in waits if w is not None]
+    wait = min(known) if len(known) == len(waits) else None
     return RetryableError(f"every SMS provider failed: {text}", retry_after=wait)

@@ -5,6 +5,7 @@ brandname provider. What the gateway posts back is channels/sms_gateway_webhooks
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import aiohttp
 import orjson
@@ -88,7 +89,7 @@ class GatewaySmsProvider(Provider):
     async def send(self, message: Outgoing) -> Sent:
         c = self.config
         body = self.body_for(message)
-        payload = {"json": body} if c["encoding"] == "json" else {"data": body}
+        payload: dict[str, Any] = {"json": body} if c["encoding"] == "json" else {"data": body}
         try:
             async with self._connect().request(c["method"], c["url"], headers=self._headers, **payload) as response:
                 status, raw = response.status, await response.read()

@@ -72,7 +72,8 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         except ValueError as exc:
             raise ApiError(422, str(exc), field="from") from None
         message_id = field(body, "id")
-        text = body.get("text") if isinstance(body.get("text"), str) else ""
+        given = body.get("text")
+        text = given if isinstance(given, str) else ""
         # The inbox commits the message and its replies before it returns, so the
         # 200 below is only ever given for a message that is stored. The replies
         # go out before answering, not after: an answer the gateway already has

@@ -31,4 +31,6 @@ class StatusAnswers:
     async def text(self, code: str, digits: str) -> str:
         outcome = await verified_lookup(self.store, self.guard, code, digits)
         # Limited reads as not found: no hint for whoever is guessing.
-        return status_line(outcome.found.dossier, self.clock()) if outcome.ok else NOT_FOUND
+        if not outcome.ok or outcome.found is None:
+            return NOT_FOUND
+        return status_line(outcome.found.dossier, self.clock())

@@ -4,6 +4,7 @@ unsubscribe links and broadcasts."""
 from __future__ import annotations
 
 import html
+from typing import cast
 
 import orjson
 from aiohttp import web
@@ -112,18 +113,27 @@ async def post_consent(request: web.Request) -> web.Response:
         channel=b.parsed("channel", Channel, body.get("channel")),
         granted=body["granted"],
         at=b.moment(body, "at", required=False) or utcnow(),
-        via=b.text(body, "via", required=False, max_len=100, default="api"),
-        legal_basis=b.text(
-            body, "legal_basis", required=False, max_len=200, default="consent" if body["granted"] else "withdrawal"
+        # Defaulted: b.text gives a str.
+        via=cast(str, b.text(body, "via", required=False, max_len=100, default="api")),
+        legal_basis=cast(
+            str,
+            b.text(
+                body, "legal_basis", required=False, max_len=200, default="consent" if body["granted"] else "withdrawal"
+            ),
         ),
     )
     store: CitizenStore = request.app[STORE]
     await store.add_consent(citizen.id, record)
-    return reply(consent_view(await store.get_citizen(citizen.id)), status=201)
+    updated = await store.get_citizen(citizen.id)
+    if updated is None:  # removed meanwhile
+        raise ApiError(404, "Không tìm thấy công dân với mã này.")
+    return reply(consent_view(updated), status=201)
 
 
 def _follow_address(body: dict, spec: ChannelSpec):
     field = spec.address_field
+    if field is None:  # every followable channel has one
+        raise ApiError(422, f"Không theo dõi được qua {spec.label}.", field="channel")
     if spec.address_type is int:
         # JSON has numbers: a chat id sent as text is a client's mistake, not ours to guess at.
         value = body.get(field)
@@ -140,7 +150,7 @@ async def follow(request: web.Request) -> web.Response:
     be told when the dossier moves."""
     code = b.dossier_code(request)
     body = await b.json_object(request)
-    verify = b.text(body, "verify", max_len=4)
+    verify = cast(str, b.text(body, "verify", max_len=4))  # required or defaulted: b.text gives a str
     if not (len(verify) == 4 and verify.isdigit()):
         raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ.", field="verify")
     channel = b.parsed("channel", Channel, body.get("channel", "sms"))
@@ -157,14 +167,14 @@ async def follow(request: web.Request) -> web.Response:
         key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for),
     )
     if outcome.status == "limited":
-        wait = outcome.retry_after
+        wait = outcome.retry_after if outcome.retry_after is not None else 60  # a limited outcome has one
         raise ApiError(
             429,
             f"Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
             headers={"Retry-After": str(wait)},
             retry_after=wait,
         )
-    if not outcome.ok:
+    if not outcome.ok or outcome.found is None:
         raise ApiError(404, "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại.")
     code = outcome.found.dossier.code  # as stored, however the citizen typed it
     consent = ConsentRecord(channel=channel, granted=True, at=utcnow(), via="follow_dossier", legal_basis="consent")
@@ -249,7 +259,7 @@ def check_template(templates, name: str, context: dict) -> None:
 async def create_broadcast(request: web.Request) -> web.Response:
     await request.app[API_KEYS].authenticate(request)
     body = await b.json_object(request)
-    template = b.text(body, "template", max_len=100)
+    template = cast(str, b.text(body, "template", max_len=100))  # required or defaulted: b.text gives a str
     context = body.get("context", {})
     recipients = body.get("recipients")
     if not isinstance(context, dict):
@@ -280,7 +290,10 @@ async def create_broadcast(request: web.Request) -> web.Response:
     if created.state == "cancelled":
         raise ApiError(409, "Thông báo này đã bị hủy trước đó.", id=created.id)
     added, skipped = await broadcasts.load(store, created, recipients, urgent=urgent)
-    return reply({**broadcasts.view(await store.get_broadcast(created.id)), "skipped": skipped}, status=202)
+    loaded = await store.get_broadcast(created.id)
+    if loaded is None:  # created above; broadcasts are not deleted
+        raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")
+    return reply({**broadcasts.view(loaded), "skipped": skipped}, status=202)
 
 
 @routes.get("/api/v1/broadcasts/{broadcast_id}")
@@ -300,4 +313,7 @@ async def cancel_broadcast(request: web.Request) -> web.Response:
     if await store.get_broadcast(broadcast_id) is None:
         raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")
     stopped = await store.cancel_broadcast(broadcast_id)
-    return reply({**broadcasts.view(await store.get_broadcast(broadcast_id)), "cancelled_now": stopped})
+    found = await store.get_broadcast(broadcast_id)
+    if found is None:  # checked above; broadcasts are not deleted
+        raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")
+    return reply({**broadcasts.view(found), "cancelled_now": stopped})

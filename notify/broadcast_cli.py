@@ -41,6 +41,8 @@ def _context(args) -> dict:
 async def watch(store: BroadcastStore, broadcast_id: str, poll: float = 0.5) -> Broadcast:
     while True:
         current = await store.get_broadcast(broadcast_id)
+        if current is None:  # broadcasts are not deleted
+            raise SystemExit(f"Không có thông báo hàng loạt {broadcast_id}.")
         done = broadcasts.finished(current)
         _show("Đang gửi  " + _bar(done, current.total))
         if current.state == "cancelled" or (current.state == "active" and done >= current.total):
@@ -59,7 +61,11 @@ async def main(store: broadcasts.BroadcastLoading, args, settings) -> int:
         if args.action == "cancel":
             stopped = await store.cancel_broadcast(args.id)
             print(f"Đã hủy {args.id}: {stopped} tin chưa gửi sẽ không được gửi.")
-        print(broadcasts.view(await store.get_broadcast(args.id)))
+        found = await store.get_broadcast(args.id)
+        if found is None:  # checked above; broadcasts are not deleted
+            print(f"Không có thông báo hàng loạt {args.id}.", file=sys.stderr)
+            return 1
+        print(broadcasts.view(found))
         return 0
     if not args.to:
         raise SystemExit("tongdai broadcast --template MẪU --to danh_sach.csv [--title ... --body ...]")

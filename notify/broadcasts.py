@@ -52,7 +52,7 @@ async def resolve(store: CitizenStore, row: dict) -> str | None:
     if row.get("citizen_id"):
         return row["citizen_id"] if await store.get_citizen(row["citizen_id"]) else None
     for field, spec in ADDRESS_COLUMNS.items():
-        if row.get(field):
+        if row.get(field) and spec.normalize is not None:  # by_address_field() has only those with one
             try:
                 return await store.find_contact(spec.channel, spec.normalize(row[field]))
             except ValueError:

@@ -45,6 +45,7 @@ _LETTERS = dict(
             "i dài",
             "dét",
         ],
+        strict=True,
     )
 )
 _SIGNS = {"-": "gạch ngang", "/": "gạch chéo", ".": "chấm", "_": "gạch dưới"}

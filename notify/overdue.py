@@ -53,7 +53,8 @@ class OverdueScheduler:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if asyncio.current_task().cancelling():
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
                     raise asyncio.CancelledError from None
                 log.exception("overdue scan failed")
             await asyncio.sleep(self.interval)

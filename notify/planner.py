@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from hub.store.port import DossierTargets, NotificationStore
 from models.dossier import DossierStatus
@@ -31,7 +32,9 @@ from notify.context import (
 
 
 def _later(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and datetime.fromisoformat(a) > datetime.fromisoformat(b)
+    if not a or not b:
+        return False
+    return datetime.fromisoformat(a) > datetime.fromisoformat(b)
 
 
 class Planner:
@@ -44,7 +47,9 @@ class Planner:
         targets = await self.store.dossier_targets(codes)
         items: list[Notification] = []
         for event in events:
-            target = targets.get(getattr(event, "code", None))
+            if not isinstance(event, (DossierRegistered, DossierStatusChanged)):
+                continue
+            target = targets.get(event.code)
             if target is None:
                 continue
             if isinstance(event, DossierRegistered):
@@ -73,7 +78,7 @@ class Planner:
         ]
 
     def _registered(self, event: DossierRegistered, target: DossierTargets) -> list[Notification]:
-        context = {
+        context: dict[str, Any] = {
             "dossier": dossier_context(
                 target, status=event.status, previous_status=None, at=event.received_at, note="", due_at=event.due_at
             )
@@ -95,7 +100,7 @@ class Planner:
         if event.status == event.previous_status:
             return items  # a repeat (new note or date) is not news worth a message
         status = DossierStatus(event.status)
-        context = {
+        context: dict[str, Any] = {
             "dossier": dossier_context(
                 target,
                 status=event.status,
@@ -123,7 +128,7 @@ class Planner:
     ) -> list[Notification]:
         """Once per dossier, whichever comes first: the scheduler noticing it is
         late, or the one-stop-shop moving the due date."""
-        context = {
+        context: dict[str, Any] = {
             "dossier": dossier_context(
                 target, status=target.status, previous_status=None, at=None, note="", due_at=original_due_at
             ),

@@ -30,6 +30,8 @@ def show(rendered: Rendered) -> str:
 def sms_cost(rendered: Rendered) -> str:
     """ "Mã hóa: UCS-2 · 132 ký tự · 2 tin nhắn (67 ký tự/tin)"."""
     c = rendered.sms
+    if c is None:  # only an SMS rendering is counted
+        raise ValueError(f"no SMS count for a {rendered.kind} rendering")
     line = f"Mã hóa: {c.encoding} · {c.characters} ký tự · {c.segments} tin nhắn ({c.per_segment} ký tự/tin)"
     if c.units != c.characters:
         # Extension characters and emoji take two places each: the count that is billed differs.

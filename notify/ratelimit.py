@@ -33,10 +33,13 @@ class MemoryRateLimiter:
 
     async def reserve(self, limits: Sequence[Limit], now: float) -> float:
         levels = [self._level(limit, now) for limit in limits]
-        wait = max((((1.0 - level) / limit.rate) for limit, level in zip(limits, levels) if level < 1.0), default=0.0)
+        wait = max(
+            (((1.0 - level) / limit.rate) for limit, level in zip(limits, levels, strict=True) if level < 1.0),
+            default=0.0,
+        )
         if wait > 0:
             return wait
-        for limit, level in zip(limits, levels):
+        for limit, level in zip(limits, levels, strict=True):
             self._buckets[limit.key] = (level - 1.0, now)
         if len(self._buckets) > self._max_keys:
             self._evict(limits, now)

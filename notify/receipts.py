@@ -33,9 +33,12 @@ class Receipts:
         by_provider: dict[str, dict[str, Receipt]] = defaultdict(dict)
         for receipt in receipts:
             by_provider[receipt.provider][receipt.provider_ref] = receipt  # the latest word wins
-        attempts, updates = [], {}
+        attempts: list[DeliveryAttempt] = []
+        updates: dict[str, Progress] = {}
         for provider, refs in by_provider.items():
             for attempt, n in await self.store.attempts_by_ref(provider, list(refs)):
+                if attempt.provider_ref is None:  # matched on its ref, so never; narrows the type
+                    continue
                 receipt = refs[attempt.provider_ref]
                 if not advances(attempt.status, receipt.status):
                     continue

@@ -246,11 +246,14 @@ class Templates:
                     text = unaccent(text)
                 return Rendered(kind, text, sms=count(text))
             if kind == TemplateKind.EMAIL:
+                subject, html = compiled.subject, compiled.html
+                if subject is None or html is None:  # an email compiles from all three files: never
+                    raise TemplateError(f"mẫu '{name}', bản {kind}: thiếu tiêu đề hoặc HTML")
                 return Rendered(
                     kind,
                     _paragraphs(_nfc(compiled.text.render(context))),
-                    subject=one_line(_nfc(compiled.subject.render(context))),
-                    html=_nfc(compiled.html.render(context)).strip(),
+                    subject=one_line(_nfc(subject.render(context))),
+                    html=_nfc(html.render(context)).strip(),
                 )
             return Rendered(kind, _paragraphs(_nfc(compiled.text.render(context))))
         except jinja2.UndefinedError as exc:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from channels.port import Outgoing, Sent
+from channels.port import Outgoing, Provider, Sent
 from channels.registry import REGISTRY, Channels
 from hub.store.port import CitizenStore, NotificationStore
 from models.citizen import Channel, Contact
@@ -57,7 +57,7 @@ class _Step:
     update: Progress
     attempt: DeliveryAttempt | None = None
     outgoing: Outgoing | None = None
-    provider: object | None = None
+    provider: Provider | None = None
 
 
 def _stamp(now: float) -> str:
@@ -92,7 +92,7 @@ class Sender:
         self.org = org
         self.policy = policy
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._busy = 0
@@ -128,7 +128,8 @@ class Sender:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the rows are still there next round
-                if asyncio.current_task().cancelling():
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
                     raise asyncio.CancelledError from None  # stopping: the error was a side effect
                 log.exception("notification round failed")
                 upcoming = self.clock() + 1.0
@@ -140,12 +141,13 @@ class Sender:
             finally:
                 timer.cancel()
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
-        """Until no round is running and nothing is due now (tests, CLI tools)."""
-        deadline = time.monotonic() + timeout
+    async def wait_idle(self, within: float = 10.0) -> None:
+        """Until no round is running and nothing is due now (tests, CLI tools);
+        TimeoutError after `within` seconds."""
+        deadline = time.monotonic() + within
         while self._busy or await self.store.due_notifications(self.clock(), 1):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"notifications still due after {timeout} s")
+                raise TimeoutError(f"notifications still due after {within} s")
             self._wake.set()
             await asyncio.sleep(0.01)
 
@@ -174,7 +176,7 @@ class Sender:
             outcomes = await self._send_all(sending)
             await self.store.record_progress([u for u, _ in outcomes], [a for _, a in outcomes])
             for listener in self._listeners:
-                listener([(s.notification, u) for s, (u, _) in zip(sending, outcomes)])
+                listener([(s.notification, u) for s, (u, _) in zip(sending, outcomes, strict=True)])
         return len(due)
 
     # deciding
@@ -203,7 +205,9 @@ class Sender:
                 return _Step(n, Progress(n.id, S.DEFERRED, n.channel, tried, n.tries, n.current_attempt, allowed))
         again = channel.value == n.channel and n.channel not in tried
         step = self._prepare(n, citizen, channel, now, stamp, new_id(), n.tries + 1 if again else 1, tried)
-        limits = step.provider.limits(step.outgoing) if step.outgoing is not None else None
+        limits = (
+            step.provider.limits(step.outgoing) if step.outgoing is not None and step.provider is not None else None
+        )
         if limits:
             wait = await self.limiter.reserve(limits, now)
             if wait > 0:  # no token: come back when there is one, without spending an attempt
@@ -243,10 +247,18 @@ class Sender:
             return _Step(
                 n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now), failed
             )
+        address = self.channels.address(channel, citizen)
+        if address is None:  # gone since a send whose lease ran out: like a broken template, the next channel
+            failed = DeliveryAttempt(
+                attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp, stamp, error="no address"
+            )
+            return _Step(
+                n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now), failed
+            )
         outgoing = Outgoing(
             attempt_id=attempt_id,
             channel=channel,
-            address=self.channels.address(channel, citizen),
+            address=address,
             text=rendered.text,
             subject=rendered.subject,
             html=rendered.html,
@@ -267,7 +279,10 @@ class Sender:
 
         async def run(steps: list[_Step]) -> None:
             provider = steps[0].provider
-            results = await provider.send_many([s.outgoing for s in steps])
+            messages = [s.outgoing for s in steps if s.outgoing is not None]
+            if provider is None or len(messages) != len(steps):  # _prepare sets both on every step it sends
+                raise ValueError("a step to send has no provider or message")
+            results = await provider.send_many(messages)
             for step, result in zip(steps, results, strict=True):
                 outcomes[id(step)] = self._outcome(step, result)
             refused = [r for r in results if isinstance(r, ProviderRefused)]
@@ -284,7 +299,9 @@ class Sender:
         return [outcomes[id(step)] for step in sending]
 
     def _outcome(self, step: _Step, result: Sent | BaseException) -> tuple[Progress, DeliveryAttempt]:
-        n, attempt = step.update, step.attempt
+        n, attempt, provider = step.update, step.attempt, step.provider
+        if attempt is None or provider is None:  # _prepare sets both on every step it sends
+            raise ValueError("a sent step has no attempt or provider")
         if isinstance(result, asyncio.CancelledError):
             raise result
         if isinstance(result, RetryableError):
@@ -297,7 +314,7 @@ class Sender:
         if isinstance(result, BaseException):  # an adapter bug must not stop the round: treat it as temporary
             log.error(
                 "provider raised an unexpected error",
-                extra={"provider": step.provider.name, "error": mask_text(repr(result))},
+                extra={"provider": provider.name, "error": mask_text(repr(result))},
             )
             return self._temporary(n, attempt, RetryableError(repr(result)))
         now = self.clock()
@@ -323,7 +340,7 @@ class Sender:
     def _given_up(self, n: Progress, attempt: DeliveryAttempt, status: DeliveryStatus, error: str):
         # Due at once: the next round falls back to the next channel, if any.
         return (
-            n._replace(status=status, tried=(*n.tried, n.channel), next_at=self.clock()),
+            n._replace(status=status, tried=(*n.tried, n.channel) if n.channel else n.tried, next_at=self.clock()),
             _attempt(attempt, status, error=error[:500]),
         )
 

@@ -5,6 +5,7 @@ emptied, so that a broken override is found before a citizen's message is."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from notify.rendering import KINDS, TemplateError, Templates
 
@@ -29,7 +30,7 @@ def check(templates: Templates) -> list[str]:
 
 
 # Values the contract allows to be empty; a template must read well without them.
-_OPTIONAL = {
+_OPTIONAL: dict[str, Any] = {
     "citizen_name": "",
     "unsubscribe_url": None,
     "new_due_at_display": None,

@@ -156,14 +156,14 @@ def _lbfgs(fun, x0: np.ndarray, max_iter: int = 300, m: int = 10, tol: float = 1
             break
         q = g.copy()
         alphas = []
-        for s, y in zip(reversed(s_hist), reversed(y_hist)):
+        for s, y in zip(reversed(s_hist), reversed(y_hist), strict=True):
             rho = 1.0 / _dot(y, s)
             a = rho * _dot(s, q)
             alphas.append((rho, a))
             q -= a * y
         if s_hist:
             q *= _dot(s_hist[-1], y_hist[-1]) / _dot(y_hist[-1], y_hist[-1])
-        for (s, y), (rho, a) in zip(zip(s_hist, y_hist), reversed(alphas)):
+        for (s, y), (rho, a) in zip(zip(s_hist, y_hist, strict=True), reversed(alphas), strict=True):
             b = rho * _dot(y, q)
             q += s * (a - b)
         d = -q

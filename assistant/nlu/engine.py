@@ -112,7 +112,7 @@ class BuiltinNlu:
         probs, entities = self.probabilities(texts)
         order = np.argsort(-probs, axis=1)[:, :2]
         out = []
-        for text, row, top, ents in zip(texts, probs, order, entities):
+        for text, row, top, ents in zip(texts, probs, order, entities, strict=True):
             first = float(row[top[0]])
             second = float(row[top[1]]) if len(top) > 1 else 0.0
             if first < self.threshold or first - second < self.ambiguity_threshold:

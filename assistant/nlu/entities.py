@@ -58,9 +58,9 @@ class EntityExtractor:
             for element in elements:
                 annotated.append((entity, element, synonyms_lower.get(element.lower(), element)))
         for variant, value in data.synonyms.items():
-            entity = value_entity.get(value, default_entity)
-            if entity is not None:
-                annotated.append((entity, variant, value))
+            owner = value_entity.get(value, default_entity)
+            if owner is not None:
+                annotated.append((owner, variant, value))
         phrases: dict[tuple[str, ...], dict[tuple[str, str], set[tuple[str, ...]]]] = defaultdict(
             lambda: defaultdict(set)
         )

@@ -75,7 +75,7 @@ def cache_dir() -> Path:
 def _is_python310(python: str) -> bool:
     """Really 3.10 (a pyenv shim on PATH may point nowhere)."""
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - a Python interpreter found on this machine, no shell
             [python, "-c", "import sys; print(sys.version_info[:2] == (3, 10))"],
             check=False,
             capture_output=True,
@@ -158,7 +158,7 @@ def log_dir() -> Path:
 
 def _run_logged(argv: list[str], log_file: Path, what: str, **kwargs) -> None:
     with open(log_file, "wb") as out:
-        proc = subprocess.run(
+        proc = subprocess.run(  # noqa: S603 - our own pip/rasa command lines, no shell
             argv, check=False, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs
         )
     if proc.returncode != 0:
@@ -289,7 +289,7 @@ def build() -> Built:
 
 def _http_ok(url: str, want=None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as r:
+        with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - our own local Rasa's http URL
             if r.status != 200:
                 return False
             return want is None or want(json.loads(r.read().decode()))
@@ -369,7 +369,7 @@ class Servers:
                 self._logs.append(out)
             else:
                 out = None  # the foreground `run`: the operator's terminal
-            self.procs[name] = subprocess.Popen(
+            self.procs[name] = subprocess.Popen(  # noqa: S603 - our own rasa command lines, no shell
                 argv,
                 cwd=ASSISTANT,
                 env=env,
