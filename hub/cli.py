@@ -54,7 +54,7 @@ def cmd_serve(args) -> int:
     except ImportError:  # optional speed-up; asyncio's own loop works the same
         pass
     web.run_app(
-        create_app(settings),
+        create_app(settings, freeze_heap=True),
         host=settings.host,
         port=settings.port,
         access_log=None,
