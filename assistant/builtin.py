@@ -41,6 +41,10 @@ class BuiltinEngine(Engine):
         if self._training is None and not self.ready:
             self._training = asyncio.create_task(self.trained(), name="assistant-training")
 
+    async def until_ready(self) -> None:
+        if self._training is not None:
+            await asyncio.shield(self._training)
+
     async def close(self) -> None:
         if self._training is not None:
             self._training.cancel()

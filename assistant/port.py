@@ -64,3 +64,7 @@ class Engine(Protocol):
 
     async def close(self) -> None:
         """Safe to call twice, or without start."""
+
+    async def until_ready(self) -> None:
+        """Returns once `ready` (after `start`)."""
+        return None

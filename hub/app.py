@@ -331,8 +331,7 @@ async def _freeze_heap_when_ready(engine: Engine) -> None:
     # as the process; left in the collected generations it makes each full
     # collection a ~30 ms pause in the middle of some request. Frozen, the
     # collector skips it. Only for a served process: tests build many apps.
-    while not engine.ready:
-        await asyncio.sleep(0.2)
+    await engine.until_ready()
     gc.collect()
     gc.freeze()
 

@@ -119,3 +119,19 @@ async def test_defaults_come_from_the_port():
     await engine.start()
     assert await engine.in_form("x") is False
     await engine.close()
+
+
+async def test_started_it_becomes_ready(engine):
+    await engine.start()
+    await engine.until_ready()
+    assert engine.ready
+
+
+async def test_the_builtin_engine_trains_at_start_not_before(tmp_path):
+    engine = BuiltinEngine(_no_dossier, cache_dir=Settings().assistant_cache)
+    assert not engine.ready  # built by bootstrap() without a second of CPU
+    await engine.start()
+    await engine.until_ready()
+    assert engine.ready
+    assert (await engine.parse("xin chào")).intent == "greet"
+    await engine.close()
