@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 from assistant.knowledge import TOPICS, Knowledge, procedure_payload
 from assistant.port import Parse
-from channels.inbound import Reply
 from models.dossier_code import find_code
-from models.messages import Button
+from models.messages import Button, Reply
 
 if TYPE_CHECKING:
     from assistant.dialogue import Dialogue, _State

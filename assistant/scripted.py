@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from assistant.port import FALLBACK_INTENT, Engine, Parse
-from channels.inbound import Reply
+from models.messages import Reply
 
 DEFAULT_FALLBACK = "Xin lỗi, tôi chưa hiểu câu hỏi của Ông/Bà."
 

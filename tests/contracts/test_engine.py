@@ -12,8 +12,8 @@ from assistant.builtin import BuiltinEngine
 from assistant.port import FALLBACK_INTENT, Engine, Parse
 from assistant.rasa_engine import RasaEngine
 from assistant.scripted import ScriptedEngine
-from channels.inbound import Reply
 from hub.settings import Settings
+from models.messages import Reply
 from tests.support import rasa_peer
 
 pytestmark = pytest.mark.timeout(900)  # a first Rasa start needs minutes on 2 cores
