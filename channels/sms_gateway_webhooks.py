@@ -9,7 +9,6 @@ import hmac
 import logging
 from collections.abc import Iterable
 
-import orjson
 from aiohttp import web
 
 from channels.inbound import Inbox
@@ -17,6 +16,7 @@ from channels.port import Outgoing
 from channels.sms import as_text
 from channels.sms_gateway import GatewaySmsProvider
 from channels.sms_status import GATEWAY_STATUSES
+from hub.api.body import parse_object
 from hub.api.errors import ApiError
 from hub.api.replies import reply as json_reply
 from models.citizen import Channel
@@ -51,13 +51,7 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         # No secret configured: refuse everything rather than trust anyone.
         if not secret or not hmac.compare_digest(given.encode(), sign(secret, raw).encode()):
             raise ApiError(403, FORBIDDEN)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise ApiError(422, "Nội dung gửi lên không phải JSON hợp lệ.", field="body") from None
-        if not isinstance(body, dict):
-            raise ApiError(422, "Nội dung gửi lên phải là một đối tượng JSON ({...}).", field="body")
-        return provider, body
+        return provider, parse_object(raw)
 
     def field(body: dict, key: str) -> str:
         value = body.get(key)

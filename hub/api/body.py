@@ -14,7 +14,11 @@ from models.timeutil import parse_datetime
 
 
 async def json_object(request: web.Request) -> dict:
-    raw = await request.read()  # raises 413 past client_max_size
+    return parse_object(await request.read())  # read() raises 413 past client_max_size
+
+
+def parse_object(raw: bytes) -> dict:
+    """A body that must be one JSON object (a webhook that checked its signature over `raw` first)."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -285,14 +285,4 @@ class Store(
 
 
 # The roles, for contract suites that run one set of tests per role.
-ROLES = (
-    Lifecycle,
-    Outbox,
-    DossierStore,
-    CitizenStore,
-    ApiKeyStore,
-    NotificationStore,
-    RecordedMessages,
-    ConversationStore,
-    BroadcastStore,
-)
+ROLES = tuple(base for base in Store.__bases__ if base is not Protocol)

@@ -25,11 +25,8 @@ TEXT = "Hồ sơ của Ông/Bà đã được tiếp nhận. Kết quả dự ki
 
 
 @pytest.fixture
-async def provider(gateway):
-    provider = GatewaySmsProvider(config(gateway.url, timeout=1))
-    await provider.start()
-    yield provider
-    await provider.close()
+def provider(gateway_provider):
+    return gateway_provider
 
 
 def outgoing(text: str = TEXT, attempt: str = "att-1") -> Outgoing:

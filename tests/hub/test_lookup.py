@@ -11,6 +11,7 @@ from hub.api.guard import FailureLimiter
 from hub.lookup import verified_lookup
 from hub.store.port import ApplicantData, DossierData
 from hub.store.sqlite import SqliteStore
+from tests.support.clock import FakeClock
 
 CODE = "BD-261130-0606"
 
@@ -32,14 +33,6 @@ async def store(tmp_path):
         )
     yield store
     await store.close()
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.mark.parametrize(
@@ -76,7 +69,7 @@ async def test_wrong_code_and_wrong_digits_are_one_outcome_and_count(store, code
 
 
 async def test_limited_after_the_guards_limit_even_with_the_right_digits(store):
-    clock = Clock()
+    clock = FakeClock(1000.0)
     guard = FailureLimiter(limit=5, window=900, clock=clock)
     for i, typed in enumerate(["bd-261130-0606", "Bd-261130-0606", "BD–261130–0606", CODE, CODE]):
         # Each spelling of the code, from its own address: one dossier, one allowance.

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 
 import aiohttp
 import pytest
 
 from hub.cli import main
-from tests.support.server import cli, env_for, free_port, serve
+from tests.support.server import cli, free_port, run_cli, serve
 
 
 def test_templates_preview_shows_the_sms_cost(capsys):
@@ -35,23 +34,6 @@ def test_a_broken_override_is_reported(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("TONGDAI_TEMPLATES_DIR", str(tmp_path))
     assert main(["templates", "check"]) == 1
     assert "cdoe" in capsys.readouterr().err
-
-
-CLI_TIMEOUT = 60  # seconds
-
-
-async def run_cli(data_dir, *args) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hub.cli",
-        *args,
-        env=env_for(data_dir),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), CLI_TIMEOUT)
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture

@@ -22,24 +22,11 @@ from notify.overdue import OverdueScheduler
 from notify.planner import Planner
 from notify.receipts import Receipts
 from notify.sender import Policy, Sender
+from tests.support.clock import FakeClock
 
 CODE = "H12.22-261120-0001"
 # A Wednesday morning in Vietnam, no holiday.
 MORNING = datetime(2026, 11, 25, 9, 0, tzinfo=VN_TZ)
-
-
-@dataclass
-class Clock:
-    now: float = MORNING.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.timestamp()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def granted(*channels: Channel, at: datetime = datetime(2026, 1, 1, tzinfo=UTC)):
@@ -61,7 +48,7 @@ APPLICANT = ApplicantData(
 @dataclass
 class Harness:
     store: SqliteStore
-    clock: Clock
+    clock: FakeClock
     sinks: dict[Channel, MemorySink]
     providers: dict[Channel, RecordingProvider]
     channels: Channels
@@ -144,7 +131,7 @@ async def make_harness(
 ) -> Harness:
     if policy is None:
         policy = Policy(max_attempts=3, backoff_base=10, backoff_cap=60, lease=30)
-    clock = Clock()
+    clock = FakeClock(MORNING.timestamp())
     sinks = {c: MemorySink() for c in (Channel.TELEGRAM, Channel.SMS, Channel.EMAIL, Channel.PHONE)}
     providers = {
         c: RecordingProvider(c, sink, receipts=receipts, fail=(fail or {}).get(c), limits=(limits or {}).get(c))

@@ -25,7 +25,11 @@ def env_for(data_dir: Path, **settings: str) -> dict:
     return env
 
 
-async def cli(data_dir: Path, *args: str) -> str:
+CLI_TIMEOUT = 60  # seconds
+
+
+async def run_cli(data_dir: Path, *args: str) -> tuple[int | None, str, str]:
+    """`tongdai ARGS` against `data_dir`: exit code, stdout, stderr."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -35,9 +39,14 @@ async def cli(data_dir: Path, *args: str) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return out.decode().strip()
+    out, err = await asyncio.wait_for(proc.communicate(), CLI_TIMEOUT)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def cli(data_dir: Path, *args: str) -> str:
+    code, out, err = await run_cli(data_dir, *args)
+    assert code == 0, err
+    return out.strip()
 
 
 async def serve(data_dir: Path, port: int, **settings: str) -> asyncio.subprocess.Process:
