@@ -54,7 +54,12 @@ class ChannelSpec:
     label: str  # in Vietnamese, as replies name it: "thông báo qua {label}"
     kind: TemplateKind | None  # the template shape its messages take; None: nothing templated shows on it
     notifies: bool = False  # carries notifications: a provider can serve it
-    followable: bool = False  # a dossier can be followed on it, by the API or by writing THEODOI from it
+    followable: bool = False  # a dossier can be followed on it, by writing THEODOI from it
+    # How the owner of an address confirms a follow asked for through the API:
+    # "code" (a one-time code sent there), "link" (a signed link sent there), or
+    # None: not through the API at all, only by writing from the address itself.
+    follow_confirmation: str | None = None
+    follow_hint: str = ""  # how to follow on it instead, when the API cannot
     normalize: Callable[[Any], str | int] | None = None  # address as typed -> as stored; ValueError if not one
     address_type: type = str  # how the store keeps the address an adapter hands over as text
     mask: Callable[[str], str] = _unmasked  # for agents' views and logs
@@ -89,6 +94,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             TemplateKind.SMS,
             notifies=True,
             followable=True,
+            follow_confirmation="code",
             normalize=_phone,
             mask=mask_phone,
             quiet=True,
@@ -100,6 +106,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             TemplateKind.VOICE,
             notifies=True,
             followable=True,
+            follow_confirmation="code",
             normalize=_phone,
             mask=mask_phone,
             quiet=True,
@@ -111,6 +118,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             TemplateKind.EMAIL,
             notifies=True,
             followable=True,
+            follow_confirmation="link",
             normalize=_email,
             mask=mask_email,
             receipt_deadline=7200,
@@ -123,6 +131,8 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             TemplateKind.CHAT,
             notifies=True,
             followable=True,
+            # A chat id names someone we cannot ask first: only the chat itself may follow.
+            follow_hint='Mở Telegram, nhắn cho bot của tổng đài: "THEODOI <mã hồ sơ> <4 số cuối điện thoại>".',
             normalize=_chat_id,
             address_type=int,
             receipt_deadline=600,

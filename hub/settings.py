@@ -36,6 +36,9 @@ class Settings:
     bus_poll_seconds: float = 1.0
     max_body_bytes: int = 1024 * 1024
     trust_forwarded_for: bool = False
+    # Followers of one dossier besides its applicant, pending confirmations
+    # included: each request sends a code or a link, and those cost money.
+    max_followers: int = 5
     plugins: tuple[str, ...] = field(default=())
     # Links in messages (unsubscribe) point here; default http://host:port.
     public_url: str = ""

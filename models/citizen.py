@@ -49,15 +49,26 @@ class Citizen:
     telegram_chat_id: int | None = None
     id_number: str | None = None
     preferred_channels: tuple[Channel, ...] = ()
+    # In the order they were recorded, which decides: `at` is the time a client
+    # claims, and a claim dated in the future must not outlive later withdrawals.
     consents: tuple[ConsentRecord, ...] = field(default=())
+
+    def latest_consent(self, channel: Channel) -> ConsentRecord | None:
+        latest = None
+        for record in self.consents:
+            if record.channel == channel:
+                latest = record
+        return latest
 
     def consent_for(self, channel: Channel) -> bool:
         """Silence is not consent: only the latest explicit record counts."""
-        latest = None
-        for record in self.consents:
-            if record.channel == channel and (latest is None or record.at >= latest.at):
-                latest = record
+        latest = self.latest_consent(channel)
         return bool(latest and latest.granted)
+
+    def withdrew(self, channel: Channel) -> bool:
+        """The latest record on the channel says no: only the citizen may say yes again."""
+        latest = self.latest_consent(channel)
+        return latest is not None and not latest.granted
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,9 @@ class Contact:
     telegram_chat_id: int | None
     preferred_channels: tuple[Channel, ...]
     consented: frozenset[Channel]
+    # Channels whose latest record is a withdrawal (not mere silence): nothing,
+    # not even a request for consent, goes there.
+    withdrawn: frozenset[Channel] = frozenset()
 
     def consent_for(self, channel: Channel) -> bool:
         return channel in self.consented

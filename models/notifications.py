@@ -60,6 +60,11 @@ DOSSIER_RECEIVED = "dossier_received"
 DOSSIER_STATUS = "dossier_status"
 OVERDUE_APOLOGY = "overdue_apology"
 BROADCAST = "broadcast"
+# Asks the owner of an address to confirm a follow: sent only on the channel
+# named in its context ("channel"), without a consent there yet (it asks for
+# one), and never to an address whose latest consent record is a withdrawal.
+FOLLOW_CONFIRMATION = "follow_confirmation"
+ASKS_CONSENT = frozenset({FOLLOW_CONFIRMATION})
 
 
 # Attempts and notifications are not frozen: the engine builds thousands a

@@ -50,7 +50,12 @@ PATHS = {
                     "properties": {
                         "channel": CHANNEL,
                         "granted": {"type": "boolean"},
-                        "at": {"type": "string", "format": "date-time"},
+                        "at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When it was given; at most 5 minutes ahead of the server's clock. "
+                            "The ledger's current answer is the record written last, whatever its `at`.",
+                        },
                         "via": {"type": "string"},
                         "legal_basis": {"type": "string"},
                     },
@@ -61,13 +66,16 @@ PATHS = {
                 "401": error("Missing or wrong API key"),
                 "404": error("Unknown citizen"),
                 "413": error("Body over 1 MiB"),
-                "422": error("Malformed body"),
+                "422": error("Malformed body, or `at` in the future"),
             },
         },
     },
     "/api/v1/dossiers/{code}/followers": {
         "post": {
-            "summary": "Follow a dossier by its code and the applicant's last four phone digits",
+            "summary": "Ask for an address to be told when a dossier moves (by its code and the applicant's last "
+            "four phone digits). Nothing but a request to confirm is sent there until its owner confirms: "
+            "a one-time code by SMS or call (POST .../followers/confirm), a link by email (/follow/{token}). "
+            "A Telegram chat follows only by writing THEODOI to the bot.",
             "parameters": [_CODE],
             "requestBody": json_body(
                 {
@@ -85,13 +93,71 @@ PATHS = {
             ),
             "responses": {
                 "200": json_response("Already following"),
-                "201": json_response("Now following"),
+                "202": json_response(
+                    "Waiting for the owner's confirmation: {code, channel, following: false, "
+                    "confirmation: sms_code | phone_code | email_link, message}"
+                ),
                 "404": error("Unknown code or wrong digits"),
+                "409": error(
+                    "The address withdrew its consent on the channel (only its owner can give it again), "
+                    "or the dossier has its maximum of followers and pending requests"
+                ),
                 "413": error("Body over 1 MiB"),
-                "422": error("Malformed body"),
+                "422": error("Malformed body, or a channel that cannot be followed through the API (Telegram)"),
                 "429": error("Too many wrong tries; see Retry-After"),
             },
         }
+    },
+    "/api/v1/dossiers/{code}/followers/confirm": {
+        "post": {
+            "summary": "Confirm a follow with the one-time code sent to the phone",
+            "parameters": [_CODE],
+            "requestBody": json_body(
+                {
+                    "type": "object",
+                    "required": ["otp"],
+                    "properties": {
+                        "channel": {
+                            "type": "string",
+                            "enum": [s.channel.value for s in followable() if s.follow_confirmation == "code"],
+                        },
+                        "otp": {"type": "string", "pattern": "^[0-9]{6}$"},
+                        **{
+                            s.address_field: {"type": "string"}
+                            for s in followable()
+                            if s.follow_confirmation == "code" and s.address_field
+                        },
+                    },
+                }
+            ),
+            "responses": {
+                "200": json_response("Now following"),
+                "404": error("No pending request for this address, or it expired"),
+                "409": error("The address withdrew its consent meanwhile"),
+                "413": error("Body over 1 MiB"),
+                "422": error("Malformed body or wrong code (each wrong code counts towards 429)"),
+                "429": error("Too many wrong tries; see Retry-After"),
+            },
+        }
+    },
+    "/follow/{token}": {
+        "get": {
+            "summary": "Asks to confirm a follow (a GET from a mail scanner changes nothing)",
+            "parameters": [_TOKEN],
+            "responses": {
+                "200": {"description": "Confirmation page", **_HTML},
+                "404": {"description": "Invalid link", **_HTML},
+            },
+        },
+        "post": {
+            "summary": "Confirm a follow (the page's button)",
+            "parameters": [_TOKEN],
+            "responses": {
+                "200": {"description": "Now following", **_HTML},
+                "404": {"description": "Invalid or expired link", **_HTML},
+                "409": {"description": "The address withdrew its consent meanwhile", **_HTML},
+            },
+        },
     },
     "/unsubscribe/{token}": {
         "get": {

@@ -25,7 +25,7 @@ from hub.store.port import CitizenStore, NotificationStore
 from models.citizen import Channel, Contact
 from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.events import new_id
-from models.notifications import DeliveryAttempt, DeliveryStatus, Notification, Progress
+from models.notifications import ASKS_CONSENT, DeliveryAttempt, DeliveryStatus, Notification, Progress
 from models.privacy import mask_text
 from notify.links import Links
 
@@ -190,13 +190,16 @@ class Sender:
         tried = n.tried
         if n.status is S.SENT and n.channel and n.channel not in tried:
             tried = (*tried, n.channel)  # no receipt before the deadline
-        channel = None
-        if n.status is S.TEMPORARY_FAILURE and n.channel and n.channel not in tried:
-            same = Channel(n.channel)
-            if citizen.consent_for(same) and self.channels.address(same, citizen):
-                channel = same
-        if channel is None:
-            channel = self.channels.route(citizen, tried)
+        if n.purpose in ASKS_CONSENT:
+            channel = self._asking(n, citizen, tried)
+        else:
+            channel = None
+            if n.status is S.TEMPORARY_FAILURE and n.channel and n.channel not in tried:
+                same = Channel(n.channel)
+                if citizen.consent_for(same) and self.channels.address(same, citizen):
+                    channel = same
+            if channel is None:
+                channel = self.channels.route(citizen, tried)
         if channel is None:
             return _Step(n, self._exhausted(n, tried))
         if self.channels.quiet(channel) and not n.urgent:
@@ -213,6 +216,17 @@ class Sender:
             if wait > 0:  # no token: come back when there is one, without spending an attempt
                 return _Step(n, Progress(n.id, n.status, n.channel, tried, n.tries, n.current_attempt, now + wait))
         return step
+
+    def _asking(self, n: Notification, citizen: Contact, tried: tuple[str, ...]) -> Channel | None:
+        """A request for consent goes to the one address it asks about, or
+        nowhere: no fallback to another channel, and never after a withdrawal."""
+        try:
+            channel = Channel(n.context.get("channel"))
+        except ValueError:
+            return None
+        if channel.value in tried or channel in citizen.withdrawn or self.channels.address(channel, citizen) is None:
+            return None
+        return channel
 
     @staticmethod
     def _exhausted(n: Notification, tried: tuple[str, ...]) -> Progress:
@@ -237,6 +251,13 @@ class Sender:
         attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
         unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if REGISTRY[channel].unsubscribe_link else None
         context = {**n.context, "citizen_name": citizen.full_name, "org": self.org, "unsubscribe_url": unsubscribe}
+        if n.purpose in ASKS_CONSENT:
+            # Derived here from the request's id, so the queued row never holds the code.
+            request_id = str(n.context.get("follow_request", ""))
+            context["confirmation"] = {
+                "code": self.links.follow_code(request_id),
+                "url": self.links.follow_url(request_id),
+            }
         try:
             rendered = self.templates.render(n.template, self.channels.kind(channel), context)
         except PermanentError as exc:  # a broken template for this channel: try the next one

@@ -154,6 +154,26 @@ class InboundRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowRequest:
+    """A follow asked for through the API, waiting for the owner of the address."""
+
+    id: str
+    code: str
+    citizen_id: str
+    channel: Channel
+    state: str  # pending | confirmed
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FollowOutcome:
+    # requested (a confirmation is queued) | pending (one already waits) | following |
+    # withdrawn (the address said no: nothing is sent) | full | expired | not_found
+    outcome: str
+    request: FollowRequest | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundResult:
     conversation_id: str
     new_message: bool  # False: the same provider message came before (a webhook retried)
@@ -202,6 +222,31 @@ class CitizenStore(Protocol):
     ) -> tuple[str, bool]: ...
     async def link_contact(self, citizen_id: str, channel: Channel, address: str | int, consent: ConsentRecord) -> None:
         """A verified link (a Telegram deep link) puts the address on that citizen."""
+
+    async def request_follow(
+        self,
+        code: str,
+        channel: Channel,
+        address: str | int,
+        *,
+        limit: int,
+        expires_at: datetime,
+        confirmation: Callable[[str, str], Notification],
+    ) -> FollowOutcome:
+        """A pending follow and the message asking the address to confirm it
+        (`confirmation(request_id, citizen_id)`), committed together; nothing
+        when the address withdrew its consent on the channel, already follows,
+        already has a live request, or the dossier has `limit` followers and
+        live requests."""
+
+    async def live_follow_request(self, code: str, channel: Channel, address: str | int) -> FollowRequest | None:
+        """The address's unexpired pending request to follow the dossier."""
+
+    async def get_follow_request(self, request_id: str) -> FollowRequest | None: ...
+
+    async def confirm_follow(self, request_id: str, consent: ConsentRecord) -> FollowOutcome:
+        """The owner confirmed: the consent and the subscription, unless the
+        request expired or the address withdrew its consent meanwhile."""
 
 
 class ApiKeyStore(Protocol):

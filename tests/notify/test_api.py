@@ -147,16 +147,24 @@ async def test_follow_a_dossier_by_code_and_digits(client, auth, dossier):
     ok = await client.post(
         f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "email", "email": "Me@Example.vn"}
     )
-    assert ok.status == 201
+    assert ok.status == 202 and (await ok.json())["confirmation"] == "email_link"
     again = await client.post(
         f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "email", "email": "me@example.vn"}
     )
-    assert again.status == 200
+    assert again.status == 202  # still waiting: nothing sent twice
+    await settle(client)
+    [request] = [r for r in await recorded(client) if r["channel"] == "email"]
+    token = request["body"].split("/follow/", 1)[1].split()[0]
+    assert (await client.post(f"/follow/{token}")).status == 200
+    following = await client.post(
+        f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "email", "email": "me@example.vn"}
+    )
+    assert following.status == 200 and (await following.json())["following"] is True
     await client.post(f"/api/v1/dossiers/{CODE}/events", json=event("e1", "received"), headers=auth)
     await settle(client)
     emails = [r for r in await recorded(client) if r["channel"] == "email"]
-    assert [r["address"] for r in emails] == ["me@example.vn"]
-    assert "Hủy" in emails[0]["body"] or "hủy" in emails[0]["body"]
+    assert [r["address"] for r in emails] == ["me@example.vn", "me@example.vn"]
+    assert "Hủy" in emails[-1]["body"] or "hủy" in emails[-1]["body"]
     bad = await client.post(
         f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": "sms", "phone": "12"}
     )
@@ -226,4 +234,4 @@ async def test_follow_with_the_code_typed_in_lower_case(client, auth, dossier):
         f"/api/v1/dossiers/{CODE.lower()}/followers",
         json={"verify": "4321", "channel": "email", "email": "me@example.vn"},
     )
-    assert ok.status == 201 and (await ok.json())["code"] == CODE
+    assert ok.status == 202 and (await ok.json())["code"] == CODE

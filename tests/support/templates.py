@@ -6,7 +6,15 @@ import copy
 
 from notify.rendering import Templates
 
-SHIPPED = ["broadcast", "dossier_received", "overdue_apology", "result_ready", "status_changed", "supplement_requested"]
+SHIPPED = [
+    "broadcast",
+    "dossier_received",
+    "follow_confirmation",
+    "overdue_apology",
+    "result_ready",
+    "status_changed",
+    "supplement_requested",
+]
 
 
 def sample(templates: Templates, name: str) -> dict:

@@ -19,7 +19,7 @@ async def get_citizens(db, ids: list[str]) -> dict[str, Citizen]:
         rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE id IN ({placeholders(chunk)})", chunk)  # noqa: S608  only ? placeholders are interpolated
         consents: dict[str, list[ConsentRecord]] = {}
         for c in await db.execute_fetchall(
-            f"SELECT * FROM consents WHERE citizen_id IN ({placeholders(chunk)}) ORDER BY at, id",  # noqa: S608  only ? placeholders are interpolated
+            f"SELECT * FROM consents WHERE citizen_id IN ({placeholders(chunk)}) ORDER BY id",  # noqa: S608  only ? placeholders are interpolated
             chunk,
         ):
             consents.setdefault(c["citizen_id"], []).append(
@@ -47,9 +47,22 @@ async def get_citizens(db, ids: list[str]) -> dict[str, Citizen]:
 
 async def add_consent(db, citizen_id: str, record: ConsentRecord) -> None:
     await db.execute(
-        "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis) VALUES (?, ?, ?, ?, ?, ?)",
-        (citizen_id, record.channel.value, int(record.granted), iso(record.at), record.via, record.legal_basis),
+        "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis, recorded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            citizen_id,
+            record.channel.value,
+            int(record.granted),
+            iso(record.at),
+            record.via,
+            record.legal_basis,
+            recorded_now(),
+        ),
     )
+
+
+def recorded_now() -> str:
+    return utcnow().isoformat(timespec="milliseconds")
 
 
 async def find_contact(db, channel: Channel, address: str | int) -> str | None:
@@ -97,13 +110,14 @@ async def follow(db, code: str, citizen_id: str, channel: Channel, via: str) -> 
     return db.total_changes > before
 
 
-# The latest record per (citizen, channel) is the ledger's current answer.
+# The record written last per (citizen, channel) is the ledger's current
+# answer: ids grow in the order records are written, whatever `at` they claim.
 _CURRENT_CONSENT = """
 SELECT citizen_id, channel, granted FROM (
     SELECT citizen_id, channel, granted,
-           row_number() OVER (PARTITION BY citizen_id, channel ORDER BY at DESC, id DESC) AS newest
+           row_number() OVER (PARTITION BY citizen_id, channel ORDER BY id DESC) AS newest
       FROM consents WHERE citizen_id IN ({ids}))
- WHERE newest = 1 AND granted = 1"""
+ WHERE newest = 1"""
 
 
 async def get_contacts(db, ids: list[str]) -> dict[str, Contact]:
@@ -113,8 +127,9 @@ async def get_contacts(db, ids: list[str]) -> dict[str, Contact]:
         chunk = ids[start : start + 500]
         marks = placeholders(chunk)
         consented: dict[str, set[Channel]] = {}
-        for citizen_id, channel, _ in await db.execute_fetchall(_CURRENT_CONSENT.format(ids=marks), chunk):
-            consented.setdefault(citizen_id, set()).add(Channel(channel))
+        withdrawn: dict[str, set[Channel]] = {}
+        for citizen_id, channel, granted in await db.execute_fetchall(_CURRENT_CONSENT.format(ids=marks), chunk):
+            (consented if granted else withdrawn).setdefault(citizen_id, set()).add(Channel(channel))
         for row in await db.execute_fetchall(
             f"SELECT id, full_name, phone, email, telegram_chat_id, preferred_channels FROM citizens"  # noqa: S608  only ? placeholders are interpolated
             f" WHERE id IN ({marks})",
@@ -128,6 +143,7 @@ async def get_contacts(db, ids: list[str]) -> dict[str, Contact]:
                 telegram_chat_id=row[4],
                 preferred_channels=_channels(row[5]),
                 consented=frozenset(consented.get(row[0], ())),
+                withdrawn=frozenset(withdrawn.get(row[0], ())),
             )
     return found
 

@@ -112,15 +112,18 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
             ),
         )
     if applicant.consents:
+        recorded = utcnow().isoformat(timespec="milliseconds")
         # The one-stop-shop resends the same consents with every update of the
         # dossier: the ledger keeps each decision once.
         await db.executemany(
-            "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis)"
-            " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM consents WHERE citizen_id = ?1"
+            "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis, recorded_at)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM consents WHERE citizen_id = ?1"
             " AND channel = ?2 AND granted = ?3 AND at = ?4 AND via = ?5)",
             [
-                (citizen_id, c.channel.value, int(c.granted), iso(c.at), c.via, c.legal_basis)
-                for c in applicant.consents
+                (citizen_id, c.channel.value, int(c.granted), iso(c.at), c.via, c.legal_basis, recorded)
+                # Within one request the times it gives order its records; across
+                # requests, the order they arrived in.
+                for c in sorted(applicant.consents, key=lambda c: c.at)
             ],
         )
     return citizen_id

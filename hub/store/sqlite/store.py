@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from hub.store.port import (
@@ -15,6 +16,8 @@ from hub.store.port import (
     DossierData,
     DossierLookup,
     DossierTargets,
+    FollowOutcome,
+    FollowRequest,
     InboundRecord,
     InboundResult,
     OutboxRow,
@@ -22,11 +25,21 @@ from hub.store.port import (
     StatusChangeResult,
     UpsertResult,
 )
-from hub.store.sqlite import broadcasts, citizens, conversations, dossiers, escalations, notifications, outbox
+from hub.store.sqlite import (
+    broadcasts,
+    citizens,
+    conversations,
+    dossiers,
+    escalations,
+    follows,
+    notifications,
+    outbox,
+)
 from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
 from models.citizen import Channel, Citizen, ConsentRecord, Contact
 from models.dossier import Dossier
+from models.dossier_code import normalize_code
 from models.notifications import DeliveryAttempt, Notification, Progress
 from models.timeutil import utcnow
 
@@ -179,6 +192,37 @@ class SqliteStore:
             added = await citizens.follow(db, code, citizen_id, channel, via)
         self._forget_contact(citizen_id)
         return citizen_id, added
+
+    async def request_follow(
+        self,
+        code: str,
+        channel: Channel,
+        address: str | int,
+        *,
+        limit: int,
+        expires_at: datetime,
+        confirmation: Callable[[str, str], Notification],
+    ) -> FollowOutcome:
+        async with self.db.transaction() as db:
+            outcome, queued = await follows.request_follow(
+                db, code, channel, address, limit=limit, expires_at=expires_at, confirmation=confirmation
+            )
+        if queued:
+            self._notifications_added()
+        return outcome
+
+    async def live_follow_request(self, code: str, channel: Channel, address: str | int) -> FollowRequest | None:
+        return await follows.live_follow_request(self.db.reader, [code, normalize_code(code)], channel, address)
+
+    async def get_follow_request(self, request_id: str) -> FollowRequest | None:
+        return await follows.get_follow_request(self.db.reader, request_id)
+
+    async def confirm_follow(self, request_id: str, consent: ConsentRecord) -> FollowOutcome:
+        async with self.db.transaction() as db:
+            outcome = await follows.confirm_follow(db, request_id, consent)
+        if outcome.request is not None:
+            self._forget_contact(outcome.request.citizen_id)
+        return outcome
 
     # notifications
 
