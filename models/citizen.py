@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 
@@ -26,6 +26,12 @@ ADDRESS_FIELD: dict[Channel, str] = {
     Channel.EMAIL: "email",
     Channel.TELEGRAM: "telegram_chat_id",
 }
+
+
+# How far ahead of our clock a consent's claimed time may be: a client's clock
+# drifts, it does not know the future.
+CONSENT_CLOCK_SKEW = timedelta(minutes=5)
+FUTURE_CONSENT = "Thời điểm 'at' không được ở tương lai: ghi nhận đồng ý hay rút lại đồng ý theo thời điểm đã xảy ra."
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, SETTINGS, STORE
 from hub.lookup import verified_lookup
 from hub.store.port import Broadcast, BroadcastStore, CitizenStore
-from models.citizen import Channel, Citizen, ConsentRecord
+from models.citizen import CONSENT_CLOCK_SKEW, FUTURE_CONSENT, Channel, Citizen, ConsentRecord
 from models.dossier_code import normalize_text
 from models.events import new_id
 from models.notifications import FOLLOW_CONFIRMATION, Notification
@@ -30,9 +30,6 @@ from notify.rendering import KINDS
 
 routes = web.RouteTableDef()
 
-# How far ahead of our clock a client's `at` may be: its clock drifts, it does
-# not know the future.
-CLOCK_SKEW = timedelta(minutes=5)
 # How long the owner of an address has to confirm a follow: a code is short
 # (six digits, few guesses allowed), a link in a mailbox may wait a while.
 CONFIRM_WITHIN = {"code": timedelta(minutes=15), "link": timedelta(hours=1)}
@@ -122,12 +119,8 @@ async def post_consent(request: web.Request) -> web.Response:
         raise ApiError(422, "Cần 'granted': true (đồng ý) hoặc false (rút lại đồng ý).", field="granted")
     now = utcnow()
     at = b.moment(body, "at", required=False) or now
-    if at > now + CLOCK_SKEW:
-        raise ApiError(
-            422,
-            "Thời điểm 'at' không được ở tương lai: ghi nhận đồng ý hay rút lại đồng ý theo thời điểm đã xảy ra.",
-            field="at",
-        )
+    if at > now + CONSENT_CLOCK_SKEW:
+        raise ApiError(422, FUTURE_CONSENT, field="at")
     record = ConsentRecord(
         channel=b.parsed("channel", Channel, body.get("channel")),
         granted=body["granted"],

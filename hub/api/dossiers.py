@@ -16,7 +16,7 @@ from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
 from hub.lookup import verified_lookup
 from hub.store.port import ApplicantData, DossierData, DossierStore, StatusChange
 from hub.tracking import dossier_view
-from models.citizen import Channel, ConsentRecord
+from models.citizen import CONSENT_CLOCK_SKEW, FUTURE_CONSENT, Channel, ConsentRecord
 from models.dossier import TRANSITIONS, parse_status
 from models.errors import Conflict
 from models.phone import normalize_phone
@@ -75,14 +75,18 @@ def _consents(raw) -> tuple[ConsentRecord, ...]:
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         raise ApiError(422, "consents phải là danh sách đối tượng {channel, granted, ...}.", field=field)
     records = []
+    now = utcnow()
     for item in raw:
         if not isinstance(item.get("granted"), bool):
             raise ApiError(422, "Mỗi consent cần 'granted' là true hoặc false.", field=field + ".granted")
+        at = b.moment(item, "at", required=False, prefix=field + ".") or now
+        if at > now + CONSENT_CLOCK_SKEW:
+            raise ApiError(422, FUTURE_CONSENT, field=field + ".at")
         records.append(
             ConsentRecord(
                 channel=b.parsed(field + ".channel", Channel, item.get("channel")),
                 granted=item["granted"],
-                at=b.moment(item, "at", required=False, prefix=field + ".") or utcnow(),
+                at=at,
                 via=b.text(item, "via", required=False, max_len=100, default="one_stop_shop"),
                 legal_basis=b.text(item, "legal_basis", required=False, max_len=200, default="consent"),
             )
