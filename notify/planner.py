@@ -69,12 +69,13 @@ class Planner:
                 purpose=purpose,
                 source_event_id=source,
                 template=template,
-                context=context,
+                # Greeted as named on the dossier: whoever else shares their phone or email.
+                context={**context, "citizen_name": name} if name else context,
                 status=DeliveryStatus.QUEUED,
                 dossier_code=target.code,
                 next_at=now,
             )
-            for citizen_id, _ in target.recipients
+            for citizen_id, name in target.recipients
         ]
 
     def _registered(self, event: DossierRegistered, target: DossierTargets) -> list[Notification]:

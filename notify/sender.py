@@ -250,7 +250,8 @@ class Sender:
         update = Progress(n.id, S.SENDING, channel.value, tried, tries, attempt_id, now + self.policy.lease)
         attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
         unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if REGISTRY[channel].unsubscribe_link else None
-        context = {**n.context, "citizen_name": citizen.full_name, "org": self.org, "unsubscribe_url": unsubscribe}
+        # A name the notification carries (the applicant as named on the dossier) wins over the contact's.
+        context = {"citizen_name": citizen.full_name, **n.context, "org": self.org, "unsubscribe_url": unsubscribe}
         if n.purpose in ASKS_CONSENT:
             # Derived here from the request's id, so the queued row never holds the code.
             request_id = str(n.context.get("follow_request", ""))

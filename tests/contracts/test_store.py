@@ -120,16 +120,43 @@ class TestCitizenStore:
         other = await store.upsert_dossier(dossier("A-3", phone="+84987654321"))
         assert other.dossier.applicant_id != first.dossier.applicant_id
 
-    async def test_id_number_wins_and_a_phone_cannot_be_stolen(self, store):
-        await store.upsert_dossier(
+    async def test_id_number_wins_and_a_shared_phone_takes_nobody_over(self, store):
+        first = await store.upsert_dossier(
             dossier("B-1", applicant=ApplicantData("A", phone="+84911111111", id_number="001203004567"))
         )
-        await store.upsert_dossier(dossier("B-2", applicant=ApplicantData("B", phone="+84922222222")))
-        with pytest.raises(Conflict):
-            await store.upsert_dossier(
-                dossier("B-3", applicant=ApplicantData("A", phone="+84922222222", id_number="001203004567"))
-            )
-        assert await store.get_dossier("B-3") is None  # nothing half-written
+        other = await store.upsert_dossier(dossier("B-2", applicant=ApplicantData("B", phone="+84922222222")))
+        # A moves to the phone B uses: the same person by ID number, sharing B's phone.
+        moved = await store.upsert_dossier(
+            dossier("B-3", applicant=ApplicantData("A", phone="+84922222222", id_number="001203004567"))
+        )
+        assert moved.dossier.applicant_id == first.dossier.applicant_id != other.dossier.applicant_id
+        b = await store.get_citizen(other.dossier.applicant_id)
+        assert (b.full_name, b.phone, b.id_number) == ("B", "+84922222222", None)
+        # B by name at B's phone, now with an ID number: B, who gave none before.
+        same = await store.upsert_dossier(
+            dossier("B-4", applicant=ApplicantData("B", phone="+84922222222", id_number="001203008888"))
+        )
+        assert same.dossier.applicant_id == other.dossier.applicant_id
+        # The same name at that phone with another ID number is someone else.
+        namesake = await store.upsert_dossier(
+            dossier("B-5", applicant=ApplicantData("B", phone="+84922222222", id_number="001203009999"))
+        )
+        assert namesake.dossier.applicant_id not in (first.dossier.applicant_id, other.dossier.applicant_id)
+        assert (await store.get_citizen(other.dossier.applicant_id)).id_number == "001203008888"
+
+    async def test_a_withdrawal_from_a_shared_phone_applies_to_everyone_on_it(self, store):
+        grant = ConsentRecord(Channel.SMS, True, T0, "one_stop_shop", "consent")
+        mother = await store.upsert_dossier(
+            dossier("C-1", applicant=ApplicantData("Trần Thị Bình", phone="+84913000901", consents=(grant,)))
+        )
+        son = await store.upsert_dossier(
+            dossier("C-2", applicant=ApplicantData("Nguyễn Văn Bình", phone="+84913000901", consents=(grant,)))
+        )
+        ids = [mother.dossier.applicant_id, son.dossier.applicant_id]
+        assert ids[0] != ids[1]
+        await store.add_consent(ids[1], ConsentRecord(Channel.SMS, False, T0, "sms_keyword", "withdrawal"))
+        contacts = await store.get_contacts(ids)
+        assert not any(contacts[i].consent_for(Channel.SMS) for i in ids)
 
     async def test_consents_are_a_ledger(self, store):
         at = T0

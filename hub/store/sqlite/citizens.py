@@ -45,20 +45,29 @@ async def get_citizens(db, ids: list[str]) -> dict[str, Citizen]:
     return found
 
 
-async def add_consent(db, citizen_id: str, record: ConsentRecord) -> None:
-    await db.execute(
+async def add_consent(db, citizen_id: str, record: ConsentRecord) -> list[str]:
+    """Records it; returns every citizen it applies to. A withdrawal is about
+    an address (stop writing to this phone), so it applies to everyone who
+    shares the address on that channel; a grant is one person's."""
+    ids = [citizen_id]
+    column = ADDRESS_FIELD.get(record.channel)
+    if not record.granted and column is not None:
+        rows = await db.execute_fetchall(
+            f"SELECT other.id FROM citizens me JOIN citizens other ON other.{column} = me.{column}"  # noqa: S608  column name from a fixed table; values bound
+            f" WHERE me.id = ? AND other.id != me.id",
+            (citizen_id,),
+        )
+        ids += [row[0] for row in rows]
+    recorded = recorded_now()
+    await db.executemany(
         "INSERT INTO consents (citizen_id, channel, granted, at, via, legal_basis, recorded_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            citizen_id,
-            record.channel.value,
-            int(record.granted),
-            iso(record.at),
-            record.via,
-            record.legal_basis,
-            recorded_now(),
-        ),
+        [
+            (one, record.channel.value, int(record.granted), iso(record.at), record.via, record.legal_basis, recorded)
+            for one in ids
+        ],
     )
+    return ids
 
 
 def recorded_now() -> str:
@@ -67,7 +76,11 @@ def recorded_now() -> str:
 
 async def find_contact(db, channel: Channel, address: str | int) -> str | None:
     column = ADDRESS_FIELD[channel]
-    rows = await db.execute_fetchall(f"SELECT id FROM citizens WHERE {column} = ? LIMIT 1", (address,))  # noqa: S608  column name from a fixed table; values bound
+    # People may share an address: the first who had it answers for it.
+    rows = await db.execute_fetchall(
+        f"SELECT id FROM citizens WHERE {column} = ? ORDER BY created_at, id LIMIT 1",  # noqa: S608  column name from a fixed table; values bound
+        (address,),
+    )
     return rows[0][0] if rows else None
 
 

@@ -82,15 +82,32 @@ class Database:
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
         applied = {row[0] for row in await db.execute_fetchall("SELECT version FROM schema_migrations")}
-        for version, name, sql in migrations():
-            if version in applied:
-                continue
-            # executescript commits first, so the migration carries its own BEGIN/COMMIT.
-            await db.executescript(
-                f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations VALUES "
-                f"({version}, '{name}', '{utcnow().isoformat()}');\nCOMMIT;"
-            )
-            log.info("migration applied", extra={"migration": name})
+        pending = [m for m in migrations() if m[0] not in applied]
+        if not pending:
+            return
+        # A migration that rebuilds a table others refer to (SQLite cannot drop
+        # a constraint otherwise) must run with foreign keys off, and is checked
+        # for orphans before it commits (SQLite's own twelve-step procedure).
+        await db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version, name, sql in pending:
+                try:
+                    # executescript commits first, so the migration carries its own BEGIN.
+                    await db.executescript(f"BEGIN IMMEDIATE;\n{sql}")
+                    orphans = list(await db.execute_fetchall("PRAGMA foreign_key_check"))
+                    if orphans:
+                        raise RuntimeError(f"migration {name} leaves {len(orphans)} rows pointing nowhere")
+                    await db.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, utcnow().isoformat())
+                    )
+                    await db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.OperationalError):  # no transaction left to end
+                        await db.execute("ROLLBACK")
+                    raise
+                log.info("migration applied", extra={"migration": name})
+        finally:
+            await db.execute("PRAGMA foreign_keys=ON")
 
     async def schema_version(self) -> int:
         rows = list(await self.opened_reader().execute_fetchall("SELECT max(version) FROM schema_migrations"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import overload
@@ -54,20 +55,49 @@ async def insert_outbox(db: aiosqlite.Connection, messages: Sequence[Message]) -
     )
 
 
-async def _find_citizen(db, applicant: ApplicantData):
-    for column, value in (("id_number", applicant.id_number), ("phone", applicant.phone), ("email", applicant.email)):
-        if value:
-            rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE {column} = ? LIMIT 1", (value,))  # noqa: S608  column name from a fixed table; values bound
-            if rows:
-                return rows[0]
+def same_name(a: str, b: str) -> bool:
+    """Two spellings of one name: case, spacing and Unicode composition aside."""
+    return _name_key(a) == _name_key(b)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+async def _find_person(db, applicant: ApplicantData):
+    """The person a dossier's applicant is, or None for someone new.
+
+    A national ID number names a person. Without one, a phone or an email is
+    only a contact point that families share: the person is the one with the
+    same name at that contact (or a contact nobody has named yet, someone who
+    only wrote to us from it). Someone with another ID number is someone else."""
+    if applicant.id_number:
+        rows = await db.execute_fetchall("SELECT * FROM citizens WHERE id_number = ?", (applicant.id_number,))
+        if rows:
+            return rows[0]
+    for column, value in (("phone", applicant.phone), ("email", applicant.email)):
+        if not value:
+            continue
+        rows = await db.execute_fetchall(
+            f"SELECT * FROM citizens WHERE {column} = ? ORDER BY created_at, id",  # noqa: S608  column name from a fixed table; values bound
+            (value,),
+        )
+        for row in rows:
+            if applicant.id_number and row["id_number"] and row["id_number"] != applicant.id_number:
+                continue
+            if same_name(row["full_name"], applicant.full_name) or not row["full_name"].strip():
+                return row
     return None
 
 
 async def upsert_citizen(db, applicant: ApplicantData) -> str:
-    """A citizen gives a piece of information once: the same ID number, phone or
-    email finds the same person across dossiers and channels."""
+    """The applicant's person: found by ID number, or by name at a contact
+    point, else created. What a person gave once is kept: a later dossier adds
+    what is missing (a new phone of the same person too) but never renames
+    them or takes their ID number, and nobody else's record changes because
+    they share a phone or an email."""
     now = iso(utcnow())
-    row = await _find_citizen(db, applicant)
+    row = await _find_person(db, applicant)
     if row is None:
         citizen_id = "c_" + new_id()[:16]
         await db.execute(
@@ -87,17 +117,10 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
         )
     else:
         citizen_id = row["id"]
-        for column, value in (("phone", applicant.phone), ("id_number", applicant.id_number)):
-            if value and row[column] != value:
-                taken = await db.execute_fetchall(
-                    f"SELECT 1 FROM citizens WHERE {column} = ? AND id != ?",  # noqa: S608  column name from a fixed table; values bound
-                    (value, citizen_id),
-                )
-                if taken:
-                    raise Conflict(f"applicant.{column} already belongs to another citizen")
         await db.execute(
-            "UPDATE citizens SET full_name = ?, phone = coalesce(?, phone), email = coalesce(?, email),"
-            " id_number = coalesce(?, id_number), telegram_chat_id = coalesce(?, telegram_chat_id),"
+            "UPDATE citizens SET full_name = CASE WHEN trim(full_name) = '' THEN ? ELSE full_name END,"
+            " phone = coalesce(?, phone), email = coalesce(?, email),"
+            " id_number = coalesce(id_number, ?), telegram_chat_id = coalesce(?, telegram_chat_id),"
             " preferred_channels = CASE WHEN ? = '[]' THEN preferred_channels ELSE ? END,"
             " updated_at = ? WHERE id = ?",
             (
@@ -139,14 +162,15 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
         "procedure": data.procedure,
         "agency": data.agency,
         "applicant_id": citizen_id,
+        "applicant_name": data.applicant.full_name,
         "received_at": received_at,
         "due_at": iso(data.due_at),
     }
     if not rows:
         status = data.status or DossierStatus.SUBMITTED
         await db.execute(
-            "INSERT INTO dossiers (code, procedure, agency, applicant_id, received_at, due_at, status,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO dossiers (code, procedure, agency, applicant_id, applicant_name, received_at, due_at,"
+            " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (data.code, *fields.values(), status.value, now, now),
         )
         event = DossierRegistered(
@@ -305,7 +329,7 @@ def _timeline_entry(row) -> TimelineEntry:
 
 # One round trip: kiosk, phone and chat lookups are the hot read path.
 _DOSSIER_SQL = """
-SELECT d.*, c.full_name AS applicant_name, c.phone AS applicant_phone,
+SELECT d.*, coalesce(d.applicant_name, c.full_name) AS applicant_name, c.phone AS applicant_phone,
        (SELECT json_group_array(json_array(e.at, e.recorded_at, e.event_id, e.status, e.actor, e.note))
           FROM dossier_events e WHERE e.code = d.code) AS timeline
   FROM dossiers d JOIN citizens c ON c.id = d.applicant_id

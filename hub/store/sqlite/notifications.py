@@ -96,7 +96,8 @@ async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
         return {}
     rows = await db.execute_fetchall(
         f"SELECT d.code, d.procedure, d.agency, d.status, d.received_at, d.due_at,"  # noqa: S608  only ? placeholders are interpolated
-        f" d.applicant_id AS citizen_id, c.full_name FROM dossiers d JOIN citizens c ON c.id = d.applicant_id"
+        f" d.applicant_id AS citizen_id, coalesce(d.applicant_name, c.full_name) AS full_name"
+        f" FROM dossiers d JOIN citizens c ON c.id = d.applicant_id"
         f" WHERE d.code IN ({placeholders(codes)})",
         codes,
     )

@@ -169,8 +169,9 @@ class SqliteStore:
 
     async def add_consent(self, citizen_id: str, record: ConsentRecord) -> None:
         async with self.db.transaction() as db:
-            await citizens.add_consent(db, citizen_id, record)
-        self._forget_contact(citizen_id)
+            applied = await citizens.add_consent(db, citizen_id, record)
+        for one in applied:
+            self._forget_contact(one)
 
     async def find_contact(self, channel: Channel, address: str | int) -> str | None:
         return await citizens.find_contact(self.db.reader, channel, address)
