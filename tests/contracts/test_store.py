@@ -18,6 +18,23 @@ from models.notifications import Notification
 from tests.support.dossiers import T0, change, dossier
 
 
+def asking(channel: Channel):
+    """The confirmation a follow request queues, as the follow API builds it."""
+
+    def confirmation(request_id: str, citizen_id: str) -> Notification:
+        return Notification(
+            id=f"n-{request_id}",
+            citizen_id=citizen_id,
+            purpose="follow_confirmation",
+            source_event_id=f"follow:{request_id}",
+            template="follow_confirmation",
+            context={"follow_request": request_id, "channel": channel.value},
+            next_at=0.0,
+        )
+
+    return confirmation
+
+
 async def outbox_types(store) -> list[str]:
     return [row.type for row in await store.outbox_after(0, 1000)]
 
@@ -157,6 +174,56 @@ class TestCitizenStore:
         await store.add_consent(ids[1], ConsentRecord(Channel.SMS, False, T0, "sms_keyword", "withdrawal"))
         contacts = await store.get_contacts(ids)
         assert not any(contacts[i].consent_for(Channel.SMS) for i in ids)
+
+    async def test_a_follow_waits_for_its_confirmation_and_the_cap_counts_requests(self, store):
+        await store.upsert_dossier(dossier("F-1"))
+        later = T0.replace(year=2099)
+        grant = ConsentRecord(Channel.EMAIL, True, T0, "follow_confirmed", "consent")
+
+        confirmation = asking(Channel.EMAIL)
+
+        async def ask(address: str):
+            return await store.request_follow(
+                "F-1", Channel.EMAIL, address, limit=2, expires_at=later, confirmation=confirmation
+            )
+
+        first = await ask("a@example.vn")
+        assert first.outcome == "requested" and first.request is not None
+        assert (await ask("a@example.vn")).outcome == "pending"  # the same address again: nothing new
+        assert (await ask("b@example.vn")).outcome == "requested"
+        assert (await ask("c@example.vn")).outcome == "full"  # two live requests fill a cap of two
+        assert [n.purpose for n in await store.due_notifications(1.0, 10)] == ["follow_confirmation"] * 2
+
+        pending = await store.live_follow_request("F-1", Channel.EMAIL, "a@example.vn")
+        assert pending == first.request
+        citizen = first.request.citizen_id
+        assert not (await store.get_citizen(citizen)).consent_for(Channel.EMAIL)  # nothing granted yet
+        confirmed = await store.confirm_follow(first.request.id, grant)
+        assert confirmed.outcome == "following"
+        assert (await store.get_citizen(citizen)).consent_for(Channel.EMAIL)
+        assert await store.live_follow_request("F-1", Channel.EMAIL, "a@example.vn") is None
+        assert (await ask("a@example.vn")).outcome == "following"
+        assert citizen in [cid for cid, _ in (await store.dossier_targets(["F-1"]))["F-1"].recipients]
+
+    async def test_a_withdrawn_address_is_never_asked_nor_confirmed(self, store):
+        await store.upsert_dossier(dossier("F-2"))
+        later = T0.replace(year=2099)
+
+        confirmation = asking(Channel.SMS)
+
+        asked = await store.request_follow(
+            "F-2", Channel.SMS, "+84912000009", limit=5, expires_at=later, confirmation=confirmation
+        )
+        assert asked.request is not None
+        no = ConsentRecord(Channel.SMS, False, T0, "sms_keyword", "withdrawal")
+        await store.add_consent(asked.request.citizen_id, no)
+        grant = ConsentRecord(Channel.SMS, True, T0, "follow_confirmed", "consent")
+        assert (await store.confirm_follow(asked.request.id, grant)).outcome == "withdrawn"
+        assert not (await store.get_citizen(asked.request.citizen_id)).consent_for(Channel.SMS)
+        again = await store.request_follow(
+            "F-2", Channel.SMS, "+84912000009", limit=5, expires_at=later, confirmation=confirmation
+        )
+        assert again.outcome == "withdrawn"
 
     async def test_consents_are_a_ledger(self, store):
         at = T0

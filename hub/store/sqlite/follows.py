@@ -27,20 +27,13 @@ def _request(row) -> FollowRequest:
     )
 
 
-async def _withdrew(db, citizen_id: str, channel: Channel) -> bool:
+async def _consent(db, citizen_id: str, channel: Channel) -> bool | None:
+    """The ledger's current answer on the channel; None: never asked."""
     rows = await db.execute_fetchall(
         "SELECT granted FROM consents WHERE citizen_id = ? AND channel = ? ORDER BY id DESC LIMIT 1",
         (citizen_id, channel.value),
     )
-    return bool(rows) and not rows[0][0]
-
-
-async def _consented(db, citizen_id: str, channel: Channel) -> bool:
-    rows = await db.execute_fetchall(
-        "SELECT granted FROM consents WHERE citizen_id = ? AND channel = ? ORDER BY id DESC LIMIT 1",
-        (citizen_id, channel.value),
-    )
-    return bool(rows) and bool(rows[0][0])
+    return bool(rows[0][0]) if rows else None
 
 
 async def _live(db, code: str, citizen_id: str, channel: Channel, now: str):
@@ -66,12 +59,13 @@ async def request_follow(
     now = iso(utcnow())
     citizen_id = await citizens.find_contact(db, channel, address)
     if citizen_id is not None:
-        if await _withdrew(db, citizen_id, channel):
+        consent = await _consent(db, citizen_id, channel)
+        if consent is False:
             return FollowOutcome("withdrawn"), False
         followed = await db.execute_fetchall(
             "SELECT 1 FROM subscriptions WHERE dossier_code = ? AND citizen_id = ?", (code, citizen_id)
         )
-        if followed and await _consented(db, citizen_id, channel):
+        if followed and consent:
             return FollowOutcome("following"), False
         live = await _live(db, code, citizen_id, channel, now)
         if live is not None:
@@ -124,7 +118,7 @@ async def confirm_follow(db, request_id: str, consent: ConsentRecord) -> FollowO
     if found.expires_at <= utcnow():
         return FollowOutcome("expired", found)
     # A follow never says yes for someone who said no: only they can, from the address.
-    if await _withdrew(db, found.citizen_id, found.channel):
+    if await _consent(db, found.citizen_id, found.channel) is False:
         return FollowOutcome("withdrawn", found)
     await citizens.add_consent(db, found.citizen_id, consent)
     await citizens.prefer_channel(db, found.citizen_id, found.channel)
