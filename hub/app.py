@@ -53,6 +53,7 @@ from hub.settings import Settings
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
 from notify import api as notify_api
+from notify import follow as notify_follow
 from notify import openapi as notify_openapi
 from notify.engine import Notifier
 from notify.holidays import HolidayCalendar, load_holidays
@@ -361,6 +362,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     for package_routes in (
         dossiers.routes,
         notify_api.routes,
+        notify_follow.routes,
         contact_center_api.routes,
         assistant_api.routes,
         ops.routes,
