@@ -315,7 +315,7 @@ async def test_followers_are_told_like_the_applicant(h):
     await h.dossier()
     await h.pump()
     consent = ConsentRecord(
-        channel=Channel.EMAIL, granted=True, at=datetime.now(UTC), via="follow_dossier", legal_basis="consent"
+        channel=Channel.EMAIL, granted=True, at=datetime.now(UTC), via="email_keyword", legal_basis="consent"
     )
     follower, added = await h.store.follow(CODE, Channel.EMAIL, "con.trai@example.vn", "api", consent)
     assert added
