@@ -12,8 +12,8 @@ import pytest
 
 from channels.port import Limit
 from models.citizen import Channel, ConsentRecord
+from models.notifications import FOLLOW_CONFIRMATION, Notification, Receipt
 from models.notifications import DeliveryStatus as S
-from models.notifications import Receipt
 from models.timeutil import VN_TZ
 from notify.sender import Policy
 from tests.support.harness import APPLICANT, CODE, make_harness
@@ -421,3 +421,62 @@ def test_operator_rate_limits_and_failures_reach_the_recording_providers(tmp_pat
     assert channels.provider(Channel.PHONE).limits(None) == []
     with pytest.raises(ValueError, match="N/s"):
         recording_channels(None, Settings(data_dir=tmp_path, rate_limits="sms=10"))
+
+
+def _confirmation(channel: Channel):
+    def build(request_id: str, citizen_id: str):
+        return Notification(
+            id="n-" + request_id,
+            citizen_id=citizen_id,
+            purpose=FOLLOW_CONFIRMATION,
+            source_event_id=f"follow:{request_id}",
+            template=FOLLOW_CONFIRMATION,
+            context={"follow_request": request_id, "channel": channel.value, "dossier_code": CODE, "minutes": 15},
+            dossier_code=CODE,
+            urgent=True,
+            next_at=0.0,
+        )
+
+    return build
+
+
+async def test_a_follow_confirmation_goes_to_its_one_address_without_consent_and_at_night(h):
+    await h.dossier()
+    await h.pump()
+    h.clock.now = datetime(2026, 11, 25, 23, 0, tzinfo=VN_TZ).timestamp()  # quiet hours for SMS
+    asked = await h.store.request_follow(
+        CODE,
+        Channel.SMS,
+        "+84912000777",
+        limit=5,
+        expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+        confirmation=_confirmation(Channel.SMS),
+    )
+    await h.send()
+    [sms] = [m for m in h.sent(Channel.SMS) if m.address == "+84912000777"]
+    code = h.sender.links.follow_code(asked.request.id)
+    assert code in sms.text and CODE in sms.text
+    [n] = [n for n in await h.notifications() if n.purpose == "follow_confirmation"]
+    assert code not in str(n.context)  # derived when sent, never stored
+
+
+async def test_a_follow_confirmation_is_not_sent_after_a_withdrawal_nor_elsewhere(h):
+    await h.dossier()
+    await h.pump()
+    # The applicant's own phone, asked about by email: it has every consent, yet only
+    # the address asked about may get the request, and the SMS withdrawal stops it.
+    asked = await h.store.request_follow(
+        CODE,
+        Channel.SMS,
+        APPLICANT.phone,
+        limit=5,
+        expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+        confirmation=_confirmation(Channel.SMS),
+    )
+    no = ConsentRecord(Channel.SMS, False, datetime.now(UTC), via="sms_keyword", legal_basis="withdrawal")
+    await h.store.add_consent(asked.request.citizen_id, no)
+    before = {c: len(h.sent(c)) for c in (Channel.SMS, Channel.TELEGRAM, Channel.EMAIL)}
+    await h.send()
+    assert {c: len(h.sent(c)) for c in before} == before  # no fallback to telegram or email either
+    [n] = [n for n in await h.notifications() if n.purpose == "follow_confirmation"]
+    assert n.status is S.CANCELLED
