@@ -27,6 +27,7 @@ from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
 from models.citizen import Channel, Citizen, ConsentRecord, Contact
 from models.dossier import Dossier
+from models.errors import StoreUnavailable
 from models.notifications import DeliveryAttempt, Notification, Progress
 from models.timeutil import utcnow
 
@@ -65,7 +66,14 @@ class SqliteStore:
     async def readiness(self) -> dict:
         version = await self.db.schema_version()
         latest = migrations()[-1][0]
-        return {"store": "sqlite", "schema_version": version, "latest_migration": latest, "ready": version == latest}
+        state = {"store": "sqlite", "schema_version": version, "latest_migration": latest}
+        try:
+            # A real write, so a store that reads fine but keeps nothing is not "ready".
+            async with self.db.transaction() as db:
+                await db.execute("INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", (iso(utcnow()),))
+        except StoreUnavailable as exc:
+            return {**state, "writable": False, "error": str(exc), "ready": False}
+        return {**state, "writable": True, "ready": version == latest}
 
     def on_outbox_append(self, listener: Callable[[], None]) -> None:
         self.db.on_outbox_append(listener)
