@@ -204,9 +204,28 @@ class CitizenStore(Protocol):
         """A verified link (a Telegram deep link) puts the address on that citizen."""
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """An API key as operators see it: never its secret, nor its hash."""
+
+    id: int
+    name: str
+    created_at: str
+    revoked_at: str | None = None
+
+
 class ApiKeyStore(Protocol):
-    async def add_api_key(self, name: str, key_hash: str) -> int: ...
+    """Keys stored as hashes; every create, revoke and rotate leaves an audit row with its actor."""
+
+    async def add_api_key(self, name: str, key_hash: str, actor: str = "system") -> int: ...
     async def api_key_name(self, key_hash: str) -> str | None: ...
+    async def list_api_keys(self) -> list[ApiKeyInfo]: ...
+    async def revoke_api_keys(self, ref: str, actor: str) -> list[ApiKeyInfo]:
+        """Revokes the live key whose id is `ref` (digits), else every live key named `ref`; those revoked."""
+
+    async def rotate_api_key(self, name: str, key_hash: str, actor: str) -> tuple[int, list[ApiKeyInfo]] | None:
+        """In one transaction, a new key named `name` and the live ones of that
+        name revoked: (new id, revoked); None when no live key has that name."""
 
 
 class NotificationStore(Protocol):

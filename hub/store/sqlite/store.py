@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.store.port import (
+    ApiKeyInfo,
     Broadcast,
     DeadLetter,
     DeliveryResult,
@@ -22,7 +23,7 @@ from hub.store.port import (
     StatusChangeResult,
     UpsertResult,
 )
-from hub.store.sqlite import broadcasts, citizens, conversations, dossiers, escalations, notifications, outbox
+from hub.store.sqlite import api_keys, broadcasts, citizens, conversations, dossiers, escalations, notifications, outbox
 from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
 from models.citizen import Channel, Citizen, ConsentRecord, Contact
@@ -327,15 +328,9 @@ class SqliteStore:
 
     # API keys
 
-    async def add_api_key(self, name: str, key_hash: str) -> int:
+    async def add_api_key(self, name: str, key_hash: str, actor: str = "system") -> int:
         async with self.db.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
-                (name, key_hash, utcnow().isoformat()),
-            )
-            if cursor.lastrowid is None:
-                raise RuntimeError("SQLite gave no rowid for the new API key")
-            return cursor.lastrowid
+            return await api_keys.add(db, name, key_hash, actor, iso(utcnow()))
 
     async def api_key_name(self, key_hash: str) -> str | None:
         rows = list(
@@ -344,6 +339,17 @@ class SqliteStore:
             )
         )
         return rows[0][0] if rows else None
+
+    async def list_api_keys(self) -> list[ApiKeyInfo]:
+        return await api_keys.listing(self.db.opened_reader())
+
+    async def revoke_api_keys(self, ref: str, actor: str) -> list[ApiKeyInfo]:
+        async with self.db.transaction() as db:
+            return await api_keys.revoke(db, ref, actor, iso(utcnow()))
+
+    async def rotate_api_key(self, name: str, key_hash: str, actor: str) -> tuple[int, list[ApiKeyInfo]] | None:
+        async with self.db.transaction() as db:
+            return await api_keys.rotate(db, name, key_hash, actor, iso(utcnow()))
 
     # outbox, for the bus
 
