@@ -184,9 +184,7 @@ def _escape(char: str) -> str:
 def _printable(text: str, keep: str = "") -> str:
     """`text` safe for an operator's terminal: control and format characters
     (ESC sequences, BEL, CR, bidi overrides) shown escaped, never obeyed."""
-    return "".join(
-        c if c in keep or unicodedata.category(c) not in _UNPRINTABLE else _escape(c) for c in str(text)
-    )
+    return "".join(c if c in keep or unicodedata.category(c) not in _UNPRINTABLE else _escape(c) for c in str(text))
 
 
 _UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}

@@ -40,7 +40,9 @@ class ApiKeys:
     async def create(self, name: str, actor: str = "system") -> str:
         key = new_key()
         key_id = await self.store.add_api_key(name, hash_key(key), actor)
-        log.info("api key created", extra={"audit": "apikey.create", "key_id": key_id, "key_name": name, "actor": actor})
+        log.info(
+            "api key created", extra={"audit": "apikey.create", "key_id": key_id, "key_name": name, "actor": actor}
+        )
         return key
 
     async def listing(self) -> list[ApiKeyInfo]:
