@@ -200,8 +200,20 @@ class CitizenStore(Protocol):
     async def follow(
         self, code: str, channel: Channel, address: str | int, via: str, consent: ConsentRecord
     ) -> tuple[str, bool]: ...
-    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int, consent: ConsentRecord) -> None:
-        """A verified link (a Telegram deep link) puts the address on that citizen."""
+    async def link_contact(
+        self,
+        citizen_id: str,
+        channel: Channel,
+        address: str | int,
+        consent: ConsentRecord,
+        *,
+        link: str,
+        dossier_code: str,
+    ) -> bool:
+        """A verified link (a Telegram deep link) puts the address on that
+        citizen, once: the first address to use `link` (an id for the token)
+        keeps it; the same address again is linked again; any other address
+        gets False and nothing changes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,14 +285,26 @@ class SqliteStore:
     async def get_conversation(self, conversation_id: str) -> dict | None:
         return await conversations.get_conversation(self.db.reader, conversation_id)
 
-    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int, consent: ConsentRecord) -> None:
+    async def link_contact(
+        self,
+        citizen_id: str,
+        channel: Channel,
+        address: str | int,
+        consent: ConsentRecord,
+        *,
+        link: str,
+        dossier_code: str,
+    ) -> bool:
         async with self.db.transaction() as db:
+            if not await conversations.bind_link(db, link, citizen_id, dossier_code, channel, address):
+                return False
             await conversations.link_contact(db, citizen_id, channel, address)
             await citizens.add_consent(db, citizen_id, consent)
             await citizens.prefer_channel(db, citizen_id, channel)
         # The address may have left another citizen: forget every cached contact.
         self._contacts_generation += 1
         self._contacts.clear()
+        return True
 
     async def escalate(self, conversation_id: str, reason: str):
         async with self.db.transaction() as db:
