@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 import unicodedata
@@ -74,9 +75,11 @@ def _operator() -> str:
 
 
 def _audited(args) -> Settings:
-    # The audit lines (INFO, JSON on stderr) are the point of these commands.
+    # The audit lines (INFO, JSON on stderr) are the point of these commands;
+    # a program that calls main() with logging of its own set up keeps it.
     settings = _settings(args)
-    logs.configure(settings.log_level)
+    if not logging.getLogger().handlers:
+        logs.configure(settings.log_level)
     return settings
 
 
