@@ -12,6 +12,10 @@ packed bytes: lowercase hex two digits a byte (our ids are 32 hex
 digits), dossier codes three characters in two bytes from a 40-letter
 alphabet, anything else plain UTF-8. The MAC is HMAC-SHA256 cut to 64 bits:
 enough, since a guess can only be tried online, one Telegram message at a time.
+
+A token is a bearer credential printed on paper, so it binds once: the inbox
+records its link_id with the first chat that opens it, and refuses it to any
+other chat (contact_center/inbox.py).
 """
 
 from __future__ import annotations
@@ -113,6 +117,10 @@ def read_token(secret: bytes, token: str, now: datetime) -> tuple[str, str] | No
         data = _unb64(token)
     except ValueError:
         return None
+    if _b64(data) != token:
+        # Base64 leaves spare bits in the last character: another spelling of
+        # the same token must not count as another link (see link_id).
+        return None
     payload, mac = data[:-_MAC_BYTES], data[-_MAC_BYTES:]
     if len(payload) < 6 or not hmac.compare_digest(mac, _sign(secret, payload)):
         return None
@@ -125,6 +133,12 @@ def read_token(secret: bytes, token: str, now: datetime) -> tuple[str, str] | No
     if at != len(payload) or now.timestamp() >= expires:
         return None
     return citizen_id, dossier_code
+
+
+def link_id(token: str) -> str:
+    """What the store records a bound link under: a digest, so that the table
+    of bindings holds no token that could be replayed."""
+    return hashlib.sha256(_DOMAIN + token.encode()).hexdigest()
 
 
 def start_link(bot_username: str, token: str) -> str:

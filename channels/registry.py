@@ -14,6 +14,7 @@ from typing import Any
 
 from channels.port import Provider
 from models.citizen import ADDRESS_FIELD, Channel, Citizen, Contact
+from models.email_address import normalize_email
 from models.phone import normalize_phone
 from models.privacy import mask_email, mask_phone
 from models.templates import TemplateKind
@@ -21,13 +22,6 @@ from models.templates import TemplateKind
 
 def _phone(value: Any) -> str:
     return normalize_phone(str(value))
-
-
-def _email(value: Any) -> str:
-    text = str(value).strip().lower()
-    if "@" not in text:
-        raise ValueError(f"địa chỉ email '{value}' không hợp lệ")
-    return text
 
 
 def _chat_id(value: Any) -> int:
@@ -119,7 +113,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             notifies=True,
             followable=True,
             follow_confirmation="link",
-            normalize=_email,
+            normalize=normalize_email,
             mask=mask_email,
             receipt_deadline=7200,
             unsubscribe_link=True,

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from channels.deeplink import link_id
 from channels.registry import REGISTRY
 from contact_center import keywords
 from contact_center.status import NOT_FOUND, status_line
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 HELP = (
     "Tra cứu hồ sơ: TRACUU <mã hồ sơ> <4 số cuối điện thoại>. Nhận thông báo: THEODOI <mã hồ sơ> "
     "<4 số cuối điện thoại>. Dừng nhận thông báo: HUY."
+)
+LINK_TAKEN = (
+    "Mã QR trên biên nhận này đã được dùng để nhận thông báo trên một tài khoản {label} khác, nên không liên kết "
+    "thêm được. Nếu đó không phải Ông/Bà, vui lòng báo bộ phận một cửa nơi nộp hồ sơ. Ông/Bà vẫn có thể tra cứu: "
 )
 ACKNOWLEDGED = "Tổng đài đã nhận tin nhắn của Ông/Bà. Cán bộ sẽ trả lời trên kênh này trong giờ hành chính. " + HELP
 
@@ -140,20 +145,20 @@ class Inbox:
         if token:
             linked = self.read_link(token)
             if linked is not None:
-                citizen_id, _ = linked
-                await self.store.link_contact(
-                    citizen_id,
-                    message.channel,
-                    address,
-                    ConsentRecord(
-                        channel=message.channel,
-                        granted=True,
-                        at=self.clock(),
-                        via="telegram_deeplink",
-                        legal_basis="consent",
-                    ),
+                citizen_id, code = linked
+                consent = ConsentRecord(
+                    channel=message.channel,
+                    granted=True,
+                    at=self.clock(),
+                    via="telegram_deeplink",
+                    legal_basis="consent",
                 )
-                return citizen_id
+                if await self.store.link_contact(
+                    citizen_id, message.channel, address, consent, link=link_id(token), dossier_code=code
+                ):
+                    return citizen_id
+                # A photographed receipt: the link already belongs to another chat.
+                log.warning("deep link refused: bound to another chat", extra={"dossier": code})
         return await self.store.ensure_contact(message.channel, address)
 
     async def _dossier_named(self, message: Incoming, command) -> str | None:
@@ -184,6 +189,8 @@ class Inbox:
         if command.name == "start":
             token = message.link_token or command.argument
             linked = self.read_link(token) if token else None
+            if linked is not None and linked[0] != citizen_id:
+                return [Reply(LINK_TAKEN.format(label=REGISTRY[message.channel].label) + HELP)]
             if linked is not None:
                 _, code = linked
                 return [

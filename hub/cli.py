@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,12 +67,73 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _operator() -> str:
+    """Who ran the command, for the audit line: the login behind sudo if any."""
+    import getpass
+
+    return "cli:" + (os.environ.get("SUDO_USER") or getpass.getuser())
+
+
+def _audited(args) -> Settings:
+    # The audit lines (INFO, JSON on stderr) are the point of these commands;
+    # a program that calls main() with logging of its own set up keeps it.
+    settings = _settings(args)
+    if not logging.getLogger().handlers:
+        logs.configure(settings.log_level)
+    return settings
+
+
 def cmd_apikey_create(args) -> int:
     from hub.api.auth import ApiKeys
 
-    key = asyncio.run(_with_store(_settings(args), lambda store: ApiKeys(store).create(args.name)))
+    settings = _audited(args)
+    key = asyncio.run(_with_store(settings, lambda store: ApiKeys(store).create(args.name, _operator())))
     print(key)
     print(f"Khóa API '{args.name}' đã được tạo. Hãy lưu lại: khóa chỉ hiện một lần.", file=sys.stderr)
+    return 0
+
+
+def cmd_apikey_list(args) -> int:
+    from hub.api.auth import ApiKeys
+
+    keys = asyncio.run(_with_store(_settings(args), lambda store: ApiKeys(store).listing()))
+    print(f"{'id':>5}  {'tên':<24} {'tạo lúc':<33} thu hồi lúc")
+    for info in keys:
+        print(f"{info.id:>5}  {_printable(info.name):<24} {info.created_at:<33} {info.revoked_at or '-'}")
+    return 0
+
+
+def cmd_apikey_revoke(args) -> int:
+    from hub.api.auth import ApiKeys
+
+    settings = _audited(args)
+    revoked = asyncio.run(_with_store(settings, lambda store: ApiKeys(store).revoke(args.key, _operator())))
+    if not revoked:
+        print(f"Không có khóa API đang dùng nào có id hoặc tên '{_printable(args.key)}'.", file=sys.stderr)
+        return 1
+    for info in revoked:
+        print(f"Đã thu hồi khóa API {info.id} ('{_printable(info.name)}').")
+    return 0
+
+
+def cmd_apikey_rotate(args) -> int:
+    from hub.api.auth import ApiKeys
+
+    settings = _audited(args)
+    rotated = asyncio.run(_with_store(settings, lambda store: ApiKeys(store).rotate(args.name, _operator())))
+    if rotated is None:
+        print(
+            f"Không có khóa API đang dùng nào tên '{_printable(args.name)}'; tạo mới bằng 'tongdai apikey create'.",
+            file=sys.stderr,
+        )
+        return 1
+    key, key_id, revoked = rotated
+    print(key)
+    print(
+        f"Khóa API mới {key_id} ('{_printable(args.name)}') thay cho {', '.join(str(i.id) for i in revoked)}, "
+        "đã thu hồi. Hãy lưu lại: khóa chỉ hiện một lần.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -116,12 +179,26 @@ def cmd_dlq_retry(args) -> int:
     return 0
 
 
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _printable(text: str, keep: str = "") -> str:
+    """`text` safe for an operator's terminal: control and format characters
+    (ESC sequences, BEL, CR, bidi overrides) shown escaped, never obeyed."""
+    return "".join(c if c in keep or unicodedata.category(c) not in _UNPRINTABLE else _escape(c) for c in str(text))
+
+
+_UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
 def _print_recorded(row: dict) -> None:
-    head = f"[{row['created_at']}] {row['channel']} → {row['address']}"
+    head = f"[{_printable(row['created_at'])}] {_printable(row['channel'])} → {_printable(row['address'])}"
     if row.get("subject"):
-        head += f" · {row['subject']}"
+        head += f" · {_printable(row['subject'])}"
     print(head)
-    print("  " + row["body"].replace("\n", "\n  "), flush=True)
+    print("  " + _printable(row["body"], keep="\n").replace("\n", "\n  "), flush=True)
 
 
 def cmd_outbox_tail(args) -> int:
@@ -242,6 +319,12 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", default=None)
         p.set_defaults(func=func)
         return p
+
+    nested(apikey, "list", cmd_apikey_list, "every key: id, name, created, revoked (never the key)")
+    revoke = nested(apikey, "revoke", cmd_apikey_revoke, "revoke the key with this id, or every live key so named")
+    revoke.add_argument("key", help="the key's id (digits) or its name")
+    rotate = nested(apikey, "rotate", cmd_apikey_rotate, "a new key for this name, printed once; the old one revoked")
+    rotate.add_argument("name")
 
     outbox = sub.add_parser("outbox", help="what the recording providers sent").add_subparsers(
         dest="action", required=True

@@ -12,7 +12,7 @@ from hub.settings import Settings
 
 def _load_or_create(settings: Settings) -> bytes:
     path = settings.data_dir / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the key and the database: owner only
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:

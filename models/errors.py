@@ -57,3 +57,8 @@ class ProviderRefused(PermanentError):
 
 class Conflict(PermanentError):
     pass
+
+
+class StoreUnavailable(RetryableError):
+    """The store cannot take writes now (its file vanished, turned read-only,
+    the disk failed): the caller answers 503 and nothing is claimed as stored."""

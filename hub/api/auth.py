@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 
 from aiohttp import web
 
 from hub.api.errors import ApiError
-from hub.store.port import ApiKeyStore
+from hub.store.port import ApiKeyInfo, ApiKeyStore
+
+log = logging.getLogger(__name__)
 
 PREFIX = "tdk_"
 
@@ -28,14 +31,52 @@ class ApiKeys:
     """Looks keys up in the store, remembering hits briefly so that a busy
     one-stop-shop does not cost a query per event."""
 
-    def __init__(self, store: ApiKeyStore, ttl: float = 30.0):
+    # A key revoked by `tongdai apikey revoke` (another process) is refused
+    # within `ttl` seconds; one revoked through this object at once.
+    def __init__(self, store: ApiKeyStore, ttl: float = 5.0):
         self.store, self.ttl = store, ttl
         self._cache: dict[str, tuple[str, float]] = {}
 
-    async def create(self, name: str) -> str:
+    async def create(self, name: str, actor: str = "system") -> str:
         key = new_key()
-        await self.store.add_api_key(name, hash_key(key))
+        key_id = await self.store.add_api_key(name, hash_key(key), actor)
+        log.info(
+            "api key created", extra={"audit": "apikey.create", "key_id": key_id, "key_name": name, "actor": actor}
+        )
         return key
+
+    async def listing(self) -> list[ApiKeyInfo]:
+        return await self.store.list_api_keys()
+
+    async def revoke(self, ref: str, actor: str) -> list[ApiKeyInfo]:
+        revoked = await self.store.revoke_api_keys(ref, actor)
+        self._cache.clear()
+        for info in revoked:
+            log.info(
+                "api key revoked",
+                extra={"audit": "apikey.revoke", "key_id": info.id, "key_name": info.name, "actor": actor},
+            )
+        return revoked
+
+    async def rotate(self, name: str, actor: str) -> tuple[str, int, list[ApiKeyInfo]] | None:
+        """(the new key, its id, the keys it replaced), or None when no live key has that name."""
+        key = new_key()
+        rotated = await self.store.rotate_api_key(name, hash_key(key), actor)
+        if rotated is None:
+            return None
+        self._cache.clear()
+        key_id, revoked = rotated
+        log.info(
+            "api key rotated",
+            extra={
+                "audit": "apikey.rotate",
+                "key_id": key_id,
+                "key_name": name,
+                "replaced": [info.id for info in revoked],
+                "actor": actor,
+            },
+        )
+        return key, key_id, revoked
 
     async def authenticate(self, request: web.Request) -> str:
         header = request.headers.get("Authorization", "")

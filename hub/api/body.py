@@ -1,7 +1,16 @@
-"""Reading JSON bodies into typed values, naming the field that is wrong."""
+"""Reading JSON bodies into typed values, naming the field that is wrong.
+
+Text fields carry no control characters: what a one-stop-shop or a citizen
+sends ends up in SMS and email bodies and on operators' terminals, where ESC,
+BEL or a bare CR act instead of showing. Such a field is refused with a 422
+rather than silently cleaned, so the sender learns of it. Line feeds and tabs
+are kept, since notes and chat messages have lines; a CR LF line end becomes
+a line feed. Bidirectional overrides, which reorder what a reader sees, are
+refused too."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal, overload
 
@@ -26,6 +35,12 @@ def parse_object(raw: bytes) -> dict:
     if not isinstance(body, dict):
         raise ApiError(422, "Nội dung gửi lên phải là một đối tượng JSON ({...}).", field="body")
     return body
+
+
+# Every control character (Unicode's Cc: U+0000-001F, U+007F-009F) but line
+# feed and tab, and the embedding, override and isolate marks (LRE…RLO,
+# LRI…PDI) that make text show in another order than it reads.
+_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @overload
@@ -57,7 +72,11 @@ def text(
         return default
     if not isinstance(value, str):
         raise ApiError(422, f"Trường '{name}' phải là chuỗi ký tự.", field=name)
-    value = value.strip()
+    value = value.replace("\r\n", "\n").strip()
+    if _REFUSED.search(value):
+        raise ApiError(
+            422, f"Trường '{name}' chứa ký tự điều khiển không được phép (chỉ giữ xuống dòng và tab).", field=name
+        )
     if not value:
         if required:
             raise ApiError(422, f"Trường '{name}' không được để trống.", field=name)

@@ -3,7 +3,6 @@ kiosk, phone and chat read the masked public view."""
 
 from __future__ import annotations
 
-import re
 from typing import TypeVar
 
 from aiohttp import web
@@ -18,13 +17,13 @@ from hub.store.port import ApplicantData, DossierData, DossierStore, StatusChang
 from hub.tracking import dossier_view
 from models.citizen import CONSENT_CLOCK_SKEW, FUTURE_CONSENT, Channel, ConsentRecord
 from models.dossier import TRANSITIONS, parse_status
+from models.email_address import normalize_email
 from models.errors import Conflict
 from models.phone import normalize_phone
 from models.timeutil import to_iso, utcnow
 
 routes = web.RouteTableDef()
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại."
 
 
@@ -46,8 +45,6 @@ def _applicant(body: dict) -> ApplicantData:
     p = "applicant."
     phone = b.text(raw, "phone", required=False, max_len=30, prefix=p)
     email = b.text(raw, "email", required=False, max_len=254, prefix=p)
-    if email and not EMAIL.match(email):
-        raise ApiError(422, f"Địa chỉ email '{email}' không hợp lệ.", field="applicant.email")
     id_number = b.text(raw, "id_number", required=False, max_len=12, prefix=p)
     if id_number and not (id_number.isdigit() and len(id_number) in (9, 12)):
         raise ApiError(422, "Số CCCD/CMND phải gồm 12 (hoặc 9) chữ số.", field="applicant.id_number")
@@ -62,7 +59,7 @@ def _applicant(body: dict) -> ApplicantData:
     return ApplicantData(
         full_name=b.text(raw, "full_name", max_len=200, prefix=p),
         phone=b.parsed("applicant.phone", normalize_phone, phone) if phone else None,
-        email=email.lower() if email else None,
+        email=b.parsed("applicant.email", normalize_email, email) if email else None,
         id_number=id_number,
         telegram_chat_id=chat_id,
         preferred_channels=tuple(b.parsed("applicant.preferred_channels", Channel, c).value for c in channels),

@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 
 from hub.api.replies import reply
+from models.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ _DEFAULT_MESSAGES = {
     422: "Dữ liệu không hợp lệ.",
     429: "Quá nhiều yêu cầu; vui lòng thử lại sau.",
     500: "Lỗi hệ thống; yêu cầu chưa được xử lý, vui lòng thử lại.",
+    503: "Hệ thống tạm thời không lưu được dữ liệu; yêu cầu chưa được xử lý, vui lòng thử lại sau.",
 }
 _CODES = {
     400: "bad_request",
@@ -36,7 +38,9 @@ _CODES = {
     422: "validation_error",
     429: "too_many_requests",
     500: "internal_error",
+    503: "service_unavailable",
 }
+STORE_RETRY_AFTER = 30  # seconds: an operator has to act before the store takes writes again
 
 
 def error_response(
@@ -70,6 +74,10 @@ async def json_errors(request: web.Request, handler):
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status_code, exc.message, field=exc.field, headers=exc.headers, **exc.extra)
+    except StoreUnavailable as exc:
+        # Nothing was stored: say so rather than 201 for a write that would be lost.
+        log.error("store unavailable", extra={"path": request.path, "method": request.method, "error": str(exc)})
+        return error_response(503, headers={"Retry-After": str(STORE_RETRY_AFTER)})
     except web.HTTPException as exc:
         if exc.status_code < 400:
             raise

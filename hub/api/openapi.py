@@ -249,7 +249,7 @@ def build_spec(*parts: dict) -> dict:
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive"}}}},
             "/readyz": {
                 "get": {
-                    "summary": "Store reachable and migrations applied",
+                    "summary": "Store reachable, migrations applied and a write kept",
                     "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
                 }
             },

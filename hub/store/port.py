@@ -220,8 +220,30 @@ class CitizenStore(Protocol):
     async def follow(
         self, code: str, channel: Channel, address: str | int, via: str, consent: ConsentRecord
     ) -> tuple[str, bool]: ...
-    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int, consent: ConsentRecord) -> None:
-        """A verified link (a Telegram deep link) puts the address on that citizen."""
+    async def link_contact(
+        self,
+        citizen_id: str,
+        channel: Channel,
+        address: str | int,
+        consent: ConsentRecord,
+        *,
+        link: str,
+        dossier_code: str,
+    ) -> bool:
+        """A verified link (a Telegram deep link) puts the address on that
+        citizen, once: the first address to use `link` (an id for the token)
+        keeps it; the same address again is linked again; any other address
+        gets False and nothing changes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """An API key as operators see it: never its secret, nor its hash."""
+
+    id: int
+    name: str
+    created_at: str
+    revoked_at: str | None = None
 
     async def request_follow(
         self,
@@ -250,8 +272,17 @@ class CitizenStore(Protocol):
 
 
 class ApiKeyStore(Protocol):
-    async def add_api_key(self, name: str, key_hash: str) -> int: ...
+    """Keys stored as hashes; every create, revoke and rotate leaves an audit row with its actor."""
+
+    async def add_api_key(self, name: str, key_hash: str, actor: str = "system") -> int: ...
     async def api_key_name(self, key_hash: str) -> str | None: ...
+    async def list_api_keys(self) -> list[ApiKeyInfo]: ...
+    async def revoke_api_keys(self, ref: str, actor: str) -> list[ApiKeyInfo]:
+        """Revokes the live key whose id is `ref` (digits), else every live key named `ref`; those revoked."""
+
+    async def rotate_api_key(self, name: str, key_hash: str, actor: str) -> tuple[int, list[ApiKeyInfo]] | None:
+        """In one transaction, a new key named `name` and the live ones of that
+        name revoked: (new id, revoked); None when no live key has that name."""
 
 
 class NotificationStore(Protocol):

@@ -8,6 +8,8 @@ writer connection (hub/store/sqlite/db.py), which a file never does."""
 
 from __future__ import annotations
 
+import os
+
 from hub.store.sqlite import SqliteStore
 
 
@@ -20,6 +22,17 @@ def sqlite_memory(tmp_path):
 
 
 STORE_BACKENDS = {"sqlite-file": sqlite_file, "sqlite-memory": sqlite_memory}
+
+
+def delete_sqlite_files(store) -> None:
+    path = store.db.path
+    for name in (path, path + "-wal", path + "-shm"):
+        os.unlink(name)
+
+
+# name -> how to take its storage away under an open store (an operator's
+# rm, a lost volume); a backend with nothing to take away is not listed.
+LOSE_STORAGE = {"sqlite-file": delete_sqlite_files}
 
 
 class InProcessOver:

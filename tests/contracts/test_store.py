@@ -12,9 +12,10 @@ import pytest
 from hub.store.port import ROLES, ApplicantData, Broadcast, DeliveryResult, InboundRecord
 from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus as S
-from models.errors import Conflict
+from models.errors import Conflict, StoreUnavailable
 from models.events import InboundMessageReceived
 from models.notifications import Notification
+from tests.contracts.backends import LOSE_STORAGE
 from tests.support.dossiers import T0, change, dossier
 
 
@@ -55,6 +56,23 @@ class TestLifecycle:
     async def test_readiness_reports_migrations(self, store):
         state = await store.readiness()
         assert state["ready"] and state["schema_version"] == state["latest_migration"] >= 1
+
+    async def test_readiness_proves_the_store_takes_writes(self, store):
+        state = await store.readiness()
+        assert state["writable"] is True
+
+    async def test_lost_storage_turns_readiness_red_and_writes_fail_loudly(self, store, request):
+        backend = request.node.callspec.params["store"]
+        if backend not in LOSE_STORAGE:
+            pytest.skip(f"{backend} has no storage that can be taken away under it")
+        await store.upsert_dossier(dossier())
+        LOSE_STORAGE[backend](store)
+        state = await store.readiness()
+        assert state["ready"] is False and state["writable"] is False
+        with pytest.raises(StoreUnavailable):
+            await store.upsert_dossier(dossier(code="H12.22-261120-0002"))
+        with pytest.raises(StoreUnavailable):
+            await store.add_api_key("after-the-loss", "0" * 64)
 
 
 class TestDossierStore:

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from hub.store.sqlite import SqliteStore
+from hub.store.sqlite.db import migrations
 from models.dossier import DossierStatus as S
 from tests.support.dossiers import change, dossier
 
@@ -23,7 +24,7 @@ async def test_data_and_migrations_survive_reopen(tmp_path):
     try:
         assert (await store.get_dossier("H12-0001")).status is S.RECEIVED
         rows = await store.db.reader.execute_fetchall("SELECT count(*) FROM schema_migrations")
-        assert rows[0][0] == (await store.readiness())["latest_migration"]
+        assert rows[0][0] == len(migrations())  # numbers may leave gaps; every file is applied once
         mode = await store.db.reader.execute_fetchall("PRAGMA journal_mode")
         fk = await store.db.reader.execute_fetchall("PRAGMA foreign_keys")
         assert mode[0][0] == "wal" and fk[0][0] == 1

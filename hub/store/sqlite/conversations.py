@@ -165,6 +165,17 @@ async def get_conversation(db, conversation_id: str) -> dict | None:
     return _conversation(rows[0], [_message(m) for m in messages])
 
 
+async def bind_link(db, link: str, citizen_id: str, dossier_code: str, channel: Channel, address) -> bool:
+    """The first address to use a link owns it; True when that is `address`."""
+    await db.execute(
+        "INSERT INTO link_bindings (token_digest, citizen_id, dossier_code, channel, address, bound_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_digest) DO NOTHING",
+        (link, citizen_id, dossier_code, channel.value, str(address), iso(utcnow())),
+    )
+    rows = await db.execute_fetchall("SELECT channel, address FROM link_bindings WHERE token_digest = ?", (link,))
+    return (rows[0][0], rows[0][1]) == (channel.value, str(address))
+
+
 async def link_contact(db, citizen_id: str, channel: Channel, address) -> None:
     """Move the address to `citizen_id`; a nameless citizen created when the
     address first wrote hands its conversations over."""

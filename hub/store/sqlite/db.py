@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -13,9 +15,70 @@ from pathlib import Path
 
 import aiosqlite
 
+from models.errors import StoreUnavailable
 from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+# SQLite result codes (the low byte of an extended code) that say the store,
+# not the statement, is the problem: nothing written now would be kept.
+_UNAVAILABLE_CODES = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_NOTADB,
+}
+_FILE_MODE, _DIR_MODE = 0o600, 0o700  # the database holds every citizen's personal data
+
+
+def _store_failure(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _UNAVAILABLE_CODES
+
+
+def _prepare_files(path: Path) -> None:
+    """Owner-only directory and files, before SQLite creates any: it gives the
+    -wal and -shm files the database file's own mode."""
+    directory = path.parent
+    directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+    info = directory.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        # A data directory made by an older version (0755): it is the service's own.
+        directory.chmod(_DIR_MODE)
+        log.info("data directory made private", extra={"path": str(directory)})
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(name.stat().st_mode) != _FILE_MODE:
+                name.chmod(_FILE_MODE)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def _file_fault(path: Path, opened: tuple[int, int]) -> str | None:
+    """Why writes to the file opened as `opened` would not be kept, or None.
+    SQLite keeps writing through its open descriptors to a file that was
+    deleted or replaced (lost at the next start) or made read-only (refused
+    by the next start), so the name is checked against what was opened."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "database file is gone"
+    except OSError as exc:
+        return f"database file cannot be read: {exc.strerror}"
+    if (info.st_dev, info.st_ino) != opened:
+        return "database file was replaced"
+    # The owner's write bit, not access(): a service running as root passes any access check.
+    if not info.st_mode & stat.S_IWUSR:
+        return "database file is read-only"
+    return None
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -39,15 +102,28 @@ class Database:
         self.reader: aiosqlite.Connection | None = None
         self.write_lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
+        self._opened: tuple[int, int] | None = None  # (device, inode) of the file as opened
+
+    @property
+    def on_file(self) -> bool:
+        return self.path != ":memory:"
 
     async def open(self) -> None:
-        if self.path != ":memory:":
-            await asyncio.to_thread(Path(self.path).parent.mkdir, parents=True, exist_ok=True)
+        if self.on_file:
+            await asyncio.to_thread(_prepare_files, Path(self.path))
         self.writer = await self._connect()
+        if self.on_file:
+            self._opened = await asyncio.to_thread(_identity, Path(self.path))
         await self.writer.execute("PRAGMA journal_mode=WAL")
         await self._migrate()
         # An in-memory database is private to its connection: read through the writer.
-        self.reader = self.writer if self.path == ":memory:" else await self._connect()
+        self.reader = self.writer if not self.on_file else await self._connect()
+
+    async def fault(self) -> str | None:
+        """Why a write now would not be kept, or None when it would."""
+        if self._opened is None:
+            return None
+        return await asyncio.to_thread(_file_fault, Path(self.path), self._opened)
 
     def opened_writer(self) -> aiosqlite.Connection:
         if self.writer is None:
@@ -122,18 +198,31 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; StoreUnavailable when what it writes would
+        not be kept, so that nobody is told "stored" for a lost write."""
         async with self.write_lock:
             writer = self.opened_writer()
-            await writer.execute("BEGIN IMMEDIATE")
+            fault = await self.fault()
+            if fault is not None:
+                log.error("store refuses writes", extra={"reason": fault, "path": self.path})
+                raise StoreUnavailable(fault)
+            try:
+                await writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                if _store_failure(exc):
+                    raise StoreUnavailable(f"sqlite: {exc}") from exc
+                raise
             try:
                 yield writer
                 await writer.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 # Cancelled while COMMIT ran in the worker thread, the transaction
                 # may be over by the time ROLLBACK reaches it: that must not
                 # turn the cancellation into an error that callers swallow.
                 with contextlib.suppress(sqlite3.OperationalError):
                     await writer.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error) and _store_failure(exc):
+                    raise StoreUnavailable(f"sqlite: {exc}") from exc
                 raise
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hub.store.port import (
+    ApiKeyInfo,
     Broadcast,
     DeadLetter,
     DeliveryResult,
@@ -26,6 +27,7 @@ from hub.store.port import (
     UpsertResult,
 )
 from hub.store.sqlite import (
+    api_keys,
     broadcasts,
     citizens,
     conversations,
@@ -40,6 +42,7 @@ from hub.store.sqlite.dossiers import iso
 from models.citizen import Channel, Citizen, ConsentRecord, Contact
 from models.dossier import Dossier
 from models.dossier_code import normalize_code
+from models.errors import StoreUnavailable
 from models.notifications import DeliveryAttempt, Notification, Progress
 from models.timeutil import utcnow
 
@@ -78,7 +81,14 @@ class SqliteStore:
     async def readiness(self) -> dict:
         version = await self.db.schema_version()
         latest = migrations()[-1][0]
-        return {"store": "sqlite", "schema_version": version, "latest_migration": latest, "ready": version == latest}
+        state = {"store": "sqlite", "schema_version": version, "latest_migration": latest}
+        try:
+            # A real write, so a store that reads fine but keeps nothing is not "ready".
+            async with self.db.transaction() as db:
+                await db.execute("INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", (iso(utcnow()),))
+        except StoreUnavailable as exc:
+            return {**state, "writable": False, "error": str(exc), "ready": False}
+        return {**state, "writable": True, "ready": version == latest}
 
     def on_outbox_append(self, listener: Callable[[], None]) -> None:
         self.db.on_outbox_append(listener)
@@ -321,14 +331,26 @@ class SqliteStore:
     async def get_conversation(self, conversation_id: str) -> dict | None:
         return await conversations.get_conversation(self.db.reader, conversation_id)
 
-    async def link_contact(self, citizen_id: str, channel: Channel, address: str | int, consent: ConsentRecord) -> None:
+    async def link_contact(
+        self,
+        citizen_id: str,
+        channel: Channel,
+        address: str | int,
+        consent: ConsentRecord,
+        *,
+        link: str,
+        dossier_code: str,
+    ) -> bool:
         async with self.db.transaction() as db:
+            if not await conversations.bind_link(db, link, citizen_id, dossier_code, channel, address):
+                return False
             await conversations.link_contact(db, citizen_id, channel, address)
             await citizens.add_consent(db, citizen_id, consent)
             await citizens.prefer_channel(db, citizen_id, channel)
         # The address may have left another citizen: forget every cached contact.
         self._contacts_generation += 1
         self._contacts.clear()
+        return True
 
     async def escalate(self, conversation_id: str, reason: str):
         async with self.db.transaction() as db:
@@ -364,15 +386,9 @@ class SqliteStore:
 
     # API keys
 
-    async def add_api_key(self, name: str, key_hash: str) -> int:
+    async def add_api_key(self, name: str, key_hash: str, actor: str = "system") -> int:
         async with self.db.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
-                (name, key_hash, utcnow().isoformat()),
-            )
-            if cursor.lastrowid is None:
-                raise RuntimeError("SQLite gave no rowid for the new API key")
-            return cursor.lastrowid
+            return await api_keys.add(db, name, key_hash, actor, iso(utcnow()))
 
     async def api_key_name(self, key_hash: str) -> str | None:
         rows = list(
@@ -381,6 +397,17 @@ class SqliteStore:
             )
         )
         return rows[0][0] if rows else None
+
+    async def list_api_keys(self) -> list[ApiKeyInfo]:
+        return await api_keys.listing(self.db.opened_reader())
+
+    async def revoke_api_keys(self, ref: str, actor: str) -> list[ApiKeyInfo]:
+        async with self.db.transaction() as db:
+            return await api_keys.revoke(db, ref, actor, iso(utcnow()))
+
+    async def rotate_api_key(self, name: str, key_hash: str, actor: str) -> tuple[int, list[ApiKeyInfo]] | None:
+        async with self.db.transaction() as db:
+            return await api_keys.rotate(db, name, key_hash, actor, iso(utcnow()))
 
     # outbox, for the bus
 
