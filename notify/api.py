@@ -15,7 +15,7 @@ from hub.api.errors import ApiError
 from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, SETTINGS, STORE
-from hub.lookup import verified_lookup
+from hub.lookup import verified_lookup, verify_digits
 from hub.store.port import Broadcast, BroadcastStore, CitizenStore
 from models.citizen import Channel, Citizen, ConsentRecord
 from models.notifications import Notification
@@ -151,8 +151,8 @@ async def follow(request: web.Request) -> web.Response:
     code = b.dossier_code(request)
     body = await b.json_object(request)
     verify = cast(str, b.text(body, "verify", max_len=4))  # required or defaulted: b.text gives a str
-    if not (len(verify) == 4 and verify.isdigit()):
-        raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ.", field="verify")
+    if verify_digits(verify) is None:  # non-ASCII digits too
+        raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ, bằng chữ số 0-9.", field="verify")
     channel = b.parsed("channel", Channel, body.get("channel", "sms"))
     if not REGISTRY[channel].followable:
         names = [s.channel.value for s in followable()]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(900)  # a first Rasa start needs minutes on 2 c
 GIBBERISH = "qwzx plmk vbnr"
 
 
-async def _no_dossier(code: str, digits: str) -> str:
+async def _no_dossier(code: str, digits: str, asker: str | None = None) -> str:
     return "Không tìm thấy hồ sơ."
 
 
@@ -112,7 +112,7 @@ async def test_defaults_come_from_the_port():
         async def parse(self, text: str) -> Parse:
             return Parse(text, FALLBACK_INTENT, 0.0)
 
-        async def turn(self, sender: str, text: str) -> list[Reply]:
+        async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list[Reply]:
             return []
 
     engine = Minimal()
