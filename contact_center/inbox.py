@@ -231,7 +231,7 @@ class Inbox:
         return await self._lookup(command.code, command.digits, asker(message))
 
     async def _lookup(self, code: str, digits: str, key: str | None = None):
-        # verified_lookup (hub/lookup.py, not ours to change) asks for the whole Store; it uses only lookup_dossier.
+        # verified_lookup asks for the whole Store; it uses only applicant_phone and lookup_dossier.
         outcome = await verified_lookup(self.store, self.guard, code, digits, key=key)  # type: ignore[arg-type]
         # Limited reads as not found: no hint for whoever is guessing.
         return outcome.found if outcome.ok else None

@@ -54,4 +54,3 @@ def dossier_view(dossier: Dossier, now: datetime, *, applicant_name: str | None 
     else:
         view["applicant_id"] = dossier.applicant_id
     return view
-

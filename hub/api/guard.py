@@ -45,7 +45,10 @@ class FailureLimiter:
         return len(self._failures)
 
     def limit_of(self, key: str) -> int:
-        return next((n for prefix, n in self._limits if key.startswith(prefix)), self.limit)
+        for prefix, limit in self._limits:
+            if key.startswith(prefix):
+                return limit
+        return self.limit
 
     def retry_after(self, *keys: str) -> int | None:
         """Seconds to wait if any key is over its limit, else None."""
