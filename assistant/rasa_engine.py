@@ -161,6 +161,7 @@ def lookup_wanted(message: Any) -> tuple[str, str] | None:
     if not isinstance(wanted, dict):
         return None
     code, digits = wanted.get("code"), wanted.get("digits")
+    # A malformed request is still a look-up: it fails, and counts, like any other.
     return (code, digits) if isinstance(code, str) and isinstance(digits, str) else ("", "")
 
 

@@ -107,7 +107,7 @@ async def test_greeting_offers_buttons(engine):
     assert replies[0].buttons[0].title == "Tra cứu hồ sơ"
 
 
-async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa):
+async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa, lookups):
     dossier = rasa.dossier("BD-")  # BD-261015-0077 in the demo data
     me = sender()
     assert not await engine.in_form(me)
@@ -124,7 +124,8 @@ async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa):
     # The action hands the look-up back; the service's own lookup answers.
     assert f"Hồ sơ {dossier.code}" in text
     assert dossier.status in text
-    assert "Hẹn trả kết quả" in text
+    # Word for word what every other channel says (contact_center/status.py status_line).
+    assert answer[-1].text == await lookups.answers.text(dossier.code, dossier.verify)
 
 
 async def test_the_form_rejects_a_bad_code_and_bad_digits(engine, rasa):
