@@ -109,9 +109,7 @@ def main() -> None:
     parser.add_argument("--keys", default="100000,1000000", help="comma-separated key counts (default %(default)s)")
     parser.add_argument("--calls", type=int, default=2000, help="timed calls per key count (default %(default)s)")
     parser.add_argument("--lookups", type=int, default=3000, help="lookups per path (default %(default)s)")
-    parser.add_argument(
-        "--timeline", type=int, default=5, help="events in its timeline (default %(default)s)"
-    )
+    parser.add_argument("--timeline", type=int, default=5, help="events in its timeline (default %(default)s)")
     args = parser.parse_args()
     print("== FailureLimiter")
     for keys in (int(k) for k in args.keys.split(",")):
