@@ -10,7 +10,9 @@ from channels.inbound import INBOX
 from channels.registry import REGISTRY
 from hub.api import body as b
 from hub.api.errors import ApiError
+from hub.api.guard import client_address
 from hub.api.replies import reply
+from hub.keys import SETTINGS
 from models.events import new_id
 from models.messages import Incoming
 
@@ -22,7 +24,8 @@ CHANNELS = {c.value: c for c, s in REGISTRY.items() if s.web_session}
 async def post_message(request: web.Request) -> web.Response:
     """One message from a web chat or kiosk session; answers with the replies.
     `sender` is the session's own id; the same `message_id` sent again (a
-    retry) is answered with no replies rather than twice."""
+    retry) is answered with no replies rather than twice. A dossier look-up
+    counts against the client's address, not the sender it chose."""
     body = await b.json_object(request)
     # Required: b.text gives a str or raises.
     sender = cast(str, b.text(body, "sender", max_len=100))
@@ -32,7 +35,13 @@ async def post_message(request: web.Request) -> web.Response:
         raise ApiError(422, f"'channel' là {' hoặc '.join(repr(c) for c in CHANNELS)}.", field="channel")
     message_id = b.text(body, "message_id", required=False, max_len=100) or new_id()
     replies = await request.app[INBOX].receive(
-        Incoming(channel=channel, address=sender, text=text, provider_message_id=f"{sender}:{message_id}")
+        Incoming(
+            channel=channel,
+            address=sender,
+            text=text,
+            provider_message_id=f"{sender}:{message_id}",
+            asker="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for),
+        )
     )
     return reply(
         {

@@ -73,10 +73,10 @@ class BuiltinEngine(Engine):
         # A button's payload ("/ask_fee{...}") is what the citizen chose, not text to guess at.
         return (self.dialogue.parse_payload(text) if text.startswith("/") else None) or self.nlu.parse(text)
 
-    async def turn(self, sender: str, text: str) -> list[Reply]:
+    async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list[Reply]:
         if self.dialogue is None:
             raise RuntimeError("turn before training")
-        return await self.dialogue.turn(sender, await self.parse(text))
+        return await self.dialogue.turn(sender, await self.parse(text), asker=asker)
 
     async def in_form(self, sender: str) -> bool:
         return self.dialogue is not None and self.dialogue.active_form(sender) is not None

@@ -21,13 +21,14 @@ from models.messages import Button, Reply
 if TYPE_CHECKING:
     from assistant.dialogue import Dialogue, _State
 
-Lookup = Callable[[str, str], Awaitable[str]]
+# (code, digits, asker): the asker is the brute-force guard's key (hub/lookup.py).
+Lookup = Callable[[str, str, str | None], Awaitable[str]]
 ActionResult = tuple[list[Reply], bool]
 
 
 class BuiltinActions:
     def __init__(self, dialogue: Dialogue, knowledge: Knowledge, lookup: Lookup):
-        """`lookup(code, digits)` returns the text to answer a dossier look-up
+        """`lookup(code, digits, asker)` returns the text to answer a dossier look-up
         with (the status, or why there is none)."""
         self.dialogue = dialogue  # for the domain's responses and leaving the form
         self.knowledge = knowledge
@@ -47,7 +48,7 @@ class BuiltinActions:
         if not code or not digits:
             return [self.dialogue.utter("utter_ask_dossier_code", state)], False
         state.last_code = code
-        return [Reply(await self.lookup(code, digits))], False
+        return [Reply(await self.lookup(code, digits, state.asker))], False
 
     def named_procedure(self, parse: Parse, entities: dict[str, str]) -> str | None:
         named = entities.get("procedure")

@@ -14,7 +14,7 @@ does is in assistant/builtin_actions.py; this module decides when it runs.
   reply is answered with what is wrong. A clear other intent (confidence at
   least `switch_confidence`), "thôi"/goodbye or an escalation leaves it.
   With every slot filled, the rule that follows the form runs
-  (action_check_dossier_status: `lookup(code, digits)`), and the slots are
+  (action_check_dossier_status: `lookup(code, digits, asker)`), and the slots are
   cleared.
 - action_answer_from_knowledge answers from knowledge.yml; a question that
   needs a procedure and names none is answered with a question and buttons
@@ -140,6 +140,7 @@ class _State:
     requested: str | None = None
     pending_intent: str | None = None  # a knowledge question waiting for its procedure
     last_code: str | None = None  # the last dossier looked up, for the THEODOI hint
+    asker: str | None = None  # this turn's lookup guard key (never kept from an earlier turn)
 
 
 class Dialogue:
@@ -154,8 +155,8 @@ class Dialogue:
         max_senders: int = 100_000,
         switch_confidence: float = 0.6,
     ):
-        """`lookup(code, digits)` returns the text to answer a dossier look-up
-        with (the status, or why there is none). `rng` picks among response
+        """`lookup(code, digits, asker)` returns the text to answer a dossier
+        look-up with (the status, or why there is none). `rng` picks among response
         variants; `switch_confidence` is how sure the NLU must be of another
         intent to leave an active form."""
         self.domain = domain
@@ -201,12 +202,14 @@ class Dialogue:
         state = self._states.get(sender)
         return state.form if state is not None and not self._expired(state, self.clock()) else None
 
-    async def turn(self, sender: str, parse: Parse) -> list[Reply]:
+    async def turn(self, sender: str, parse: Parse, *, asker: str | None = None) -> list[Reply]:
         """One turn: the replies to `parse` from `sender`. A payload text
-        ("/intent{...}") is taken as such, whatever the NLU made of it."""
+        ("/intent{...}") is taken as such, whatever the NLU made of it.
+        `asker` is the lookup guard's key for a look-up in this turn."""
         if parse.text.startswith("/"):
             parse = self.parse_payload(parse.text) or parse
         state = self._state(sender)
+        state.asker = asker
         entities = _entity_values(parse)
         if state.form is not None:
             replies = await self._in_form(state, parse, entities)
@@ -425,10 +428,10 @@ class Dialogue:
                 if len(runs) == 1 and len(runs[0]) == 4:
                     return runs[0]
                 value = str(value).strip()
-                return value if re.fullmatch(r"\d{4}", value) and value == text.strip() else None
+                return value if re.fullmatch(r"[0-9]{4}", value) and value == text.strip() else None
             # Not asked for: an entity that stands apart from the code (not the "0077" of BD-240915-0077).
             value = str(value).strip()
-            return value if re.fullmatch(r"\d{4}", value) and value in runs else None
+            return value if re.fullmatch(r"[0-9]{4}", value) and value in runs else None
         return str(value).strip() or None
 
 

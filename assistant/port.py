@@ -48,9 +48,12 @@ class Engine(Protocol):
         """Intent and entities of one text; below the confidence threshold the
         intent is FALLBACK_INTENT."""
 
-    async def turn(self, sender: str, text: str) -> list[Reply]:
+    async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list[Reply]:
         """One conversational turn for `sender` (a conversation id): the
-        replies, with buttons where the engine offers choices."""
+        replies, with buttons where the engine offers choices. A dossier
+        look-up in this turn goes through the service's lookup with `asker`
+        as the brute-force guard's key (hub/lookup.py): never the sender, which
+        a web client chooses."""
 
     # Implementations subclass Engine to inherit these defaults.
 

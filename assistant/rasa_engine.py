@@ -10,10 +10,16 @@
 
 A Rasa server that cannot be reached, times out or answers 5xx raises
 RetryableError; any other unexpected answer raises PermanentError.
+
+Dossier look-ups stay in the service: the action server does not call the
+API (every citizen would share its address as the guard's key) but answers
+with a custom message {"lookup": {"code", "digits"}}, which `turn` replaces
+by `lookup(code, digits, asker)`, the same guarded lookup as every channel.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -23,19 +29,34 @@ from assistant.port import FALLBACK_INTENT, Engine, Entity, Parse
 from models.errors import PermanentError, RetryableError
 from models.messages import Button, Reply
 
+Lookup = Callable[[str, str, str | None], Awaitable[str]]
+LOOKUP_UNAVAILABLE = (
+    "Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián đoạn. Ông/Bà vui lòng thử lại sau ít phút "
+    'hoặc nhắn "gặp cán bộ" để được hỗ trợ.'
+)
+
 
 class RasaEngine(Engine):
     name = "rasa"
     ready = True  # a Rasa server that is down fails the call; the inbox acknowledges instead
 
     def __init__(
-        self, url: str, *, timeout: float = 30.0, token: str | None = None, session: aiohttp.ClientSession | None = None
+        self,
+        url: str,
+        *,
+        lookup: Lookup | None = None,
+        timeout: float = 30.0,
+        token: str | None = None,
+        session: aiohttp.ClientSession | None = None,
     ):
-        """`url`: the Rasa server, e.g. http://127.0.0.1:5005. `timeout`: seconds
-        for one call (a turn includes Rasa's calls to the action server).
-        `token`: Rasa's --auth-token, if it was started with one. `session`:
-        a shared ClientSession (then close() leaves it open)."""
+        """`url`: the Rasa server, e.g. http://127.0.0.1:5005. `lookup(code,
+        digits, asker)`: the text answering a dossier look-up the action asks
+        for (without one, the look-up is said to be unavailable). `timeout`:
+        seconds for one call (a turn includes Rasa's calls to the action
+        server). `token`: Rasa's --auth-token, if it was started with one.
+        `session`: a shared ClientSession (then close() leaves it open)."""
         self.url = url.rstrip("/")
+        self._lookup = lookup
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.token = token
         self._session = session
@@ -67,11 +88,20 @@ class RasaEngine(Engine):
         body = await self._call("POST", "/model/parse", {"text": text})
         return parse_from_rasa(text, body)
 
-    async def turn(self, sender: str, text: str) -> list[Reply]:
+    async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list[Reply]:
         body = await self._call("POST", "/webhooks/rest/webhook", {"sender": sender, "message": text})
         if not isinstance(body, list):
             raise PermanentError(f"Rasa REST webhook answered {type(body).__name__}, expected a list")
-        return replies_from_rasa(body)
+        replies = []
+        for message in body:
+            wanted = lookup_wanted(message)
+            if wanted is None:
+                replies.extend(replies_from_rasa([message]))
+            elif self._lookup is None:
+                replies.append(Reply(LOOKUP_UNAVAILABLE))
+            else:
+                replies.append(Reply(await self._lookup(*wanted, asker)))
+        return replies
 
     async def in_form(self, sender: str) -> bool:
         """Whether Rasa is waiting for an answer to a form's question (the
@@ -122,6 +152,17 @@ def parse_from_rasa(text: str, body: dict) -> Parse:
     return Parse(
         text=body.get("text", text), intent=name, confidence=float(intent.get("confidence") or 0.0), entities=entities
     )
+
+
+def lookup_wanted(message: Any) -> tuple[str, str] | None:
+    """(code, digits) of the action server's custom look-up message, else None."""
+    custom = message.get("custom") if isinstance(message, dict) else None
+    wanted = custom.get("lookup") if isinstance(custom, dict) else None
+    if not isinstance(wanted, dict):
+        return None
+    code, digits = wanted.get("code"), wanted.get("digits")
+    # A malformed request is still a look-up: it fails, and counts, like any other.
+    return (code, digits) if isinstance(code, str) and isinstance(digits, str) else ("", "")
 
 
 def replies_from_rasa(messages: list) -> list[Reply]:

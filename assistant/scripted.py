@@ -44,6 +44,7 @@ class ScriptedEngine(Engine):
         self._forms = dict(forms or {})
         self.active_forms: dict[str, str] = {}
         self.turns: list[tuple[str, str]] = []  # (sender, text), in order
+        self.askers: list[str | None] = []  # the asker of each turn
         self.started = self.closed = 0
 
     async def parse(self, text: str) -> Parse:
@@ -52,8 +53,9 @@ class ScriptedEngine(Engine):
         intent = self._intents.get(_normal(text))
         return Parse(text, intent, 1.0) if intent else Parse(text, FALLBACK_INTENT, 0.0)
 
-    async def turn(self, sender: str, text: str) -> list[Reply]:
+    async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list[Reply]:
         self.turns.append((sender, text))
+        self.askers.append(asker)
         if self.active_forms.pop(sender, None) is not None:
             return list(self._replies.get(_normal(text), self._fallback))
         parse = await self.parse(text)

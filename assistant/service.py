@@ -68,13 +68,15 @@ class Assistant:
     def ready(self) -> bool:
         return self.engine.ready  # the built-in engine trains in the background at start
 
-    async def converse(self, conversation_id: str, text: str) -> list[Reply]:
+    async def converse(self, conversation_id: str, text: str, *, asker: str | None = None) -> list[Reply]:
+        """`asker`: the lookup guard's key for whoever writes (an address, a
+        verified sender), passed to the engine for any dossier look-up."""
         parse = await self.engine.parse(text)
         reason = ESCALATING_INTENTS.get(parse.intent)
         # An answer to a form's question ("BD-261015-0077", "1222") is not a
         # failure to understand, whatever the classifier makes of it.
         if parse.intent == FALLBACK_INTENT and await self.engine.in_form(conversation_id):
-            return await self.engine.turn(conversation_id, text)
+            return await self.engine.turn(conversation_id, text, asker=asker)
         if parse.intent == FALLBACK_INTENT:
             misses = self._not_understood.pop(conversation_id, 0) + 1
             self._not_understood[conversation_id] = misses
@@ -85,7 +87,7 @@ class Assistant:
         else:
             self._not_understood.pop(conversation_id, None)
         if reason is None:
-            return await self.engine.turn(conversation_id, text)
+            return await self.engine.turn(conversation_id, text, asker=asker)
         self._not_understood.pop(conversation_id, None)
         event = await self.store.escalate(conversation_id, reason)
         now = datetime.fromtimestamp(self.clock(), VN_TZ)

@@ -84,7 +84,7 @@ _BUILTIN_RSS = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
 from assistant.builtin import BuiltinEngine
-async def lookup(code, digits): return ""
+async def lookup(code, digits, asker=None): return ""
 engine = BuiltinEngine.train_sync(lookup, cache_dir={cache!r})
 asyncio.run(engine.turn("u", "lệ phí khai sinh bao nhiêu"))
 for line in open("/proc/self/status"):
@@ -92,7 +92,7 @@ for line in open("/proc/self/status"):
 """
 
 
-async def lookup(code: str, digits: str) -> str:
+async def lookup(code: str, digits: str, asker: str | None = None) -> str:
     return f"Hồ sơ {code}: Đang xử lý."
 
 

@@ -78,5 +78,8 @@ echo
 echo "== assistant: built-in engine vs a Rasa 3.6.21 server on the held-out set (Rasa built and trained if not cached)"
 "$PYTHON" "$HERE/assistant.py"
 echo
+echo "== guard: the lookup's brute-force guard per call, and wrong digits vs unknown code (in-process)"
+"$PYTHON" "$HERE/guard.py"
+echo
 echo "== startup"
 "$PYTHON" "$HERE/startup.py" --tongdai "$TONGDAI"

@@ -104,7 +104,7 @@ class Inbox:
             replies = await self._command(message, command, citizen_id)
         elif self.assistant is not None and self.assistant.ready:
             try:
-                replies = await self.assistant.converse(stored.conversation_id, message.text)
+                replies = await self.assistant.converse(stored.conversation_id, message.text, asker=asker(message))
             except TongdaiError as exc:
                 # Rasa down, say: the message is stored and on the bus for a person;
                 # the citizen hears that much rather than nothing.
@@ -235,13 +235,24 @@ class Inbox:
     async def _verified(self, message: Incoming, command: keywords.Command):
         if not (command.code and command.digits):  # the caller checked
             return None
-        return await self._lookup(command.code, command.digits, f"addr:{message.channel.value}:{message.address}")
+        return await self._lookup(command.code, command.digits, asker(message))
 
     async def _lookup(self, code: str, digits: str, key: str | None = None):
-        # verified_lookup (hub/lookup.py, not ours to change) asks for the whole Store; it uses only lookup_dossier.
+        # verified_lookup asks for the whole Store; it uses only applicant_phone and lookup_dossier.
         outcome = await verified_lookup(self.store, self.guard, code, digits, key=key)  # type: ignore[arg-type]
         # Limited reads as not found: no hint for whoever is guessing.
         return outcome.found if outcome.ok else None
+
+
+def asker(message: Incoming) -> str:
+    """The lookup guard's key for whoever sent `message`: the entry point's
+    (the client address of a web session), else the channel's verified sender."""
+    if message.asker:
+        return message.asker
+    if REGISTRY[message.channel].web_session:
+        # A session id is the client's own choice: it never buys a fresh allowance.
+        return f"addr:{message.channel.value}:unverified"
+    return f"addr:{message.channel.value}:{message.address}"
 
 
 def _address(channel: Channel, address: str):

@@ -28,8 +28,9 @@ class StatusAnswers:
     def __init__(self, store, guard, clock=utcnow):
         self.store, self.guard, self.clock = store, guard, clock
 
-    async def text(self, code: str, digits: str) -> str:
-        outcome = await verified_lookup(self.store, self.guard, code, digits)
+    async def text(self, code: str, digits: str, asker: str | None = None) -> str:
+        """`asker`: the guard's key for whoever asks (contact_center.inbox.asker)."""
+        outcome = await verified_lookup(self.store, self.guard, code, digits, key=asker)
         # Limited reads as not found: no hint for whoever is guessing.
         if not outcome.ok or outcome.found is None:
             return NOT_FOUND

@@ -166,7 +166,11 @@ async def bootstrap(
         poll_seconds=settings.bus_poll_seconds,
         metrics=metrics,
     )
-    guard = FailureLimiter(settings.lookup_max_failures, settings.lookup_window_seconds)
+    guard = FailureLimiter(
+        settings.lookup_max_failures,
+        settings.lookup_window_seconds,
+        limits={"code:": settings.lookup_max_failures_per_code},
+    )
     secret = secret if secret is not None else await load_secret(settings)
     templates = await asyncio.to_thread(Templates, Path(settings.templates_dir) if settings.templates_dir else None)
     holidays = await asyncio.to_thread(load_holidays, Path(settings.holidays_file) if settings.holidays_file else None)
@@ -248,7 +252,7 @@ def notify_policy(settings: Settings, idle: float = SERVICE_IDLE) -> Policy:
 
 def _engine(settings: Settings, lookup) -> Engine:
     if settings.assistant_engine == "rasa":
-        return RasaEngine(settings.rasa_url)
+        return RasaEngine(settings.rasa_url, lookup=lookup)
     return BuiltinEngine(lookup, cache_dir=settings.assistant_cache)
 
 

@@ -28,6 +28,8 @@ class Settings:
     # group commit keeps it cheap.
     sqlite_synchronous: str = "FULL"
     lookup_max_failures: int = 5
+    # Above the per-asker limit, so that one address alone cannot lock a dossier (hub/lookup.py).
+    lookup_max_failures_per_code: int = 10
     lookup_window_seconds: int = 900
     bus_max_attempts: int = 8
     bus_backoff_base_seconds: float = 1.0

@@ -3,7 +3,6 @@ for kiosk, phone and chat."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 
 from models.dossier import OVERDUE_LABEL, Dossier, TimelineEntry
@@ -55,9 +54,3 @@ def dossier_view(dossier: Dossier, now: datetime, *, applicant_name: str | None 
     else:
         view["applicant_id"] = dossier.applicant_id
     return view
-
-
-def verify_matches(phone: str | None, verify: str) -> bool:
-    if not phone:
-        return False
-    return hmac.compare_digest(phone[-4:], verify)

@@ -25,6 +25,9 @@ class Incoming:
     subject: str | None = None  # email
     references: tuple[str, ...] = ()  # email: In-Reply-To and References, to thread replies
     link_token: str | None = None  # Telegram /start deep-link token, to link the chat to a citizen and dossier
+    # Whom the lookup guard counts a guess against when `address` is the client's own choice
+    # (a web session id): "addr:<client address>". Channels whose sender is verified leave it None.
+    asker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

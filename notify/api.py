@@ -132,7 +132,7 @@ async def post_consent(request: web.Request) -> web.Response:
 
 
 @routes.get("/unsubscribe/{token}")
-async def unsubscribepage(request: web.Request) -> web.Response:
+async def unsubscribe_page(request: web.Request) -> web.Response:
     # GET only asks: mail scanners follow links, and must not unsubscribe anyone.
     if request.app[LINKS].read_unsubscribe(request.match_info["token"]) is None:
         return page("Liên kết không hợp lệ", "Liên kết hủy nhận thông báo không đúng hoặc đã bị thay đổi.", status=404)

@@ -18,7 +18,7 @@ from hub.api.errors import ApiError
 from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import LOOKUP_GUARD, SETTINGS, STORE
-from hub.lookup import verified_lookup
+from hub.lookup import verified_lookup, verify_digits
 from hub.store.port import CitizenStore
 from models.citizen import Channel, ConsentRecord
 from models.dossier_code import normalize_text
@@ -95,8 +95,8 @@ async def follow(request: web.Request) -> web.Response:
     code = b.dossier_code(request)
     body = await b.json_object(request)
     verify = cast(str, b.text(body, "verify", max_len=4))  # required or defaulted: b.text gives a str
-    if not (len(verify) == 4 and verify.isdigit()):
-        raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ.", field="verify")
+    if verify_digits(verify) is None:  # non-ASCII digits too
+        raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ, bằng chữ số 0-9.", field="verify")
     spec = _follow_channel(body)
     address = _follow_address(body, spec)
     store = request.app[STORE]

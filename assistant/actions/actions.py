@@ -8,23 +8,19 @@ so both find the same dossier codes as the keyword commands and the API.
 
 - validate_dossier_form: pulls a dossier code out of free text and checks the
   4 verification digits;
-- action_check_dossier_status: asks the service's public look-up
-  (GET {TONGDAI_URL}/api/v1/dossiers/{code}?verify=NNNN);
+- action_check_dossier_status: hands the look-up back to the service as a
+  custom message {"lookup": {"code", "digits"}}: the service's RasaEngine
+  answers it in-process, behind the brute-force guard keyed on the citizen
+  (asked over HTTP from here, every citizen would share this server's address);
 - action_answer_from_knowledge: answers factual questions from ../knowledge.yml;
 - action_subscribe / action_unsubscribe / action_escalate.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
-import json
-import os
 import re
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +31,6 @@ from rasa_sdk.types import DomainDict
 
 ASSISTANT_DIR = Path(__file__).resolve().parent.parent
 KNOWLEDGE_PATH = ASSISTANT_DIR / "knowledge.yml"
-DEFAULT_TONGDAI_URL = "http://127.0.0.1:8080"
-LOOKUP_TIMEOUT_SECONDS = 10.0
 
 DOSSIER_CODE_PATH = ASSISTANT_DIR.parent / "models" / "dossier_code.py"
 DIGIT_RUN = re.compile(r"[0-9]+")
@@ -50,10 +44,6 @@ MSG_BAD_CODE = (
     "và hẹn trả kết quả, ví dụ: 000.00.21.H12-241105-0012, H12.22-240301-0456 hoặc BD-240915-0077."
 )
 MSG_BAD_DIGITS = "Vui lòng nhập đúng 4 chữ số: 4 số cuối của số điện thoại người nộp hồ sơ (ví dụ: 5821)."
-MSG_LOOKUP_DOWN = (
-    "Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián đoạn. Ông/Bà vui lòng thử lại sau ít phút "
-    'hoặc nhắn "gặp cán bộ" để được hỗ trợ.'
-)
 
 
 # ---------------------------------------------------------------- helpers
@@ -108,46 +98,6 @@ def centre_contact(knowledge) -> str:
         f"{center.get('name', 'Trung tâm Phục vụ hành chính công')}: {center.get('address', '')}. "
         f"Đường dây nóng: {center.get('hotline', '')}."
     )
-
-
-def _fetch_json(url: str) -> tuple[int, dict]:
-    """(status, body) of a GET; HTTP errors are answers too (404, 422, 429)."""
-    request = urllib.request.Request(  # noqa: S310 - see urlopen below
-        url, headers={"Accept": "application/json", "User-Agent": "tongdai-assistant-actions"}
-    )
-    try:
-        # S310: the URL is TONGDAI_URL (the operator's setting, http) plus our own API path
-        with urllib.request.urlopen(request, timeout=LOOKUP_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        try:
-            body = json.loads(exc.read().decode("utf-8"))
-        except (ValueError, OSError):
-            body = {}
-        return exc.code, body if isinstance(body, dict) else {}
-
-
-def lookup_message(base_url: str, code: str, verify: str) -> str:
-    """What to tell the citizen about dossier `code`."""
-    url = (
-        f"{base_url.rstrip('/')}/api/v1/dossiers/{urllib.parse.quote(code, safe='')}"
-        f"?verify={urllib.parse.quote(verify, safe='')}"
-    )
-    try:
-        status, body = _fetch_json(url)
-    except (OSError, ValueError):  # refused, timed out, not JSON
-        return MSG_LOOKUP_DOWN
-    if status == 200:
-        text = (
-            f"Hồ sơ {body.get('code', code)} ({body.get('procedure', '')}): "
-            f"{body.get('display_status') or body.get('status_label', '')}."
-        )
-        if body.get("due_at_display"):
-            text += f" Hẹn trả kết quả: {body['due_at_display']}."
-        return text
-    if 400 <= status < 500 and body.get("message"):
-        return str(body["message"])
-    return MSG_LOOKUP_DOWN
 
 
 # ---------------------------------------------------------------- actions
@@ -209,10 +159,8 @@ class ActionCheckDossierStatus(Action):
         if not code or not verify:
             dispatcher.utter_message(response="utter_ask_dossier_code")
         else:
-            base_url = os.environ.get("TONGDAI_URL", DEFAULT_TONGDAI_URL)
-            loop = asyncio.get_running_loop()
-            text = await loop.run_in_executor(None, lookup_message, base_url, str(code), str(verify))
-            dispatcher.utter_message(text=text)
+            # The service looks it up (assistant/rasa_engine.py), keyed on the citizen.
+            dispatcher.utter_message(json_message={"lookup": {"code": str(code), "digits": str(verify)}})
         # Never keep the verification digits around: the next look-up asks again.
         return [SlotSet("dossier_code", None), SlotSet("verify_digits", None)]
 

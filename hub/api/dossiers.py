@@ -12,7 +12,7 @@ from hub.api.errors import ApiError
 from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
-from hub.lookup import verified_lookup
+from hub.lookup import spellings, verified_lookup, verify_digits
 from hub.store.port import ApplicantData, DossierData, DossierStore, StatusChange
 from hub.tracking import dossier_view
 from models.citizen import CONSENT_CLOCK_SKEW, FUTURE_CONSENT, Channel, ConsentRecord
@@ -46,7 +46,7 @@ def _applicant(body: dict) -> ApplicantData:
     phone = b.text(raw, "phone", required=False, max_len=30, prefix=p)
     email = b.text(raw, "email", required=False, max_len=254, prefix=p)
     id_number = b.text(raw, "id_number", required=False, max_len=12, prefix=p)
-    if id_number and not (id_number.isdigit() and len(id_number) in (9, 12)):
+    if id_number and not (id_number.isascii() and id_number.isdigit() and len(id_number) in (9, 12)):
         raise ApiError(422, "Số CCCD/CMND phải gồm 12 (hoặc 9) chữ số.", field="applicant.id_number")
     chat_id = raw.get("telegram_chat_id")
     if chat_id is not None and (
@@ -196,8 +196,12 @@ async def post_event(request: web.Request) -> web.Response:
 async def get_dossier(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     verify = request.query.get("verify", "").strip()
-    if not (len(verify) == 4 and verify.isdigit()):
-        raise ApiError(422, "Cần 4 số cuối điện thoại của người nộp hồ sơ (?verify=NNNN).", field="verify")
+    if not spellings(code):  # a code's format is no secret: a malformed one is 422, whoever asks
+        raise ApiError(422, "Mã hồ sơ chỉ gồm chữ, chữ số 0-9 và các dấu . - _ (tối đa 100 ký tự).", field="code")
+    if verify_digits(verify) is None:  # Arabic-Indic or other non-ASCII digits too: 422, before the guard
+        raise ApiError(
+            422, "Cần 4 số cuối điện thoại của người nộp hồ sơ, bằng chữ số 0-9 (?verify=NNNN).", field="verify"
+        )
     outcome = await verified_lookup(
         request.app[STORE],
         request.app[LOOKUP_GUARD],

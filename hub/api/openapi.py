@@ -214,8 +214,10 @@ def build_spec(*parts: dict) -> dict:
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}}},
                         },
                         "404": error("Unknown code or wrong digits (the same answer for both)"),
-                        "422": error("verify is not four digits"),
-                        "429": error("Five failures in 15 minutes from this address or on this code; see Retry-After"),
+                        "422": error("verify is not 4 ASCII digits, or the code is malformed (`field` says which)"),
+                        "429": error(
+                            "Too many failures from this address (5) or on this code (10) in 15 min; Retry-After"
+                        ),
                     },
                 },
             },

@@ -206,6 +206,9 @@ class DossierStore(Protocol):
     async def record_status_change(self, change: StatusChange) -> StatusChangeResult: ...
     async def get_dossier(self, code: str) -> Dossier | None: ...
     async def lookup_dossier(self, code: str) -> DossierLookup | None: ...
+    async def applicant_phone(self, code: str) -> str | None:
+        """The phone a lookup's digits are checked against; None for an unknown
+        code too. As cheap for either, so that a failure's timing tells nothing."""
 
 
 class CitizenStore(Protocol):

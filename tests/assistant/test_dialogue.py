@@ -35,9 +35,11 @@ def knowledge() -> Knowledge:
 class Lookup:
     def __init__(self):
         self.calls: list[tuple[str, str]] = []
+        self.askers: list[str | None] = []
 
-    async def __call__(self, code: str, digits: str) -> str:
+    async def __call__(self, code: str, digits: str, asker: str | None = None) -> str:
         self.calls.append((code, digits))
+        self.askers.append(asker)
         return f"Hồ sơ {code}: đang giải quyết, hẹn trả 20/11/2024."
 
 

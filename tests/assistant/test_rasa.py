@@ -1,6 +1,8 @@
 """The Rasa assistant for real: the trained model behind `rasa run --enable-api`,
-the custom actions in `rasa run actions`, and the actions calling a real
-`tongdai serve`, all driven through RasaEngine as the service drives it.
+the custom actions in `rasa run actions`, and the dossier look-ups the action
+hands back to the service, answered by the guarded lookup on the demo data
+of a real `tongdai serve`, all driven through RasaEngine as the service
+drives it.
 
 The first run on a machine builds Rasa's environment and trains the model
 (several minutes, cached under ~/.cache/tongdai); `make test` does that
@@ -15,7 +17,10 @@ import pytest
 
 from assistant.port import FALLBACK_INTENT
 from assistant.rasa_engine import RasaEngine
-from hub.api.dossiers import NOT_FOUND
+from contact_center.status import NOT_FOUND, StatusAnswers
+from hub.api.guard import FailureLimiter
+from hub.settings import Settings
+from hub.store.sqlite import SqliteStore
 from models.errors import RetryableError
 from tests.support import rasa_peer
 from tests.support.server import free_port
@@ -30,9 +35,35 @@ def rasa(tmp_path_factory):
         yield peer
 
 
+class Lookups:
+    """The service's lookup on the demo data, remembering who asked."""
+
+    def __init__(self, answers: StatusAnswers):
+        self.answers = answers
+        self.askers: list[str | None] = []
+
+    async def __call__(self, code: str, digits: str, asker: str | None = None) -> str:
+        self.askers.append(asker)
+        return await self.answers.text(code, digits, asker)
+
+
 @pytest.fixture
-async def engine(rasa):
-    async with RasaEngine(rasa.url, timeout=60) as engine:
+async def lookups(rasa):
+    store = SqliteStore(Settings(data_dir=rasa.data_dir).database_path)
+    await store.open()
+    defaults = Settings()  # the service's limits: per asker, and a higher one per code
+    guard = FailureLimiter(
+        defaults.lookup_max_failures,
+        defaults.lookup_window_seconds,
+        limits={"code:": defaults.lookup_max_failures_per_code},
+    )
+    yield Lookups(StatusAnswers(store, guard))
+    await store.close()
+
+
+@pytest.fixture
+async def engine(rasa, lookups):
+    async with RasaEngine(rasa.url, lookup=lookups, timeout=60) as engine:
         yield engine
 
 
@@ -76,7 +107,7 @@ async def test_greeting_offers_buttons(engine):
     assert replies[0].buttons[0].title == "Tra cứu hồ sơ"
 
 
-async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa):
+async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa, lookups):
     dossier = rasa.dossier("BD-")  # BD-261015-0077 in the demo data
     me = sender()
     assert not await engine.in_form(me)
@@ -90,10 +121,11 @@ async def test_the_form_looks_the_dossier_up_in_tongdai(engine, rasa):
     answer = await engine.turn(me, dossier.verify)
     assert not await engine.in_form(me)
     text = "\n".join(r.text for r in answer)
-    # The status comes from tongdai's API, through the action server.
+    # The action hands the look-up back; the service's own lookup answers.
     assert f"Hồ sơ {dossier.code}" in text
     assert dossier.status in text
-    assert "Hẹn trả kết quả" in text
+    # Word for word what every other channel says (contact_center/status.py status_line).
+    assert answer[-1].text == await lookups.answers.text(dossier.code, dossier.verify)
 
 
 async def test_the_form_rejects_a_bad_code_and_bad_digits(engine, rasa):
@@ -128,8 +160,28 @@ async def test_wrong_digits_get_tongdais_message(engine, rasa):
     await engine.turn(me, "tra cứu hồ sơ")
     await engine.turn(me, dossier.code)
     answer = await engine.turn(me, wrong)
-    # tongdai's own 404 message, word for word (hub/api/dossiers.py NOT_FOUND).
+    # The service's own message, word for word (contact_center/status.py NOT_FOUND).
     assert answer[-1].text == NOT_FOUND
+
+
+async def test_look_ups_count_against_the_asker_not_the_conversation(engine, rasa, lookups):
+    # Before issue 10 the action server asked the HTTP API itself: every
+    # citizen shared its address as the guard's key, and whoever wrote got
+    # the guesses of all. Now a fresh conversation buys no fresh allowance.
+    dossier = rasa.dossier("BD-")
+    wrong = "0000" if dossier.verify != "0000" else "1111"
+
+    async def look_up(digits: str, asker: str) -> str:
+        me = sender()
+        await engine.turn(me, "tra cứu hồ sơ", asker=asker)
+        await engine.turn(me, dossier.code, asker=asker)
+        return (await engine.turn(me, digits, asker=asker))[-1].text
+
+    for _ in range(5):
+        assert await look_up(wrong, "addr:203.0.113.9") == NOT_FOUND
+    assert await look_up(dossier.verify, "addr:203.0.113.9") == NOT_FOUND  # limited
+    assert lookups.askers[-6:] == ["addr:203.0.113.9"] * 6
+    assert f"Hồ sơ {dossier.code}" in await look_up(dossier.verify, "addr:198.51.100.7")
 
 
 async def test_a_fee_question_with_a_procedure_answers_from_knowledge(engine):

@@ -21,7 +21,11 @@ pytestmark = pytest.mark.timeout(900)  # a first Rasa start needs minutes on 2 c
 GIBBERISH = "qwzx plmk vbnr"
 
 
-async def _no_dossier(code: str, digits: str) -> str:
+LOOKUPS: list[tuple[str, str, str | None]] = []  # what the engines asked the service's lookup
+
+
+async def _no_dossier(code: str, digits: str, asker: str | None = None) -> str:
+    LOOKUPS.append((code, digits, asker))
     return "Không tìm thấy hồ sơ."
 
 
@@ -58,7 +62,7 @@ async def engine(request) -> Engine:
     elif request.param == "scripted":
         yield scripted()
     else:
-        engine = RasaEngine(request.getfixturevalue("rasa_url"), timeout=60)
+        engine = RasaEngine(request.getfixturevalue("rasa_url"), lookup=_no_dossier, timeout=60)
         await engine.start()
         yield engine
         await engine.close()
@@ -93,6 +97,20 @@ async def test_a_turn_answers_with_replies(engine):
     assert replies and all(isinstance(r, Reply) and r.text for r in replies)
 
 
+async def test_a_look_up_goes_to_the_services_lookup_with_the_turns_asker(engine):
+    # The asker (a client address, a verified sender) is the brute-force
+    # guard's key: never the conversation id, which a web client chooses.
+    me, asker = sender(), f"addr:{uuid.uuid4().hex[:8]}"
+    for text in ("tra cứu hồ sơ", "BD-261015-0077"):
+        await engine.turn(me, text, asker=asker)
+    replies = await engine.turn(me, "1222", asker=asker)
+    if isinstance(engine, ScriptedEngine):
+        assert engine.askers[-3:] == [asker] * 3  # a script looks nothing up, but is handed the asker
+    else:
+        assert ("BD-261015-0077", "1222", asker) in LOOKUPS
+        assert replies[-1].text == "Không tìm thấy hồ sơ."
+
+
 async def test_a_new_conversation_is_in_no_form(engine):
     assert await engine.in_form(sender()) is False
 
@@ -112,7 +130,7 @@ async def test_defaults_come_from_the_port():
         async def parse(self, text: str) -> Parse:
             return Parse(text, FALLBACK_INTENT, 0.0)
 
-        async def turn(self, sender: str, text: str) -> list[Reply]:
+        async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list[Reply]:
             return []
 
     engine = Minimal()

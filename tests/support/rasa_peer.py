@@ -1,7 +1,8 @@
 """A real Rasa for tests: the cached Python 3.10 environment and model
 (assistant/rasa/manage.py builds them on first use: minutes; then instant),
 the Rasa server with its HTTP API, the action server, and a real
-`tongdai serve` seeded with `tongdai demo` for the actions to call.
+`tongdai serve` seeded with `tongdai demo`, whose data directory the tests
+open for the look-ups that the actions hand back to the service.
 
 A machine where the environment cannot be built fails the tests with the
 reason; they are never skipped.
@@ -50,6 +51,7 @@ class RasaPeer:
     url: str  # the Rasa server (HTTP API)
     actions_url: str
     tongdai_url: str
+    data_dir: Path  # tongdai's, with the demo dossiers
     dossiers: list[DemoDossier] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -151,6 +153,7 @@ def running(workdir: Path) -> Iterator[RasaPeer]:
             url=servers.url,
             actions_url=servers.actions_url,
             tongdai_url=tongdai_url,
+            data_dir=data_dir,
             dossiers=dossiers,
             timings=timings,
         )

@@ -336,6 +336,14 @@ SELECT d.*, coalesce(d.applicant_name, c.full_name) AS applicant_name, c.phone A
  WHERE d.code = ?"""
 
 
+_PHONE_SQL = "SELECT c.phone FROM dossiers d JOIN citizens c ON c.id = d.applicant_id WHERE d.code = ?"
+
+
+async def applicant_phone(db, code: str) -> str | None:
+    rows = await db.execute_fetchall(_PHONE_SQL, (code,))
+    return rows[0]["phone"] if rows else None
+
+
 async def lookup_dossier(db, code: str) -> DossierLookup | None:
     rows = await db.execute_fetchall(_DOSSIER_SQL, (code,))
     if not rows:

@@ -144,6 +144,9 @@ class SqliteStore:
     async def lookup_dossier(self, code: str) -> DossierLookup | None:
         return await dossiers.lookup_dossier(self.db.reader, code)
 
+    async def applicant_phone(self, code: str) -> str | None:
+        return await dossiers.applicant_phone(self.db.reader, code)
+
     async def get_citizen(self, citizen_id: str) -> Citizen | None:
         return (await self.get_citizens([citizen_id])).get(citizen_id)
 
