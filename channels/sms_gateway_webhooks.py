@@ -18,6 +18,7 @@ from channels.sms_gateway import GatewaySmsProvider
 from channels.sms_status import GATEWAY_STATUSES
 from hub.api.body import parse_object
 from hub.api.errors import ApiError
+from hub.api.ratelimit import limit_sender
 from hub.api.replies import reply as json_reply
 from models.citizen import Channel
 from models.errors import TongdaiError
@@ -49,7 +50,8 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         secret = provider.config["inbound_secret"]
         given = request.headers.get(SIGNATURE_HEADER, "")
         # No secret configured: refuse everything rather than trust anyone.
-        if not secret or not hmac.compare_digest(given.encode(), sign(secret, raw).encode()):
+        # A header of other bytes arrives as undecodable surrogates: no signature at all.
+        if not secret or not given.isascii() or not hmac.compare_digest(given.encode(), sign(secret, raw).encode()):
             raise ApiError(403, FORBIDDEN)
         return provider, parse_object(raw)
 
@@ -66,6 +68,7 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         except ValueError as exc:
             raise ApiError(422, str(exc), field="from") from None
         message_id = field(body, "id")
+        limit_sender(request, "webhook_sender", f"sms:{address}")
         given = body.get("text")
         text = given if isinstance(given, str) else ""
         # The inbox commits the message and its replies before it returns, so the
