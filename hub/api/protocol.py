@@ -97,6 +97,14 @@ class GuardedRequestHandler(web.RequestHandler):
             self._counted = ""
         super().connection_lost(exc)
 
+    def log_exception(self, *args, **kwargs) -> None:
+        # Draining the rest of a refused body meets the same broken gzip or the
+        # client hanging up: the client's doing, answered already, no traceback.
+        if isinstance(kwargs.get("exc_info"), web.RequestPayloadError | ConnectionError):
+            log.info("unread request body dropped", extra={"error": type(kwargs["exc_info"]).__name__})
+            return
+        super().log_exception(*args, **kwargs)
+
     def handle_error(self, request, status: int = 500, exc=None, message=None) -> web.StreamResponse:
         if isinstance(exc, ConnectionError):
             log.debug("client left mid-request")
