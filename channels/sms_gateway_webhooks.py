@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature"
 FORBIDDEN = "Chữ ký X-Signature thiếu hoặc không hợp lệ."
+MAX_TEXT = 2000
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -71,6 +72,8 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         limit_sender(request, "webhook_sender", f"sms:{address}")
         given = body.get("text")
         text = given if isinstance(given, str) else ""
+        if len(text) > MAX_TEXT:  # the stored-text policy (README): longer than any SMS a phone sends
+            raise ApiError(422, f"Trường 'text' dài quá {MAX_TEXT} ký tự.", field="text")
         # The inbox commits the message and its replies before it returns, so the
         # 200 below is only ever given for a message that is stored. The replies
         # go out before answering, not after: an answer the gateway already has
