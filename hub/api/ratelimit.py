@@ -4,6 +4,7 @@ In memory, O(1) per request, at most `capacity` buckets per scope."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -21,8 +22,10 @@ DEFAULT_RATES: dict[str, tuple[int, float]] = {
     "lookup": (60, 60.0),
     "follow": (10, 60.0),
     "unsubscribe": (30, 60.0),
-    # Signed providers post from a handful of addresses for every citizen at once.
-    "webhook": (6000, 60.0),
+    # Before the signature check, per address: providers post every citizen's
+    # messages and receipts from a handful of addresses, and a receipt refused
+    # is not sent again. Only a flood far past any provider's pace meets this.
+    "webhook": (30000, 60.0),
     "webhook_sender": (20, 60.0),
 }
 _UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
@@ -118,6 +121,17 @@ def limit_sender(request: web.Request, scope: str, sender: str) -> None:
         limits.check(scope, sender)
 
 
+def address_key(address: str) -> str:
+    """An IPv6 client holds a whole /64 and can write from any address in it:
+    the /64 is one client here."""
+    if ":" not in address:
+        return address
+    try:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    except ValueError:
+        return address
+
+
 def rate_limit_middleware(scope_of: Callable[[web.Request], str | None], address_of: Callable[[web.Request], str]):
     """Per-address limits before the handler runs: `scope_of` names the
     request's scope (None: not limited), `address_of` the client."""
@@ -126,7 +140,7 @@ def rate_limit_middleware(scope_of: Callable[[web.Request], str | None], address
     async def rate_limit(request: web.Request, handler):
         scope = scope_of(request)
         if scope is not None:
-            request.app[RATE_LIMITS].check(scope, address_of(request))
+            request.app[RATE_LIMITS].check(scope, address_key(address_of(request)))
         return await handler(request)
 
     return rate_limit

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from channels.sms_gateway_webhooks import sign
-from hub.api.ratelimit import DEFAULT_RATES, TokenBuckets, parse_public_rates
+from hub.api.ratelimit import DEFAULT_RATES, TokenBuckets, address_key, parse_public_rates
 from hub.app import SERVICE, create_app
 from hub.keys import STORE
 from hub.settings import Settings
@@ -161,3 +161,9 @@ def test_rates_are_configurable_and_can_be_lifted():
     assert parse_public_rates("")["assistant_sender"] == DEFAULT_RATES["assistant_sender"]
     with pytest.raises(ValueError, match="assistant=5"):
         parse_public_rates("assistant=5")
+
+
+def test_an_ipv6_client_is_its_whole_slash_64():
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("203.0.113.7") == "203.0.113.7"
