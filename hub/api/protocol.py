@@ -97,6 +97,14 @@ class GuardedRequestHandler(web.RequestHandler):
             self._counted = ""
         super().connection_lost(exc)
 
+    async def finish_response(self, request, resp, start_time):
+        # An HTTP error raised where no middleware sees it (aiohttp's answer to
+        # an unknown Expect header quotes the header) leaves in our shape too.
+        if isinstance(resp, web.HTTPException) and resp.status >= 400:
+            headers = {k: v for k, v in resp.headers.items() if k.lower() in {"allow", "retry-after"}}
+            resp = error_response(resp.status, headers=headers)
+        return await super().finish_response(request, resp, start_time)
+
     def log_exception(self, *args, **kwargs) -> None:
         # Draining the rest of a refused body meets the same broken gzip or the
         # client hanging up: the client's doing, answered already, no traceback.

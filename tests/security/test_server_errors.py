@@ -102,6 +102,9 @@ async def test_bad_http_is_answered_in_json_without_echo(server):
         b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + MARKER.encode() * 2000 + b"\r\n\r\n",
         b"POST /api/v1/assistant/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
         + MARKER.encode(),
+        # aiohttp's own answer to an Expect it does not know, before any middleware.
+        f"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: {MARKER}\r\n\r\n".encode(),
+        f"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: {MARKER}\r\n\r\n".encode(),
     ]
     for attack in attacks:
         got, headers, body = await exchange(server, attack)
