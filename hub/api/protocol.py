@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -20,6 +22,7 @@ SLOW_BODY = "Nội dung yêu cầu gửi quá chậm; kết nối đã bị đó
 UNREADABLE = "Nội dung yêu cầu không đọc được."
 # nginx's name for a client that left before the answer: not a server error.
 CLIENT_CLOSED = 499
+LOG_EVERY = 10.0  # seconds
 
 
 def body_deadline(seconds: float):
@@ -51,23 +54,30 @@ def body_deadline(seconds: float):
 class ConnectionCap:
     """Open connections per client address, at most `limit` each."""
 
-    def __init__(self, limit: int):
-        self.limit = limit
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.clock = limit, clock
         self._open: Counter[str] = Counter()
+        self._refused, self._logged_at = 0, -LOG_EVERY
 
     def open(self, address: str) -> bool:
         if self._open[address] >= self.limit:
+            self._note_refusal()
             return False
         self._open[address] += 1
         return True
+
+    def _note_refusal(self) -> None:
+        # One line per interval, however fast a client keeps trying.
+        self._refused += 1
+        now = self.clock()
+        if now - self._logged_at >= LOG_EVERY:
+            log.warning("connections refused: too many from one address", extra={"refused": self._refused})
+            self._refused, self._logged_at = 0, now
 
     def close(self, address: str) -> None:
         self._open[address] -= 1
         if self._open[address] <= 0:
             del self._open[address]
-
-    def __getitem__(self, address: str) -> int:
-        return self._open.get(address, 0)
 
 
 class GuardedRequestHandler(web.RequestHandler):
@@ -88,7 +98,6 @@ class GuardedRequestHandler(web.RequestHandler):
         if self._cap.open(address):
             self._counted = address
         else:
-            log.warning("connection refused: too many from one address", extra={"open": self._cap[address]})
             self.force_close()
 
     def connection_lost(self, exc) -> None:
