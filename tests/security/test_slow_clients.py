@@ -90,7 +90,7 @@ async def test_slow_bodies_are_cut_off_and_the_service_keeps_answering(server):
     slow = [Slow(server, SLOW_BODY) for _ in range(CAP)]
     held = [asyncio.create_task(s.run()) for s in slow]
     await asyncio.sleep(0.5)
-    assert await _healthz_elsewhere(server) < 0.5
+    assert await _healthz_elsewhere(server) < 1.0
     await asyncio.wait_for(asyncio.gather(*held), BODY_TIMEOUT + 5)
     for s in slow:
         assert s.closed_after is not None and s.closed_after < BODY_TIMEOUT + 3
@@ -105,7 +105,7 @@ async def test_one_address_cannot_take_every_connection(server):
     # Past the cap, connections are closed at once, unanswered; the first CAP wait for their timeout.
     cut = [s for s in slow if s.closed_after is not None]
     assert len(cut) >= CAP * 2 - 2 and all(s.answer == b"" for s in cut)
-    assert await _healthz_elsewhere(server) < 0.5
+    assert await _healthz_elsewhere(server) < 1.0
     await asyncio.wait_for(asyncio.gather(*held), BODY_TIMEOUT + 5)
     # Once they are gone the address is served again.
     reader, writer = await asyncio.open_connection("127.0.0.1", server)
