@@ -11,6 +11,7 @@ from channels.registry import REGISTRY
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.guard import client_address
+from hub.api.ratelimit import limit_sender
 from hub.api.replies import reply
 from hub.keys import SETTINGS
 from models.events import new_id
@@ -30,7 +31,9 @@ async def post_message(request: web.Request) -> web.Response:
     # Required: b.text gives a str or raises.
     sender = cast(str, b.text(body, "sender", max_len=100))
     text = cast(str, b.text(body, "text", max_len=2000))
-    channel = CHANNELS.get(body.get("channel", "webchat"))
+    limit_sender(request, "assistant_sender", sender)
+    given = body.get("channel", "webchat")
+    channel = CHANNELS.get(given) if isinstance(given, str) else None
     if channel is None:
         raise ApiError(422, f"'channel' là {' hoặc '.join(repr(c) for c in CHANNELS)}.", field="channel")
     message_id = b.text(body, "message_id", required=False, max_len=100) or new_id()

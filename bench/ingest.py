@@ -3,7 +3,7 @@ Tổng đài server accepts over HTTP (POST /api/v1/dossiers/{code}/events).
 
 Start a server and make a key (or let bench/run.sh do all of it):
 
-    rm -rf /tmp/benchdata && tongdai serve --data-dir /tmp/benchdata --port 8181 &
+    rm -rf /tmp/benchdata && TONGDAI_MAX_CONNECTIONS_PER_ADDRESS=0 tongdai serve --data-dir /tmp/benchdata --port 8181 &
     export TONGDAI_BENCH_KEY=$(tongdai apikey create --name bench --data-dir /tmp/benchdata)
     python bench/ingest.py --url http://127.0.0.1:8181 -n 20000 -c 64
 

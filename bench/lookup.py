@@ -4,7 +4,8 @@ fixed request rate.
 
 Start a server and make a key (or let bench/run.sh do all of it):
 
-    rm -rf /tmp/benchdata && tongdai serve --data-dir /tmp/benchdata --port 8181 &
+    rm -rf /tmp/benchdata && export TONGDAI_PUBLIC_RATE_LIMITS=off TONGDAI_MAX_CONNECTIONS_PER_ADDRESS=0
+    tongdai serve --data-dir /tmp/benchdata --port 8181 &
     export TONGDAI_BENCH_KEY=$(tongdai apikey create --name bench --data-dir /tmp/benchdata)
     python bench/lookup.py --url http://127.0.0.1:8181 -n 20000 --rate 1000
 
@@ -15,7 +16,8 @@ of quietly lowering the rate (no coordinated omission). Latency is measured
 from the due time, and also from the moment the client actually sent it.
 Every lookup names an existing dossier with the right four digits: the server
 answers 429 to a client after 5 failed lookups in 15 minutes.
-The last line of output is a one-line JSON summary.
+The server's rate limits and connection cap must be off (as above): every
+request comes from one address. The last line of output is a one-line JSON summary.
 """
 
 from __future__ import annotations

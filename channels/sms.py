@@ -32,6 +32,7 @@ from channels.limits import parse_rates
 from channels.port import Limit, Outgoing, Provider, Sent
 from channels.sms_status import TWILIO_DELIVERY_ERRORS, TWILIO_ERRORS, TWILIO_STATUSES, http_outcome, retry_after
 from hub.api.errors import ApiError
+from hub.api.ratelimit import limit_sender
 from models.citizen import Channel
 from models.errors import PermanentError, RetryableError
 from models.messages import Incoming, Reply
@@ -183,6 +184,10 @@ def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
         signature = request.headers.get(SIGNATURE_HEADER, "")
         if validator is None or not signature:
             raise ApiError(403, FORBIDDEN)
+        # Twilio signs the parameters of a urlencoded form, and never posts anything else:
+        # a multipart body (costly to parse, unsigned anyway) is refused unread.
+        if request.content_type != "application/x-www-form-urlencoded":
+            raise ApiError(415, "Chỉ nhận biểu mẫu application/x-www-form-urlencoded như Twilio gửi.")
         try:
             form = await request.post()
         except ValueError:  # a malformed multipart or urlencoded body
@@ -219,6 +224,7 @@ def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
         if address is None or not sid:
             log.warning("twilio inbound SMS ignored", extra={"from": mask_phone(sender)})
             return _twiml([])
+        limit_sender(request, "webhook_sender", f"sms:{address}")
         replies = await inbox.receive(
             Incoming(channel=Channel.SMS, address=address, text=form.get("Body", ""), provider_message_id=sid)
         )

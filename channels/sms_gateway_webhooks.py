@@ -18,6 +18,7 @@ from channels.sms_gateway import GatewaySmsProvider
 from channels.sms_status import GATEWAY_STATUSES
 from hub.api.body import parse_object
 from hub.api.errors import ApiError
+from hub.api.ratelimit import limit_sender
 from hub.api.replies import reply as json_reply
 from models.citizen import Channel
 from models.errors import TongdaiError
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature"
 FORBIDDEN = "Chữ ký X-Signature thiếu hoặc không hợp lệ."
+MAX_TEXT = 2000
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -49,7 +51,8 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         secret = provider.config["inbound_secret"]
         given = request.headers.get(SIGNATURE_HEADER, "")
         # No secret configured: refuse everything rather than trust anyone.
-        if not secret or not hmac.compare_digest(given.encode(), sign(secret, raw).encode()):
+        # A header of other bytes arrives as undecodable surrogates: no signature at all.
+        if not secret or not given.isascii() or not hmac.compare_digest(given.encode(), sign(secret, raw).encode()):
             raise ApiError(403, FORBIDDEN)
         return provider, parse_object(raw)
 
@@ -66,8 +69,11 @@ def gateway_routes(inbox: Inbox, providers: Iterable[GatewaySmsProvider]) -> lis
         except ValueError as exc:
             raise ApiError(422, str(exc), field="from") from None
         message_id = field(body, "id")
+        limit_sender(request, "webhook_sender", f"sms:{address}")
         given = body.get("text")
         text = given if isinstance(given, str) else ""
+        if len(text) > MAX_TEXT:  # the stored-text policy (README): longer than any SMS a phone sends
+            raise ApiError(422, f"Trường 'text' dài quá {MAX_TEXT} ký tự.", field="text")
         # The inbox commits the message and its replies before it returns, so the
         # 200 below is only ever given for a message that is stored. The replies
         # go out before answering, not after: an answer the gateway already has

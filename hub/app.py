@@ -43,8 +43,10 @@ from contact_center.status import StatusAnswers
 from hub.api import dossiers, ops
 from hub.api.auth import ApiKeys
 from hub.api.errors import json_errors
-from hub.api.guard import FailureLimiter
+from hub.api.guard import FailureLimiter, client_address
 from hub.api.openapi import build_spec
+from hub.api.protocol import CLIENT_CLOSED, body_deadline
+from hub.api.ratelimit import RATE_LIMITS, RateLimits, parse_public_rates, rate_limit_middleware
 from hub.bus.inprocess import InProcessBus
 from hub.keys import API_KEYS, BUS, LOOKUP_GUARD, METRICS, OPENAPI, SECRET, SETTINGS, STORE
 from hub.metrics import Metrics
@@ -322,6 +324,9 @@ async def _measure(request: web.Request, handler):
     except web.HTTPException as exc:
         status = exc.status
         raise
+    except (ConnectionResetError, asyncio.CancelledError):
+        status = CLIENT_CLOSED  # the client left; no server error
+        raise
     finally:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
@@ -329,6 +334,22 @@ async def _measure(request: web.Request, handler):
 
 
 SERVICE = web.AppKey("service", Service)
+
+# The unauthenticated routes and their rate-limit scope (hub/api/ratelimit.py).
+PUBLIC_SCOPES = {
+    ("POST", "/api/v1/assistant/messages"): "assistant",
+    ("GET", "/api/v1/dossiers/{code}"): "lookup",
+    ("POST", "/api/v1/dossiers/{code}/followers"): "follow",
+    ("GET", "/unsubscribe/{token}"): "unsubscribe",
+    ("POST", "/unsubscribe/{token}"): "unsubscribe",
+}
+
+
+def _public_scope(request: web.Request) -> str | None:
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else ""
+    # Every provider's webhook, before its signature check: generous, providers post from few addresses.
+    return "webhook" if route.startswith("/webhooks/") else PUBLIC_SCOPES.get((request.method, route))
 
 
 async def _freeze_heap_when_ready(engine: Engine) -> None:
@@ -345,7 +366,12 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     """The service over HTTP; `overrides` as `bootstrap` takes them;
     `freeze_heap` for `tongdai serve`, once the assistant is ready."""
     service = await bootstrap(settings, **overrides)
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_measure, json_errors])
+    limits = rate_limit_middleware(_public_scope, lambda request: client_address(request, settings.trust_forwarded_for))
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[_measure, json_errors, limits, body_deadline(settings.body_read_timeout_seconds)],
+    )
+    app[RATE_LIMITS] = RateLimits(parse_public_rates(settings.public_rate_limits))
     app[SERVICE] = service
     app[SETTINGS], app[STORE], app[BUS], app[METRICS] = settings, service.store, service.bus, service.metrics
     app[LOOKUP_GUARD], app[API_KEYS], app[SECRET] = service.guard, service.api_keys, service.secret

@@ -43,10 +43,6 @@ async def _templates(settings: Settings):
 
 
 def cmd_serve(args) -> int:
-    from aiohttp import web
-
-    from hub.app import create_app
-
     settings = _settings(args)
     logs.configure(settings.log_level)
     try:
@@ -55,15 +51,7 @@ def cmd_serve(args) -> int:
         uvloop.install()
     except ImportError:  # optional speed-up; asyncio's own loop works the same
         pass
-    web.run_app(
-        create_app(settings, freeze_heap=True),
-        host=settings.host,
-        port=settings.port,
-        access_log=None,
-        print=lambda _: print(
-            f"Tổng đài: http://{settings.host}:{settings.port} (dữ liệu: {settings.data_dir})", flush=True
-        ),
-    )
+    asyncio.run(_serve(settings))
     return 0
 
 
@@ -81,6 +69,49 @@ def _audited(args) -> Settings:
     if not logging.getLogger().handlers:
         logs.configure(settings.log_level)
     return settings
+# A body the answer did not wait for is drained this long before the connection closes.
+LINGER_SECONDS = 1.0
+
+
+async def _serve(settings: Settings) -> None:
+    """web.run_app's work, with our own connection handler (hub.api.protocol):
+    run_app has no way to pass one in."""
+    import signal
+
+    from aiohttp import web
+
+    from hub.api.protocol import ConnectionCap, GuardedRequestHandler
+    from hub.app import create_app
+
+    runner = web.AppRunner(await create_app(settings, freeze_heap=True), handle_signals=False, access_log=None)
+    await runner.setup()
+    # Behind a proxy every connection comes from the proxy: the cap is the proxy's job there.
+    direct = settings.trust_forwarded_for == 0 and settings.max_connections_per_address > 0
+    cap = ConnectionCap(settings.max_connections_per_address) if direct else None
+    loop = asyncio.get_running_loop()
+    manager = runner.server
+    assert manager is not None  # noqa: S101  set by setup()
+
+    def connection() -> GuardedRequestHandler:
+        return GuardedRequestHandler(
+            manager,
+            cap=cap,
+            loop=loop,
+            access_log=None,
+            keepalive_timeout=settings.idle_timeout_seconds,
+            lingering_time=LINGER_SECONDS,
+        )
+
+    listener = await loop.create_server(connection, settings.host, settings.port, reuse_address=True)
+    print(f"Tổng đài: http://{settings.host}:{settings.port} (dữ liệu: {settings.data_dir})", flush=True)
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        await stopping.wait()
+    finally:
+        listener.close()
+        await runner.cleanup()
 
 
 def cmd_apikey_create(args) -> int:

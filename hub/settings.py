@@ -14,6 +14,19 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _hops(text: str) -> int:
+    # It was a yes/no switch before it counted proxies: true meant one.
+    word = text.strip().lower()
+    if word in {"true", "yes", "on"}:
+        return 1
+    if word in {"false", "no", "off", ""}:
+        return 0
+    hops = int(word)
+    if hops < 0:
+        raise ValueError(text)
+    return hops
+
+
 def _tuple(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -37,7 +50,17 @@ class Settings:
     bus_concurrency: int = 16
     bus_poll_seconds: float = 1.0
     max_body_bytes: int = 1024 * 1024
-    trust_forwarded_for: bool = False
+    # How many proxies of ours append to X-Forwarded-For; 0: ignore the header.
+    trust_forwarded_for: int = 0
+    # Public endpoints' rate limits over hub/api/ratelimit.py's defaults
+    # ('assistant=30/min,lookup=5/s'), or 'off' for benchmarks and fuzzing.
+    public_rate_limits: str = ""
+    # Slow clients: a body must arrive within this, an idle or half-sent
+    # request line and headers within idle_timeout; one address holds at most
+    # max_connections_per_address connections (when not behind a proxy).
+    body_read_timeout_seconds: float = 20.0
+    idle_timeout_seconds: float = 30.0
+    max_connections_per_address: int = 64
     # Followers of one dossier besides its applicant, pending confirmations
     # included: each request sends a code or a link, and those cost money.
     max_followers: int = 5
@@ -121,6 +144,11 @@ class Settings:
             kind: type[Any] = type(f.default) if f.default is not None else str
             if f.name == "plugins":
                 values[f.name] = _tuple(raw)
+            elif f.name == "trust_forwarded_for":
+                try:
+                    values[f.name] = _hops(raw)
+                except ValueError:
+                    raise SystemExit(f"TONGDAI_TRUST_FORWARDED_FOR={raw!r}: expected a number of proxies") from None
             elif kind is bool:
                 values[f.name] = _bool(raw)
             elif kind is Path:

@@ -87,6 +87,9 @@ class ApiKeys:
                 "Thiếu khóa API: gửi kèm header 'Authorization: Bearer <khóa>'.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        # Keys are ASCII; other bytes arrive as undecodable surrogates that no digest takes.
+        if not key.isascii():
+            raise ApiError(401, "Khóa API không hợp lệ.", headers={"WWW-Authenticate": "Bearer"})
         digest = hash_key(key.strip())
         cached = self._cache.get(digest)
         if cached and cached[1] > time.monotonic():

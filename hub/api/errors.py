@@ -18,6 +18,7 @@ _DEFAULT_MESSAGES = {
     403: "Không có quyền thực hiện yêu cầu này.",
     404: "Không tìm thấy.",
     405: "Phương thức HTTP không được hỗ trợ cho địa chỉ này.",
+    408: "Yêu cầu gửi quá chậm; kết nối đã bị đóng.",
     409: "Xung đột với trạng thái hiện tại.",
     413: "Nội dung gửi lên quá lớn (tối đa 1 MiB).",
     415: "Định dạng nội dung không được hỗ trợ; hãy gửi JSON.",
@@ -32,6 +33,7 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -82,6 +84,11 @@ async def json_errors(request: web.Request, handler):
         if exc.status_code < 400:
             raise
         return error_response(exc.status_code, headers=_passthrough_headers(exc))
+    except web.RequestPayloadError:
+        # A body aiohttp could not decode (a Content-Encoding over junk): the client's fault.
+        return error_response(400, "Nội dung yêu cầu không đọc được.")
+    except ConnectionResetError:
+        raise  # the client left mid-request: nobody to answer, nothing to log
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500)

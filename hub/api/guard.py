@@ -83,9 +83,14 @@ class FailureLimiter:
             del failures[key]
 
 
-def client_address(request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+def client_address(request, trust: int) -> str:
+    """The client as the `trust` proxies nearest to us saw it: each appends the
+    address it was reached from, so the entry `trust` from the right is the one
+    our outermost trusted proxy added; anything left of it the client wrote.
+    0 ignores the header (no proxy, or one that does not set it)."""
+    if trust > 0:
+        entries = [e.strip() for h in request.headers.getall("X-Forwarded-For", ()) for e in h.split(",")]
+        if len(entries) >= trust and entries[-trust]:
+            # An address is short; a long entry is junk that would only bloat the keys.
+            return entries[-trust][:64]
     return request.remote or "unknown"

@@ -11,15 +11,18 @@ from models.timeutil import utcnow
 
 
 async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested | None:
-    """None when the conversation already waits for a person."""
-    open_ = await db.execute_fetchall(
-        "SELECT id FROM escalations WHERE conversation_id = ? AND state = 'open'", (conversation_id,)
-    )
-    if open_:
-        return None
+    """None when the sender already waits for a person, in this conversation or
+    an earlier one: one place in the queue each, however often they ask."""
     conversation = await get_conversation(db, conversation_id)
     if conversation is None:
         raise LookupError(f"no conversation {conversation_id} to escalate")
+    open_ = await db.execute_fetchall(
+        "SELECT e.id FROM escalations e JOIN conversations c ON c.id = e.conversation_id"
+        " WHERE c.channel = ? AND c.address = ? AND e.state = 'open' LIMIT 1",
+        (conversation["channel"], conversation["address"]),
+    )
+    if open_:
+        return None
     transcript = tuple(
         {"direction": m["direction"], "text": m["text"], "at": m["at"]} for m in conversation["messages"]
     )
