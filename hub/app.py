@@ -340,6 +340,9 @@ PUBLIC_SCOPES = {
     ("POST", "/api/v1/assistant/messages"): "assistant",
     ("GET", "/api/v1/dossiers/{code}"): "lookup",
     ("POST", "/api/v1/dossiers/{code}/followers"): "follow",
+    ("POST", "/api/v1/dossiers/{code}/followers/confirm"): "follow",
+    ("GET", "/follow/{token}"): "unsubscribe",
+    ("POST", "/follow/{token}"): "unsubscribe",
     ("GET", "/unsubscribe/{token}"): "unsubscribe",
     ("POST", "/unsubscribe/{token}"): "unsubscribe",
 }

@@ -69,6 +69,8 @@ def _audited(args) -> Settings:
     if not logging.getLogger().handlers:
         logs.configure(settings.log_level)
     return settings
+
+
 # A body the answer did not wait for is drained this long before the connection closes.
 LINGER_SECONDS = 1.0
 

@@ -238,16 +238,6 @@ class CitizenStore(Protocol):
         keeps it; the same address again is linked again; any other address
         gets False and nothing changes."""
 
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyInfo:
-    """An API key as operators see it: never its secret, nor its hash."""
-
-    id: int
-    name: str
-    created_at: str
-    revoked_at: str | None = None
-
     async def request_follow(
         self,
         code: str,
@@ -272,6 +262,16 @@ class ApiKeyInfo:
     async def confirm_follow(self, request_id: str, consent: ConsentRecord) -> FollowOutcome:
         """The owner confirmed: the consent and the subscription, unless the
         request expired or the address withdrew its consent meanwhile."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """An API key as operators see it: never its secret, nor its hash."""
+
+    id: int
+    name: str
+    created_at: str
+    revoked_at: str | None = None
 
 
 class ApiKeyStore(Protocol):
