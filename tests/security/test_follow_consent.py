@@ -10,11 +10,13 @@ and the followers of a dossier are capped."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from hub.app import SERVICE
 from hub.keys import BUS, STORE
+from hub.settings import Settings
 from models.citizen import Channel
 
 CODE = "000.00.21.H12-261130-0101"
@@ -31,6 +33,13 @@ DOSSIER = {
         "consents": [{"channel": "sms", "granted": True}],
     },
 }
+
+
+@pytest.fixture
+def settings(settings) -> Settings:
+    # Thirty follows from one address would meet the followers' rate limit
+    # (test_flooding.py attacks that); here the cap alone answers.
+    return replace(settings, public_rate_limits="follow=1000/min")
 
 
 async def settle(client):
