@@ -33,12 +33,13 @@ pytestmark = pytest.mark.timeout(420)
 
 NOTICES = 2000
 OUTAGE = 60.0
-RETRY_AFTER = 3
+RETRY_AFTER = 25  # longer than any backoff step (20 s): a wait this long is the Retry-After's doing
 THROTTLE = 4.0
 SID = "AC" + "0" * 32
 MARKER = re.compile(rb"FI-261130-\d{4}")
 BACKLOG = re.compile(r'^tongdai_notify_backlog\{status="(\w+)"\} ([0-9.e+]+)$', re.M)
 CHANNELS = ("email", "sms", "telegram")
+PENDING = ("queued", "sending", "temporary_failure", "deferred")
 
 
 def dossier(i: int) -> dict:
@@ -107,6 +108,9 @@ async def test_providers_down_for_a_minute_lose_and_repeat_nothing(tmp_path, req
         public_url="https://tongdai.example.gov.vn",
         quiet_hours="00:00-00:00",
         bus_poll_seconds="0.05",
+        # Commits without an fsync each: the burst must fit in the outage on a busy
+        # machine; what is tested is the sender, not durability across a crash.
+        sqlite_synchronous="NORMAL",
         smtp_host="127.0.0.1",
         smtp_port=str(smtp.port),
         smtp_tls="none",
@@ -141,7 +145,7 @@ async def test_providers_down_for_a_minute_lose_and_repeat_nothing(tmp_path, req
             statuses = Counter(await asyncio.gather(*(put(i) for i in range(NOTICES))))
             burst = time.monotonic() - down_at
             assert statuses == {201: NOTICES}, statuses
-            assert burst < OUTAGE / 2, f"the burst took {burst:.0f} s: the outage would not cover it"
+            assert burst < OUTAGE - 5, f"the burst took {burst:.0f} s: the outage would not cover it"
 
             # While down: the retry queue shows in /metrics.
             queued: dict[str, float] = {}
@@ -159,10 +163,14 @@ async def test_providers_down_for_a_minute_lose_and_repeat_nothing(tmp_path, req
             await twilio.up(throttle_for=THROTTLE, retry_after=RETRY_AFTER)
             await telegram.up(throttle_for=THROTTLE, retry_after=RETRY_AFTER)
 
-            def all_there() -> bool:
-                return sum(len(set(p.delivered())) for p in peers.values()) >= NOTICES
+            async def settled() -> bool:
+                if sum(len(set(p.delivered())) for p in peers.values()) >= NOTICES:
+                    return True
+                # Or nothing left to try: what is missing now is lost.
+                waiting = await backlog(http, base)
+                return time.monotonic() - returned_at > 5 and not any(waiting.get(s, 0) for s in PENDING)
 
-            await eventually(all_there, within=150, interval=0.5)
+            await eventually(settled, within=150, interval=0.5)
             drained = time.monotonic() - returned_at
             await asyncio.sleep(3)  # a duplicate would come now
             final = await backlog(http, base)
@@ -178,9 +186,9 @@ async def test_providers_down_for_a_minute_lose_and_repeat_nothing(tmp_path, req
         lost = expected[channel] - set(got)
         duplicated = {m: n for m, n in got.items() if n > 1}
         figures[channel] = (len(set(got) & expected[channel]), len(lost), sum(n - 1 for n in duplicated.values()))
-        assert not lost, f"{channel}: {len(lost)} lost, e.g. {sorted(lost)[:5]}"
-        assert not duplicated, f"{channel}: sent twice {list(duplicated.items())[:5]}"
         assert set(got) <= expected[channel]
+    # (delivered, lost, duplicated) by channel, all of them in the message.
+    assert all(lost == duplicated == 0 for _, lost, duplicated in figures.values()), figures
 
     # Retry-After honoured: after a 429, the same notice came back no sooner.
     throttled, shortest = 0, float("inf")
