@@ -28,7 +28,7 @@ from assistant.scripted import ScriptedEngine
 from channels.email_mime import bare_subject, html_to_text, parse_email, strip_quoted
 from channels.sms import INBOUND_PATH, STATUS_PATH
 from channels.sms_gateway_webhooks import SIGNATURE_HEADER, sign
-from channels.sms_status import GATEWAY_STATUSES, TWILIO_STATUSES
+from channels.sms_status import GATEWAY_STATUSES, TWILIO_STATUSES, retry_after
 from channels.telegram import SECRET_HEADER, WEBHOOK_PATH
 from contact_center import keywords
 from hub.api.auth import ApiKeys
@@ -154,6 +154,15 @@ def test_a_phone_number_that_is_accepted_is_ascii_e164(raw):
         return
     # Stored, compared and sent to providers: only ASCII digits (issue 10, items 3 and 14).
     assert phone.isascii() and phone[1:].isdigit() and len(phone) == 12, phone
+
+
+@PURE
+@given(digit_runs | st.text(max_size=40))
+def test_a_providers_retry_after_is_seconds_or_nothing(value):
+    # Twilio's and the gateways' Retry-After header, as their answers carry it.
+    TRIED["retry-after"] += 1
+    seconds = retry_after(value)
+    assert seconds is None or seconds >= 0
 
 
 # --- mail in -------------------------------------------------------------------
