@@ -49,10 +49,12 @@ def parse_email(raw: bytes) -> Incoming | Bounce | None:
     if sender is None:
         return None
     address, name = sender
-    subject = _nfc(str(msg.get("Subject", ""))).strip() or None
+    subject = _nfc(str(_header(msg, "Subject", ""))).strip() or None
     text = strip_quoted(_body_text(msg)) or bare_subject(subject or "")
-    message_id = _first_id(str(msg.get("Message-ID", ""))) or _synthetic_id(raw)
-    references = tuple(dict.fromkeys(_ids(str(msg.get("In-Reply-To", ""))) + _ids(str(msg.get("References", "")))))
+    message_id = _first_id(str(_header(msg, "Message-ID", ""))) or _synthetic_id(raw)
+    references = tuple(
+        dict.fromkeys(_ids(str(_header(msg, "In-Reply-To", ""))) + _ids(str(_header(msg, "References", ""))))
+    )
     return Incoming(
         channel=Channel.EMAIL,
         address=address,
@@ -70,16 +72,16 @@ def parse_email(raw: bytes) -> Incoming | Bounce | None:
 def _is_automatic(msg: Message) -> bool:
     """RFC 3834 and the older conventions out-of-office responders still use:
     answering them would start a conversation with a robot."""
-    auto = str(msg.get("Auto-Submitted", "")).strip().lower()
+    auto = str(_header(msg, "Auto-Submitted", "")).strip().lower()
     if auto and auto != "no":
         return True
-    if msg.get("X-Autoreply") or msg.get("X-Autorespond"):
+    if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
         return True
-    return str(msg.get("Precedence", "")).strip().lower() in {"auto_reply", "bulk", "junk"}
+    return str(_header(msg, "Precedence", "")).strip().lower() in {"auto_reply", "bulk", "junk"}
 
 
 def _sender(msg: Message) -> tuple[str, str | None] | None:
-    header = msg.get("From")
+    header = _header(msg, "From")
     if header is None:
         return None
     addresses = getattr(header, "addresses", ())
@@ -176,6 +178,18 @@ def bare_subject(subject: str) -> str:
     return _REPLY_PREFIX.sub("", subject).strip()
 
 
+def _header(msg: Message, name: str, default: str | None = None):
+    """A header, parsed when the policy can parse it. CPython's structured
+    header parsers raise on some malformed values ("From: a@" is an
+    IndexError): such a header is read as its raw text instead, so one odd
+    message does not make the relay offer it again for days (a 451)."""
+    try:
+        return msg.get(name, default)
+    except (IndexError, ValueError, TypeError, AttributeError):
+        raw = next((value for key, value in msg.raw_items() if key.lower() == name.lower()), default)
+        return raw if raw is None else str(raw)
+
+
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -210,8 +224,8 @@ def _bounce(msg: EmailMessage) -> Bounce | None:
     recipient = _recipient_fields(msg)
     if original is None or recipient is None:
         return None
-    action = str(recipient.get("Action", "")).strip().lower()
-    found = _STATUS_CODE.search(str(recipient.get("Status", "")))
+    action = str(_header(recipient, "Action", "")).strip().lower()
+    found = _STATUS_CODE.search(str(_header(recipient, "Status", "")))
     code = found.group(0) if found else None
     klass = found.group(1) if found else {"failed": "5", "delayed": "4", "delivered": "2"}.get(action)
     if klass == "5":
@@ -222,7 +236,7 @@ def _bounce(msg: EmailMessage) -> Bounce | None:
         status = DeliveryStatus.DELIVERED
     else:  # relayed or expanded: no news about the citizen's mailbox
         return None
-    diagnostic = " ".join(str(recipient.get("Diagnostic-Code", "")).split())
+    diagnostic = " ".join(str(_header(recipient, "Diagnostic-Code", "")).split())
     error = " ".join(filter(None, (code, diagnostic))) or action or None
     return Bounce(
         original_message_id=original, status=status, error=None if status is DeliveryStatus.DELIVERED else error
@@ -236,7 +250,7 @@ def _recipient_fields(msg: Message) -> Message | None:
         if part.get_content_type() == "message/delivery-status":
             blocks = [b for b in part.get_payload() if isinstance(b, Message)]
             for block in blocks[1:] or blocks:
-                if block.get("Action") or block.get("Status"):
+                if _header(block, "Action") or _header(block, "Status"):
                     return block
             return None
     return None
@@ -255,9 +269,9 @@ def _original_id(msg: Message) -> str | None:
             headers = _HEADER_PARSER.parsestr(raw.decode("utf-8", "replace"))
         else:
             continue
-        if headers is not None and (found := _first_id(str(headers.get("Message-ID", "")))):
+        if headers is not None and (found := _first_id(str(_header(headers, "Message-ID", "")))):
             return found
     for name in ("X-Original-Message-ID", "In-Reply-To"):
-        if found := _first_id(str(msg.get(name, ""))):
+        if found := _first_id(str(_header(msg, name, ""))):
             return found
     return None

@@ -210,7 +210,8 @@ def twilio_routes(inbox: Inbox, settings) -> list[web.RouteDef]:
             return web.Response(status=204)
         error = None
         code_text = form.get("ErrorCode") or ""
-        if code_text.isdigit() and code_text != "0":
+        # isdigit() alone takes "²", which int() refuses (a 500, found by the fuzz); Twilio's codes are ASCII.
+        if code_text.isascii() and code_text.isdigit() and int(code_text) != 0:
             row = TWILIO_DELIVERY_ERRORS.get(int(code_text))
             delivery, reason = (row.status, row.reason) if row and row.status else (delivery, "error")
             error = f"twilio {code_text}: {reason}"

@@ -65,7 +65,7 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit(), yet float("²") raises
         return float(value)
     try:
         when = parsedate_to_datetime(value)

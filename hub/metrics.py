@@ -44,6 +44,15 @@ class Metrics:
             "tongdai_bus_dead_letters", "Deliveries parked in the dead-letter list", registry=self.registry
         )
 
+        # The sender's queue is its table: a provider that is down shows here as
+        # temporary_failure rows waiting for their retry, before anything is lost.
+        self.notify_backlog = Gauge(
+            "tongdai_notify_backlog",
+            "Notifications waiting to be sent, retried or confirmed by a receipt, by status",
+            ["status"],
+            registry=self.registry,
+        )
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         # labels() costs a lock and a tuple build per call; reuse the children.
         key = (method, route, status)

@@ -31,7 +31,7 @@ _CODE = {
     "name": "code",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},
     "description": "Dossier code as the one-stop-shop issues it, e.g. 000.00.21.H12-241105-0012",
 }
 _STATUS = {
@@ -49,6 +49,22 @@ _TIME = {
     "format": "date-time",
     "description": "ISO 8601; without an offset it is read as Asia/Ho_Chi_Minh",
 }
+
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}  # stripped, then required
+
+
+def _links(*operations: str) -> dict:
+    """OpenAPI links from a stored dossier to what may follow it, with its
+    code: schemathesis' stateful phase chains PUT, events and the lookup
+    through them (tests/test_openapi_fuzz.py). Only PUT links onward: an
+    operation with links becomes a starting point, and events with a random
+    code would start every sequence with a 404."""
+    return {
+        op[0].upper() + op[1:]: {"operationId": op, "parameters": {"code": "$request.path.code"}} for op in operations
+    }
+
+
+_AFTER_PUT = _links("putDossier", "recordDossierEvent", "lookupDossier")
 
 
 def build_spec(*parts: dict) -> dict:
@@ -85,10 +101,18 @@ def build_spec(*parts: dict) -> dict:
                     "type": "object",
                     "required": ["full_name"],
                     "properties": {
-                        "full_name": {"type": "string"},
-                        "phone": {"type": "string", "description": "0xxxxxxxxx or +84xxxxxxxxx"},
+                        "full_name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                        "phone": {
+                            "type": "string",
+                            "pattern": "^(0|\\+84)[1-9][0-9]{8}$",
+                            "description": "0xxxxxxxxx or +84xxxxxxxxx",
+                        },
                         "email": {"type": "string", "format": "email"},
-                        "id_number": {"type": "string", "description": "CCCD, 12 digits"},
+                        "id_number": {
+                            "type": "string",
+                            "pattern": "^([0-9]{9}|[0-9]{12})$",
+                            "description": "CCCD, 12 digits",
+                        },
                         "telegram_chat_id": {"type": "integer"},
                         "preferred_channels": {"type": "array", "items": CHANNEL},
                         "consents": {
@@ -97,7 +121,7 @@ def build_spec(*parts: dict) -> dict:
                                 "type": "object",
                                 "required": ["channel", "granted"],
                                 "properties": {
-                                    "channel": {"type": "string"},
+                                    "channel": CHANNEL,
                                     "granted": {"type": "boolean"},
                                     "at": _TIME,
                                     "via": {"type": "string"},
@@ -111,8 +135,8 @@ def build_spec(*parts: dict) -> dict:
                     "type": "object",
                     "required": ["procedure", "agency", "received_at", "applicant"],
                     "properties": {
-                        "procedure": {"type": "string"},
-                        "agency": {"type": "string"},
+                        "procedure": _TEXT,
+                        "agency": _TEXT,
                         "received_at": _TIME,
                         "due_at": _TIME,
                         "status": _STATUS,
@@ -154,8 +178,8 @@ def build_spec(*parts: dict) -> dict:
                     "type": "object",
                     "properties": {
                         "code": {"type": "string"},
-                        "procedure": {"type": "string"},
-                        "agency": {"type": "string"},
+                        "procedure": _TEXT,
+                        "agency": _TEXT,
                         "status": {"type": "string"},
                         "status_label": {"type": "string"},
                         "overdue": {"type": "boolean"},
@@ -174,6 +198,7 @@ def build_spec(*parts: dict) -> dict:
         "paths": {
             "/api/v1/dossiers/{code}": {
                 "put": {
+                    "operationId": "putDossier",
                     "summary": "Create or update a dossier and its applicant (one-stop-shop)",
                     "security": AUTH,
                     "parameters": [_CODE],
@@ -185,10 +210,12 @@ def build_spec(*parts: dict) -> dict:
                         "200": {
                             "description": "Updated",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}}},
+                            "links": _AFTER_PUT,
                         },
                         "201": {
                             "description": "Created",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}}},
+                            "links": _AFTER_PUT,
                         },
                         "401": error("Missing or wrong API key"),
                         "409": error("Status differs from the stored one, or the phone/ID belongs to another citizen"),
@@ -197,6 +224,7 @@ def build_spec(*parts: dict) -> dict:
                     },
                 },
                 "get": {
+                    "operationId": "lookupDossier",
                     "summary": "Public, masked view of a dossier (kiosk, phone, chat)",
                     "parameters": [
                         _CODE,
@@ -223,6 +251,7 @@ def build_spec(*parts: dict) -> dict:
             },
             "/api/v1/dossiers/{code}/events": {
                 "post": {
+                    "operationId": "recordDossierEvent",
                     "summary": "Record a status change; idempotent on event_id",
                     "security": AUTH,
                     "parameters": [_CODE],

@@ -9,6 +9,7 @@ from aiohttp import web
 from hub.api.replies import reply
 from hub.keys import METRICS, OPENAPI, STORE
 from hub.store.port import Outbox
+from models.notifications import DeliveryStatus
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -35,6 +36,9 @@ async def metrics(request: web.Request) -> web.Response:
     store: Outbox = request.app[STORE]
     m.outbox_pending.set(await store.count_pending())
     m.dead_letters.set(len(await store.dead_letters()))
+    backlog = await request.app[STORE].notification_backlog()
+    for status in DeliveryStatus:  # every status, so that an emptied queue reads 0, not its last value
+        m.notify_backlog.labels(status.value).set(backlog.get(status.value, 0))
     return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
 
 

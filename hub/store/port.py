@@ -294,6 +294,9 @@ class NotificationStore(Protocol):
     async def add_notifications(self, items: list[Notification]) -> int: ...
     async def due_notifications(self, now: float, limit: int) -> list[Notification]: ...
     async def next_notification_due(self) -> float | None: ...
+    async def notification_backlog(self) -> dict[str, int]:
+        """Notifications still to act on (next_at set), by status: the retry queue for /metrics."""
+
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         """Those of `ids` still due at `now`, leased to the caller until now + lease."""
 

@@ -49,7 +49,9 @@ async def cli(data_dir: Path, *args: str) -> str:
     return out.strip()
 
 
-async def serve(data_dir: Path, port: int, **settings: str) -> asyncio.subprocess.Process:
+async def serve(
+    data_dir: Path, port: int, *, ready_within: float = 10.0, **settings: str
+) -> asyncio.subprocess.Process:
     """Start the server and return once /readyz answers 200."""
     with await asyncio.to_thread(open, data_dir / f"serve-{port}.log", "ab") as log:
         proc = await asyncio.create_subprocess_exec(
@@ -64,7 +66,7 @@ async def serve(data_dir: Path, port: int, **settings: str) -> asyncio.subproces
             stderr=log,
         )
     async with aiohttp.ClientSession() as http:
-        for _ in range(200):
+        for _ in range(int(ready_within / 0.05)):
             try:
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
                     if r.status == 200:

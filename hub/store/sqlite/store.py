@@ -265,6 +265,9 @@ class SqliteStore:
     async def next_notification_due(self) -> float | None:
         return await notifications.next_due(self.db.reader)
 
+    async def notification_backlog(self) -> dict[str, int]:
+        return await notifications.backlog(self.db.reader)
+
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         async with self.db.transaction() as db:
             return await notifications.claim(db, ids, now, lease)
