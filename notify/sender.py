@@ -203,9 +203,14 @@ class Sender:
         if channel is None:
             return _Step(n, self._exhausted(n, tried))
         if self.channels.quiet(channel) and not n.urgent:
-            allowed = self.quiet.next_allowed(datetime.fromtimestamp(now, UTC)).timestamp()
-            if allowed > now:
-                return _Step(n, Progress(n.id, S.DEFERRED, n.channel, tried, n.tries, n.current_attempt, allowed))
+            # Compared as datetimes: through a float round trip, "now" came back a
+            # fraction of a microsecond later, and a message allowed now was deferred.
+            moment = datetime.fromtimestamp(now, UTC)
+            allowed = self.quiet.next_allowed(moment)
+            if allowed > moment:
+                return _Step(
+                    n, Progress(n.id, S.DEFERRED, n.channel, tried, n.tries, n.current_attempt, allowed.timestamp())
+                )
         again = channel.value == n.channel and n.channel not in tried
         step = self._prepare(n, citizen, channel, now, stamp, new_id(), n.tries + 1 if again else 1, tried)
         limits = (

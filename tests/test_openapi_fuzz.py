@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.support.report import say
 from tests.support.server import cli, free_port, serve
 
 pytestmark = pytest.mark.timeout(300)
@@ -111,7 +112,6 @@ async def test_no_generated_request_gets_a_server_error(tmp_path, request):
     assert delta(method="GET", route=dossier, status=ok) > 0
     assert re.search(r"API Links:\s+[1-9]\d* covered", stateful), stateful[-3000:]
 
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     line = (
         f"schemathesis: stateless {_generated(stateless)} cases, {count(after_stateless)} requests; "
         f"stateful {_generated(stateful)} cases, {count(after_stateful) - count(after_stateless)} requests "
@@ -119,5 +119,4 @@ async def test_no_generated_request_gets_a_server_error(tmp_path, request):
         f"{delta(method='POST', route=dossier + '/events', status=ok)} events, "
         f"{delta(method='GET', route=dossier, status=ok)} lookups found); {server_errors} server errors"
     )
-    if reporter is not None:
-        reporter.write_line(line)
+    say(request.config, line)

@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 
 from tests.support.faults import FaultyPeer, telegram_429, twilio_429
 from tests.support.peers_prism import prism  # noqa: F401
+from tests.support.report import say
 from tests.support.server import cli, free_port, serve
 from tests.support.smtp import Sink, parse
 from tests.support.telegram_peer import emulator  # noqa: F401
@@ -212,6 +213,4 @@ async def test_providers_down_for_a_minute_lose_and_repeat_nothing(tmp_path, req
         f"(delivered, lost, duplicated) by channel {figures}; {throttled} answers of 429, "
         f"the shortest wait after one {shortest:.2f} s (Retry-After {RETRY_AFTER} s)"
     )
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+    say(request.config, line)

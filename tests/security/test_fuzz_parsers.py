@@ -38,6 +38,7 @@ from hub.settings import Settings
 from models import dossier_code
 from models.phone import normalize_phone
 from tests.support.dossiers import DOSSIER
+from tests.support.report import say
 from tests.support.server import free_port
 from tests.support.sms_gateway import SECRET, config
 
@@ -59,15 +60,11 @@ SERVER_ERRORS: Counter[str] = Counter()
 @pytest.fixture(scope="module", autouse=True)
 def summary(request):
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     line = (
         f"fuzz: {TRIED.total()} inputs tried ({sum(v for k, v in TRIED.items() if k.startswith('http '))} "
         f"HTTP requests), {SERVER_ERRORS.total()} server errors; by target: {dict(sorted(TRIED.items()))}"
     )
-    if reporter is not None:
-        reporter.write_line(line)
-    else:  # pragma: no cover - pytest without its terminal (xdist workers)
-        print(line)
+    say(request.config, line)
 
 
 # --- what citizens type --------------------------------------------------------
