@@ -109,7 +109,10 @@ async def test_no_generated_request_gets_a_server_error(tmp_path, request):
     ok = lambda s: s < 300  # noqa: E731
     assert delta(method="PUT", route=dossier, status=ok) > 0
     assert delta(method="POST", route=dossier + "/events", status=ok) > 0
-    assert delta(method="GET", route=dossier, status=ok) > 0
+    # The digits are generated, not linked (a link cannot take a phone's last
+    # four), so a lookup rarely finds: answered is what shows the link followed.
+    answered = lambda s: s in (200, 404)  # noqa: E731
+    assert delta(method="GET", route=dossier, status=answered) > 0
     assert re.search(r"API Links:\s+[1-9]\d* covered", stateful), stateful[-3000:]
 
     line = (
@@ -117,6 +120,7 @@ async def test_no_generated_request_gets_a_server_error(tmp_path, request):
         f"stateful {_generated(stateful)} cases, {count(after_stateful) - count(after_stateless)} requests "
         f"({delta(method='PUT', route=dossier, status=ok)} dossiers stored, "
         f"{delta(method='POST', route=dossier + '/events', status=ok)} events, "
-        f"{delta(method='GET', route=dossier, status=ok)} lookups found); {server_errors} server errors"
+        f"{delta(method='GET', route=dossier, status=answered)} lookups answered, "
+        f"{delta(method='GET', route=dossier, status=ok)} found); {server_errors} server errors"
     )
     say(request.config, line)

@@ -40,7 +40,12 @@ def parse_object(raw: bytes) -> dict:
 # Every control character (Unicode's Cc: U+0000-001F, U+007F-009F) but line
 # feed and tab, and the embedding, override and isolate marks (LRE…RLO,
 # LRI…PDI) that make text show in another order than it reads.
-_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+REFUSED_CHARACTERS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_REFUSED = re.compile(f"[{REFUSED_CHARACTERS}]")
+# What text() accepts as a required field, for the OpenAPI description: something
+# besides spaces, and none of the refused characters.
+TEXT_PATTERN = f"^[^{REFUSED_CHARACTERS}]*[^\\s{REFUSED_CHARACTERS}][^{REFUSED_CHARACTERS}]*$"
+OPTIONAL_TEXT_PATTERN = f"^[^{REFUSED_CHARACTERS}]*$"
 
 
 @overload

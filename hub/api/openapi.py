@@ -5,6 +5,7 @@ result against the router."""
 
 from __future__ import annotations
 
+from hub.api.body import OPTIONAL_TEXT_PATTERN, TEXT_PATTERN
 from models.citizen import Channel
 from models.dossier import NATIONAL_PORTAL_CODES, DossierStatus
 
@@ -50,7 +51,7 @@ _TIME = {
     "description": "ISO 8601; without an offset it is read as Asia/Ho_Chi_Minh",
 }
 
-_TEXT = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}  # stripped, then required
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": TEXT_PATTERN}  # stripped, then required
 
 
 def _links(*operations: str) -> dict:
@@ -101,7 +102,7 @@ def build_spec(*parts: dict) -> dict:
                     "type": "object",
                     "required": ["full_name"],
                     "properties": {
-                        "full_name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                        "full_name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": TEXT_PATTERN},
                         "phone": {
                             "type": "string",
                             "pattern": "^(0|\\+84)[1-9][0-9]{8}$",
@@ -147,11 +148,11 @@ def build_spec(*parts: dict) -> dict:
                     "type": "object",
                     "required": ["event_id", "status", "at", "actor"],
                     "properties": {
-                        "event_id": {"type": "string"},
+                        "event_id": {**_TEXT, "maxLength": 200},
                         "status": _STATUS,
                         "at": _TIME,
-                        "actor": {"type": "string"},
-                        "note": {"type": "string"},
+                        "actor": {**_TEXT, "maxLength": 200},
+                        "note": {"type": "string", "maxLength": 4000, "pattern": OPTIONAL_TEXT_PATTERN},
                         "due_at": _TIME,
                         "result": {
                             "type": "object",
