@@ -24,11 +24,8 @@ CODE = "BD-261120-0042"
 @pytest.fixture
 async def chat(client, auth):
     assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=auth)).status == 201
-    for _ in range(600):  # the built-in engine trains in the background (cached after the first time)
-        if client.app[SERVICE].assistant.ready:
-            break
-        await asyncio.sleep(0.05)
-    assert client.app[SERVICE].assistant.ready
+    # The built-in engine trains in the background (cached after the first time).
+    await asyncio.wait_for(client.app[SERVICE].engine.until_ready(), 60)
 
     async def say(text: str, sender: str = "web-1", **extra) -> list[dict]:
         response = await client.post("/api/v1/assistant/messages", json={"sender": sender, "text": text, **extra})

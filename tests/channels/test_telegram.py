@@ -24,7 +24,7 @@ from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.messages import Button, Reply
 from models.notifications import DeliveryStatus
 from tests.support.server import free_port
-from tests.support.telegram_peer import USER, AnswerGetMe, read_until, user_reads, user_writes  # noqa: F401
+from tests.support.telegram_peer import USER, AnswerGetMe, private_message, read_until, user_reads, user_writes  # noqa: F401
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.timeout(60)
@@ -189,19 +189,6 @@ def test_provider_limits_and_settings(token):
 # --- the webhook route ----------------------------------------------------------
 
 
-def update(update_id: int, text: str, user: dict = USER) -> dict:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id * 10,
-            "date": int(time.time()),
-            "text": text,
-            "from": user,
-            "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
-        },
-    }
-
-
 async def webhook_client(telegram: TelegramBot) -> TestClient:
     app = web.Application()
     app.add_routes([telegram.webhook_route()])
@@ -222,7 +209,7 @@ async def test_webhook_takes_only_updates_with_the_secret(emulator, token, http)
             {SECRET_HEADER: WEBHOOK_SECRET[:-1]},
             {SECRET_HEADER: "Không phải ASCII"},
         ):
-            r = await client.post("/webhooks/telegram", json=update(1, "/huy"), headers=headers)
+            r = await client.post("/webhooks/telegram", json=private_message(1, "/huy"), headers=headers)
             assert r.status == 403
             body = await r.json()
             assert body["error"] == "forbidden" and body["message"]
@@ -235,7 +222,7 @@ async def test_webhook_takes_only_updates_with_the_secret(emulator, token, http)
             assert (await r.json())["error"] == "bad_request"
         assert inbox.received == []
 
-        r = await client.post("/webhooks/telegram", json=update(2, "/tracuu 0001"), headers=ok)
+        r = await client.post("/webhooks/telegram", json=private_message(2, "/tracuu 0001"), headers=ok)
         assert r.status == 200
         [incoming] = inbox.received
         assert (incoming.text, incoming.address, incoming.provider_message_id) == (
@@ -258,7 +245,7 @@ async def test_webhook_without_a_configured_secret_refuses_everything(emulator, 
     client = await webhook_client(telegram)
     try:
         for headers in ({}, {SECRET_HEADER: ""}, {SECRET_HEADER: "anything"}):
-            r = await client.post("/webhooks/telegram", json=update(1, "/huy"), headers=headers)
+            r = await client.post("/webhooks/telegram", json=private_message(1, "/huy"), headers=headers)
             assert r.status == 403
         assert inbox.received == []
     finally:
@@ -313,7 +300,9 @@ async def test_webhook_asks_for_redelivery_when_the_inbox_fails(emulator, token)
     telegram = TelegramBot(bot, RecordingInbox(down), webhook_secret=WEBHOOK_SECRET)
     client = await webhook_client(telegram)
     try:
-        r = await client.post("/webhooks/telegram", json=update(3, "xin chào"), headers={SECRET_HEADER: WEBHOOK_SECRET})
+        r = await client.post(
+            "/webhooks/telegram", json=private_message(3, "xin chào"), headers={SECRET_HEADER: WEBHOOK_SECRET}
+        )
         assert r.status == 503
     finally:
         await client.close()
@@ -413,7 +402,9 @@ async def test_a_blocked_bot_found_while_replying_withdraws_consent(stub_api, to
     blocked = {"id": 2, "is_bot": False, "first_name": "Bình"}
     try:
         r = await client.post(
-            "/webhooks/telegram", json=update(4, "/tracuu 0002", blocked), headers={SECRET_HEADER: WEBHOOK_SECRET}
+            "/webhooks/telegram",
+            json=private_message(4, "/tracuu 0002", blocked),
+            headers={SECRET_HEADER: WEBHOOK_SECRET},
         )
         assert r.status == 200  # the message is stored; sending it again would not help
         assert len(inbox.received) == 1

@@ -34,11 +34,8 @@ async def _client(tmp_path, **settings):
 
 
 async def _ready(client) -> None:
-    for _ in range(600):  # the built-in engine trains in the background (cached after the first time)
-        if client.app[SERVICE].assistant.ready:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the assistant did not become ready")
+    # The built-in engine trains in the background (cached after the first time).
+    await asyncio.wait_for(client.app[SERVICE].engine.until_ready(), 60)
 
 
 async def _count(client, sql: str) -> int:

@@ -34,11 +34,8 @@ def fresh_sender() -> str:
 @pytest.fixture
 async def ready(client, auth):
     assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=auth)).status == 201
-    for _ in range(600):  # the built-in engine trains in the background (cached after the first time)
-        if client.app[SERVICE].assistant.ready:
-            break
-        await asyncio.sleep(0.05)
-    assert client.app[SERVICE].assistant.ready
+    # The built-in engine trains in the background (cached after the first time).
+    await asyncio.wait_for(client.app[SERVICE].engine.until_ready(), 60)
     return client
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 
 import aiohttp
 import pytest
@@ -22,7 +21,7 @@ from hub.keys import LOOKUP_GUARD, STORE
 from hub.settings import Settings
 from models.phone import normalize_phone
 from tests.support.dossiers import DOSSIER
-from tests.support.telegram_peer import USER, AnswerGetMe, emulator, user_reads  # noqa: F401
+from tests.support.telegram_peer import USER, AnswerGetMe, emulator, private_message, user_reads  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -123,26 +122,15 @@ async def telegram(tmp_path, emulator):  # noqa: F811 - the emulator fixture imp
         yield client, http, emulator, token
 
 
-def update(update_id: int, text: str) -> dict:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id * 10,
-            "date": int(time.time()),
-            "text": text,
-            "from": USER,
-            "chat": {"id": USER["id"], "type": "private", "first_name": USER["first_name"]},
-        },
-    }
-
-
 @pytest.mark.parametrize("text", [f"/tracuu {CODE} {ARABIC}", f"/theodoi {CODE} {ARABIC}", f"/tracuu {ARABIC}"])
 async def test_a_signed_telegram_update_with_other_digits_is_answered_not_redelivered(telegram, text):
     client, http, url, token = telegram
     key = await ApiKeys(client.app[STORE]).create("tests")
     put = await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers={"Authorization": f"Bearer {key}"})
     assert put.status == 201
-    response = await client.post("/webhooks/telegram", json=update(1, text), headers={SECRET_HEADER: WEBHOOK_SECRET})
+    response = await client.post(
+        "/webhooks/telegram", json=private_message(1, text), headers={SECRET_HEADER: WEBHOOK_SECRET}
+    )
     assert response.status == 200, await response.text()
     seen = [m["text"] for m in await user_reads(http, url, token, USER["id"])]
     assert seen and not any(text.startswith(f"Hồ sơ {CODE}") for text in seen)

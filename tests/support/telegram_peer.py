@@ -119,3 +119,17 @@ async def read_until(http, url, token, chat_id, count: int) -> list[dict]:
 
     await eventually(enough)
     return seen
+
+
+def private_message(update_id: int, text: str, user: dict = USER) -> dict:
+    """An update as Telegram posts it to a webhook: `user` writes `text` in their private chat with the bot."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id * 10,
+            "date": int(time.time()),
+            "text": text,
+            "from": user,
+            "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
+        },
+    }
