@@ -59,11 +59,16 @@ class LookupOutcome:
 NOT_FOUND = LookupOutcome("not_found")
 
 
+def ascii_digits(text: str | None, count: int) -> str | None:
+    """Exactly `count` digits as ASCII, or None: full-width digits are read as
+    ASCII; any other digit (Arabic-Indic, Devanagari...) is not one."""
+    value = normalize_text(text or "").strip()  # full-width digits from a Vietnamese IME
+    return value if len(value) == count and value.isascii() and value.isdigit() else None
+
+
 def verify_digits(digits: str | None) -> str | None:
-    """The four verification digits as ASCII, or None: full-width digits are
-    read as ASCII; any other digit (Arabic-Indic, Devanagari...) is not one."""
-    value = normalize_text(digits or "").strip()  # full-width digits from a Vietnamese IME
-    return value if len(value) == 4 and value.isascii() and value.isdigit() else None
+    """The four verification digits (the applicant's phone's last four)."""
+    return ascii_digits(digits, 4)
 
 
 def spellings(code: str) -> tuple[str, ...]:

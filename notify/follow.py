@@ -14,14 +14,13 @@ from aiohttp import web
 
 from channels.registry import REGISTRY, ChannelSpec, followable
 from hub.api import body as b
-from hub.api.errors import ApiError
+from hub.api.errors import ApiError, after_minutes, too_many
 from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import LOOKUP_GUARD, SETTINGS, STORE
-from hub.lookup import verified_lookup, verify_digits
+from hub.lookup import ascii_digits, verified_lookup, verify_digits
 from hub.store.port import CitizenStore
 from models.citizen import Channel, ConsentRecord
-from models.dossier_code import normalize_text
 from models.events import new_id
 from models.notifications import FOLLOW_CONFIRMATION, Notification
 from models.timeutil import utcnow
@@ -66,12 +65,7 @@ def _follow_channel(body: dict) -> ChannelSpec:
 
 def _limited(wait: int | None) -> ApiError:
     wait = wait if wait is not None else 60  # a limited outcome has one
-    return ApiError(
-        429,
-        f"Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
-        headers={"Retry-After": str(wait)},
-        retry_after=wait,
-    )
+    return too_many(f"Bạn đã nhập sai quá nhiều lần. {after_minutes(wait)}", wait)
 
 
 def _withdrawn(spec: ChannelSpec) -> ApiError:
@@ -108,6 +102,7 @@ async def follow(request: web.Request) -> web.Response:
     code = outcome.found.dossier.code  # as stored, however the citizen typed it
     kind = spec.follow_confirmation or ""  # _follow_channel refused channels without one
     window = CONFIRM_WITHIN[kind]
+    minutes = int(window.total_seconds() // 60)
     limit = request.app[SETTINGS].max_followers
 
     def confirmation(request_id: str, citizen_id: str) -> Notification:
@@ -121,7 +116,7 @@ async def follow(request: web.Request) -> web.Response:
                 "follow_request": request_id,
                 "channel": spec.channel.value,
                 "dossier_code": code,
-                "minutes": int(window.total_seconds() // 60),
+                "minutes": minutes,
             },
             dossier_code=code,
             urgent=True,  # someone waits for it now: quiet hours would outlast the code
@@ -147,10 +142,9 @@ async def follow(request: web.Request) -> web.Response:
                 "message": f"Địa chỉ này đã đang nhận thông báo khi hồ sơ {code} thay đổi trạng thái.",
             }
         )
-    minutes = int(window.total_seconds() // 60)
     message = (
-        f"Đã gửi mã xác nhận gồm 6 chữ số qua {spec.label}. Vui lòng nhập mã trong vòng {minutes} phút để bắt đầu "
-        f"nhận thông báo về hồ sơ {code}."
+        f"Đã gửi mã xác nhận gồm {CODE_DIGITS} chữ số qua {spec.label}. Vui lòng nhập mã trong vòng {minutes} phút "
+        f"để bắt đầu nhận thông báo về hồ sơ {code}."
         if kind == "code"
         else f"Đã gửi liên kết xác nhận qua {spec.label}. Vui lòng mở thư và bấm xác nhận trong vòng {minutes} phút "
         f"để bắt đầu nhận thông báo về hồ sơ {code}."
@@ -181,8 +175,8 @@ async def confirm_follow(request: web.Request) -> web.Response:
             422, f"Theo dõi qua {spec.label} được xác nhận bằng liên kết gửi tới {spec.label}.", field="channel"
         )
     address = _follow_address(body, spec)
-    otp = normalize_text(cast(str, b.text(body, "otp", max_len=12))).strip()
-    if not (len(otp) == CODE_DIGITS and otp.isascii() and otp.isdigit()):
+    otp = ascii_digits(b.text(body, "otp", max_len=12), CODE_DIGITS)
+    if otp is None:
         raise ApiError(422, f"Cần mã xác nhận gồm {CODE_DIGITS} chữ số đã gửi tới Ông/Bà.", field="otp")
     guard = request.app[LOOKUP_GUARD]
     asker = _asker(request)
@@ -235,7 +229,7 @@ async def _follow_link(request: web.Request):
 
 
 @routes.get("/follow/{token}")
-async def followpage(request: web.Request) -> web.Response:
+async def follow_page(request: web.Request) -> web.Response:
     # GET only asks: mail scanners follow links, and must not subscribe anyone.
     _, found = await _follow_link(request)
     if found is None:

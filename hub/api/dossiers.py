@@ -8,7 +8,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from hub.api import body as b
-from hub.api.errors import ApiError
+from hub.api.errors import ApiError, after_minutes, too_many
 from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
@@ -211,12 +211,7 @@ async def get_dossier(request: web.Request) -> web.Response:
     )
     if outcome.status == "limited":
         wait = _given(outcome.retry_after, "retry_after")
-        raise ApiError(
-            429,
-            f"Bạn đã tra cứu sai quá nhiều lần. Vui lòng thử lại sau {-(-wait // 60)} phút.",
-            headers={"Retry-After": str(wait)},
-            retry_after=wait,
-        )
+        raise too_many(f"Bạn đã tra cứu sai quá nhiều lần. {after_minutes(wait)}", wait)
     if not outcome.ok:
         raise ApiError(404, NOT_FOUND)
     found = _given(outcome.found, "found")

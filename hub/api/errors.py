@@ -66,7 +66,18 @@ class ApiError(Exception):
         self.headers, self.extra = headers or {}, extra
 
 
-def _passthrough_headers(exc: web.HTTPException) -> dict:
+def too_many(message: str, wait: int) -> ApiError:
+    """429 with the wait twice: the Retry-After header for programs, `retry_after`
+    in the body for the page or app that shows the person when to try again."""
+    return ApiError(429, message, headers={"Retry-After": str(wait)}, retry_after=wait)
+
+
+def after_minutes(wait: int) -> str:
+    """'thử lại sau N phút', rounded up: a guard's wait is minutes long."""
+    return f"Vui lòng thử lại sau {-(-wait // 60)} phút."
+
+
+def passthrough_headers(exc: web.HTTPException) -> dict:
     return {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after", "www-authenticate"}}
 
 
@@ -83,7 +94,7 @@ async def json_errors(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status_code < 400:
             raise
-        return error_response(exc.status_code, headers=_passthrough_headers(exc))
+        return error_response(exc.status_code, headers=passthrough_headers(exc))
     except web.RequestPayloadError:
         # A body aiohttp could not decode (a Content-Encoding over junk): the client's fault.
         return error_response(400, "Nội dung yêu cầu không đọc được.")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from hub.api.errors import error_response
+from hub.api.errors import error_response, passthrough_headers
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,13 @@ UNREADABLE = "Nội dung yêu cầu không đọc được."
 # nginx's name for a client that left before the answer: not a server error.
 CLIENT_CLOSED = 499
 LOG_EVERY = 10.0  # seconds
+
+
+def _closing(status: int, message: str | None = None) -> web.Response:
+    # The rest of the request is not worth reading: answer and hang up.
+    response = error_response(status, message)
+    response.force_close()
+    return response
 
 
 def body_deadline(seconds: float):
@@ -37,13 +44,9 @@ def body_deadline(seconds: float):
                 async with asyncio.timeout(seconds):
                     await request.read()  # raises 413 past client_max_size
             except TimeoutError:
-                response = error_response(408, SLOW_BODY)
-                response.force_close()
-                return response
+                return _closing(408, SLOW_BODY)
             except web.RequestPayloadError:  # e.g. Content-Encoding: gzip over bytes that are not gzip
-                response = error_response(400, UNREADABLE)
-                response.force_close()
-                return response
+                return _closing(400, UNREADABLE)
             except ConnectionResetError:
                 return web.Response(status=CLIENT_CLOSED)
         return await handler(request)
@@ -110,8 +113,7 @@ class GuardedRequestHandler(web.RequestHandler):
         # An HTTP error raised where no middleware sees it (aiohttp's answer to
         # an unknown Expect header quotes the header) leaves in our shape too.
         if isinstance(resp, web.HTTPException) and resp.status >= 400:
-            headers = {k: v for k, v in resp.headers.items() if k.lower() in {"allow", "retry-after"}}
-            resp = error_response(resp.status, headers=headers)
+            resp = error_response(resp.status, headers=passthrough_headers(resp))
         return await super().finish_response(request, resp, start_time)
 
     def log_exception(self, *args, **kwargs) -> None:
@@ -132,6 +134,4 @@ class GuardedRequestHandler(web.RequestHandler):
             log.info("malformed request refused", extra={"status": status, "error": type(exc).__name__})
         if request.writer.output_size > 0:
             raise ConnectionError("the response had started; no error response can follow")
-        response = error_response(status, BAD_HTTP if status == 400 else None)
-        response.force_close()
-        return response
+        return _closing(status, BAD_HTTP if status == 400 else None)

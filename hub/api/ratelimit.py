@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
-from hub.api.errors import ApiError
+from hub.api.errors import too_many
 
 # (requests, per seconds): the bucket holds `requests` and refills over `seconds`.
 DEFAULT_RATES: dict[str, tuple[int, float]] = {
@@ -102,12 +102,7 @@ class RateLimits:
         wait = buckets.take(key)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise ApiError(
-                429,
-                f"Bạn gửi quá nhiều yêu cầu. Vui lòng thử lại sau {seconds} giây.",
-                headers={"Retry-After": str(seconds)},
-                retry_after=seconds,
-            )
+            raise too_many(f"Bạn gửi quá nhiều yêu cầu. Vui lòng thử lại sau {seconds} giây.", seconds)
 
 
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)

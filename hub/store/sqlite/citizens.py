@@ -123,6 +123,16 @@ async def follow(db, code: str, citizen_id: str, channel: Channel, via: str) -> 
     return db.total_changes > before
 
 
+async def current_consent(db, citizen_id: str, channel: Channel) -> bool | None:
+    """The ledger's current answer for one citizen on one channel, by the rule
+    below; None: never asked."""
+    rows = await db.execute_fetchall(
+        "SELECT granted FROM consents WHERE citizen_id = ? AND channel = ? ORDER BY id DESC LIMIT 1",
+        (citizen_id, channel.value),
+    )
+    return bool(rows[0][0]) if rows else None
+
+
 # The record written last per (citizen, channel) is the ledger's current
 # answer: ids grow in the order records are written, whatever `at` they claim.
 _CURRENT_CONSENT = """

@@ -27,15 +27,6 @@ def _request(row) -> FollowRequest:
     )
 
 
-async def _consent(db, citizen_id: str, channel: Channel) -> bool | None:
-    """The ledger's current answer on the channel; None: never asked."""
-    rows = await db.execute_fetchall(
-        "SELECT granted FROM consents WHERE citizen_id = ? AND channel = ? ORDER BY id DESC LIMIT 1",
-        (citizen_id, channel.value),
-    )
-    return bool(rows[0][0]) if rows else None
-
-
 async def _live(db, code: str, citizen_id: str, channel: Channel, now: str):
     rows = await db.execute_fetchall(
         "SELECT * FROM follow_requests WHERE dossier_code = ? AND citizen_id = ? AND channel = ?"
@@ -59,7 +50,7 @@ async def request_follow(
     now = iso(utcnow())
     citizen_id = await citizens.find_contact(db, channel, address)
     if citizen_id is not None:
-        consent = await _consent(db, citizen_id, channel)
+        consent = await citizens.current_consent(db, citizen_id, channel)
         if consent is False:
             return FollowOutcome("withdrawn"), False
         followed = await db.execute_fetchall(
@@ -118,7 +109,7 @@ async def confirm_follow(db, request_id: str, consent: ConsentRecord) -> FollowO
     if found.expires_at <= utcnow():
         return FollowOutcome("expired", found)
     # A follow never says yes for someone who said no: only they can, from the address.
-    if await _consent(db, found.citizen_id, found.channel) is False:
+    if await citizens.current_consent(db, found.citizen_id, found.channel) is False:
         return FollowOutcome("withdrawn", found)
     await citizens.add_consent(db, found.citizen_id, consent)
     await citizens.prefer_channel(db, found.citizen_id, found.channel)
