@@ -10,10 +10,9 @@ from channels.inbound import INBOX
 from channels.registry import REGISTRY
 from hub.api import body as b
 from hub.api.errors import ApiError
-from hub.api.guard import client_address
 from hub.api.ratelimit import limit_sender
 from hub.api.replies import reply
-from hub.keys import SETTINGS
+from hub.lookup import http_asker
 from models.events import new_id
 from models.messages import Incoming
 
@@ -43,7 +42,7 @@ async def post_message(request: web.Request) -> web.Response:
             address=sender,
             text=text,
             provider_message_id=f"{sender}:{message_id}",
-            asker="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for),
+            asker=http_asker(request),
         )
     )
     return reply(

@@ -36,7 +36,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Literal
 
-from hub.api.guard import FailureLimiter
+from hub.api.guard import FailureLimiter, client_address
+from hub.keys import SETTINGS
 from hub.store.port import DossierLookup, Store
 from models.dossier_code import is_valid_code, normalize_code, normalize_text
 
@@ -57,6 +58,11 @@ class LookupOutcome:
 
 
 NOT_FOUND = LookupOutcome("not_found")
+
+
+def http_asker(request) -> str:
+    """The key for whoever asks over HTTP: their address as our proxies saw it."""
+    return "addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for)
 
 
 def ascii_digits(text: str | None, count: int) -> str | None:

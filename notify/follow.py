@@ -15,10 +15,9 @@ from aiohttp import web
 from channels.registry import REGISTRY, ChannelSpec, followable
 from hub.api import body as b
 from hub.api.errors import ApiError, after_minutes, too_many
-from hub.api.guard import client_address
 from hub.api.replies import reply
 from hub.keys import LOOKUP_GUARD, SETTINGS, STORE
-from hub.lookup import ascii_digits, verified_lookup, verify_digits
+from hub.lookup import ascii_digits, http_asker, verified_lookup, verify_digits
 from hub.store.port import CitizenStore
 from models.citizen import Channel, ConsentRecord
 from models.events import new_id
@@ -77,10 +76,6 @@ def _withdrawn(spec: ChannelSpec) -> ApiError:
     )
 
 
-def _asker(request: web.Request) -> str:
-    return "addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for)
-
-
 @routes.post("/api/v1/dossiers/{code}/followers")
 async def follow(request: web.Request) -> web.Response:
     """A citizen (or anyone the applicant gave the code and digits to) asks for
@@ -94,7 +89,7 @@ async def follow(request: web.Request) -> web.Response:
     spec = _follow_channel(body)
     address = _follow_address(body, spec)
     store = request.app[STORE]
-    outcome = await verified_lookup(store, request.app[LOOKUP_GUARD], code, verify, key=_asker(request))
+    outcome = await verified_lookup(store, request.app[LOOKUP_GUARD], code, verify, key=http_asker(request))
     if outcome.status == "limited":
         raise _limited(outcome.retry_after)
     if not outcome.ok or outcome.found is None:
@@ -179,7 +174,7 @@ async def confirm_follow(request: web.Request) -> web.Response:
     if otp is None:
         raise ApiError(422, f"Cần mã xác nhận gồm {CODE_DIGITS} chữ số đã gửi tới Ông/Bà.", field="otp")
     guard = request.app[LOOKUP_GUARD]
-    asker = _asker(request)
+    asker = http_asker(request)
     wait = guard.retry_after(asker)
     if wait is not None:
         raise _limited(wait)

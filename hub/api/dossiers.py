@@ -9,10 +9,9 @@ from aiohttp import web
 
 from hub.api import body as b
 from hub.api.errors import ApiError, after_minutes, too_many
-from hub.api.guard import client_address
 from hub.api.replies import reply
-from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
-from hub.lookup import spellings, verified_lookup, verify_digits
+from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, STORE
+from hub.lookup import http_asker, spellings, verified_lookup, verify_digits
 from hub.store.port import ApplicantData, DossierData, DossierStore, StatusChange
 from hub.tracking import dossier_view
 from models.citizen import CONSENT_CLOCK_SKEW, FUTURE_CONSENT, Channel, ConsentRecord
@@ -207,7 +206,7 @@ async def get_dossier(request: web.Request) -> web.Response:
         request.app[LOOKUP_GUARD],
         code,
         verify,
-        key="addr:" + client_address(request, request.app[SETTINGS].trust_forwarded_for),
+        key=http_asker(request),
     )
     if outcome.status == "limited":
         wait = _given(outcome.retry_after, "retry_after")
