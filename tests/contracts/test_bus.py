@@ -150,7 +150,10 @@ async def test_restart_resumes_pending_and_never_reruns_what_succeeded(store):
         done_a.append(message.message_id)
 
     async def down(message):
-        raise ConnectionError("later")
+        # The provider's Retry-After keeps the next try past this bus's life:
+        # with full jitter alone a slow machine could spend every attempt
+        # before wait_idle returned and park the message as a dead letter.
+        raise RetryableError("later", retry_after=0.3)
 
     first.subscribe(DossierUpdated, "a", ok)
     first.subscribe(DossierUpdated, "b", down)
@@ -164,7 +167,7 @@ async def test_restart_resumes_pending_and_never_reruns_what_succeeded(store):
     second.subscribe(DossierUpdated, "a", ok)
     second.subscribe(DossierUpdated, "b", lambda m: _append(done_b, m))
     await second.start()
-    for _ in range(200):
+    for _ in range(500):
         if done_b and await store.count_pending() == 0:
             break
         await asyncio.sleep(0.01)
