@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time as _time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 
@@ -55,9 +56,19 @@ def handoff_text(now: datetime, holidays=None, *, already: bool = False) -> str:
 
 class Assistant:
     def __init__(
-        self, engine: Engine, store: ConversationStore, *, holidays=None, clock=_time.time, max_conversations=100_000
+        self,
+        engine: Engine,
+        store: ConversationStore,
+        *,
+        holidays=None,
+        clock=_time.time,
+        max_conversations=100_000,
+        on_turn: Callable[[str, str], None] = lambda intent, outcome: None,
     ):
+        """`on_turn(intent, outcome)` is told of every turn (answered, fallback,
+        escalated): the service counts them for /metrics."""
         self.engine = engine
+        self.on_turn = on_turn
         self.store = store
         self.holidays = holidays
         self.clock = clock
@@ -76,6 +87,7 @@ class Assistant:
         # An answer to a form's question ("BD-261015-0077", "1222") is not a
         # failure to understand, whatever the classifier makes of it.
         if parse.intent == FALLBACK_INTENT and await self.engine.in_form(conversation_id):
+            self.on_turn("form_answer", "answered")
             return await self.engine.turn(conversation_id, text, asker=asker)
         if parse.intent == FALLBACK_INTENT:
             misses = self._not_understood.pop(conversation_id, 0) + 1
@@ -87,7 +99,9 @@ class Assistant:
         else:
             self._not_understood.pop(conversation_id, None)
         if reason is None:
+            self.on_turn(parse.intent, "fallback" if parse.intent == FALLBACK_INTENT else "answered")
             return await self.engine.turn(conversation_id, text, asker=asker)
+        self.on_turn(parse.intent, "escalated")
         self._not_understood.pop(conversation_id, None)
         event = await self.store.escalate(conversation_id, reason)
         now = datetime.fromtimestamp(self.clock(), VN_TZ)

@@ -182,7 +182,7 @@ async def bootstrap(
         return datetime.fromtimestamp(now(), UTC)
 
     engine = engine or _engine(settings, StatusAnswers(store, guard, utc_now).text)
-    assistant = Assistant(engine, store, holidays=holidays, clock=now)
+    assistant = Assistant(engine, store, holidays=holidays, clock=now, on_turn=metrics.assistant_turn)
     inbox = Inbox(
         store,
         bus,
@@ -209,11 +209,12 @@ async def bootstrap(
         org={"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website},
         policy=policy or notify_policy(settings),
         clock=now,
+        metrics=metrics,
     )
     notifier = Notifier(
         planner,
         sender,
-        Receipts(store, now),
+        Receipts(store, now, metrics),
         OverdueScheduler(store, planner, interval=settings.overdue_scan_seconds, clock=now),
     )
     notifier.subscribe(bus)

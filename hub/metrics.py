@@ -1,9 +1,33 @@
-"""Prometheus metrics, one registry per app so that tests can build many apps."""
+"""Prometheus metrics, one registry per app so that tests can build many apps.
+
+Figures a process can only know as they happen (an attempt's outcome, a
+provider's latency, a rejected webhook, an assistant turn) are counters and
+histograms here; figures the store knows (backlogs, their age, open
+escalations) are read from it at each scrape, so they stay right across
+restarts and whichever process does the work."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+WEBHOOKS = "/webhooks/"
+# Why a provider's webhook was refused, from the status it got: a wrong
+# signature or secret is the figure to alert on (a misconfigured provider, or
+# someone forging callbacks).
+REJECTION_REASONS = {
+    400: "malformed",
+    401: "signature",
+    403: "signature",
+    404: "unknown",
+    405: "method",
+    408: "too_slow",
+    413: "too_large",
+    415: "malformed",
+    422: "malformed",
+    429: "rate_limited",
+    503: "store_unavailable",
+}
 
 
 class Metrics:
@@ -53,6 +77,43 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.notify_oldest = Gauge(
+            "tongdai_notify_oldest_seconds",
+            "Age of the oldest notification waiting in each status (0 when none waits)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.notifications = Counter(
+            "tongdai_notifications",
+            "Notification attempts by channel, provider and the outcome recorded "
+            "(sent, delivered, temporary_failure, permanent_failure, technical_failure; "
+            "delivered again when a receipt confirms a sent one); cancelled ones have channel and provider 'none'",
+            ["channel", "provider", "status"],
+            registry=self.registry,
+        )
+        self.provider_latency = Histogram(
+            "tongdai_provider_send_seconds",
+            "Time a provider took to take a batch of messages, observed once per message",
+            ["channel", "provider"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.webhook_rejections = Counter(
+            "tongdai_webhook_rejections",
+            "Provider webhooks refused, by route and reason",
+            ["route", "reason"],
+            registry=self.registry,
+        )
+        self.escalations_open = Gauge(
+            "tongdai_escalations_open", "Conversations waiting for a person", registry=self.registry
+        )
+        self.assistant_turns = Counter(
+            "tongdai_assistant_turns",
+            "Assistant turns by intent and outcome (answered, fallback, escalated)",
+            ["intent", "outcome"],
+            registry=self.registry,
+        )
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         # labels() costs a lock and a tuple build per call; reuse the children.
         key = (method, route, status)
@@ -64,6 +125,19 @@ class Metrics:
             )
         children[0].inc()
         children[1].observe(seconds)
+        if status >= 400 and route.startswith(WEBHOOKS):
+            self.webhook_rejections.labels(route, REJECTION_REASONS.get(status, "other")).inc()
+
+    def attempt_recorded(self, channel: str, provider: str, status: str) -> None:
+        self.notifications.labels(channel, provider, status).inc()
+
+    def provider_took(self, channel: str, provider: str, seconds: float, messages: int) -> None:
+        child = self.provider_latency.labels(channel, provider)
+        for _ in range(messages):
+            child.observe(seconds)
+
+    def assistant_turn(self, intent: str, outcome: str) -> None:
+        self.assistant_turns.labels(intent, outcome).inc()
 
     def handler_done(self, handler: str) -> None:
         self.handled.labels(handler).inc()

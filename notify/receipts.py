@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from hub.metrics import Metrics
 from hub.store.port import NotificationStore
 from models.events import DeliveryReceiptReceived, Message
 from models.notifications import DeliveryAttempt, DeliveryStatus, Progress, Receipt, advances
@@ -16,9 +17,12 @@ FAILED = frozenset({S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE, S.TEMPORARY_FAILUR
 
 
 class Receipts:
-    def __init__(self, store: NotificationStore, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, store: NotificationStore, clock: Callable[[], float] = time.time, metrics: Metrics | None = None
+    ):
         self.store = store
         self.clock = clock
+        self.metrics = metrics
 
     async def handle(self, events: list[Message]) -> None:
         await self.apply(
@@ -70,3 +74,6 @@ class Receipts:
                     updates[n.id] = p._replace(status=S.SENT)
         if attempts:
             await self.store.record_progress(list(updates.values()), attempts)
+            if self.metrics is not None:
+                for attempt in attempts:
+                    self.metrics.attempt_recorded(attempt.channel, attempt.provider, attempt.status.value)

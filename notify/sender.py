@@ -21,6 +21,7 @@ from typing import Protocol
 
 from channels.port import Outgoing, Provider, Sent
 from channels.registry import REGISTRY, Channels
+from hub.metrics import Metrics
 from hub.store.port import CitizenStore, NotificationStore
 from models.citizen import Channel, Contact
 from models.errors import PermanentError, ProviderRefused, RetryableError
@@ -82,8 +83,10 @@ class Sender:
         policy: Policy = Policy(),
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ):
         self.store = store
+        self.metrics = metrics
         self.channels = channels
         self.templates = templates
         self.quiet = quiet
@@ -172,12 +175,28 @@ class Sender:
         steps = [await self._decide(n, contacts.get(n.citizen_id), now, stamp) for n in due]
         await self.store.start_sending([s.update for s in steps], [s.attempt for s in steps if s.attempt])
         sending = [s for s in steps if s.outgoing is not None]
+        if self.metrics is not None:
+            self._count_unsent(steps)
         if sending:
             outcomes = await self._send_all(sending)
             await self.store.record_progress([u for u, _ in outcomes], [a for _, a in outcomes])
+            if self.metrics is not None:
+                for _, attempt in outcomes:
+                    self.metrics.attempt_recorded(attempt.channel, attempt.provider, attempt.status.value)
             for listener in self._listeners:
                 listener([(s.notification, u) for s, (u, _) in zip(sending, outcomes, strict=True)])
         return len(due)
+
+    def _count_unsent(self, steps: list[_Step]) -> None:
+        """Attempts that ended before any provider was called (a broken
+        template, no address), and notices with nowhere to go."""
+        if self.metrics is None:
+            return
+        for step in steps:
+            if step.outgoing is None and step.attempt is not None:
+                self.metrics.attempt_recorded(step.attempt.channel, step.attempt.provider, step.attempt.status.value)
+            elif step.attempt is None and step.update.status is S.CANCELLED:
+                self.metrics.attempt_recorded("none", "none", S.CANCELLED.value)
 
     # deciding
 
@@ -309,7 +328,12 @@ class Sender:
             messages = [s.outgoing for s in steps if s.outgoing is not None]
             if provider is None or len(messages) != len(steps):  # _prepare sets both on every step it sends
                 raise ValueError("a step to send has no provider or message")
+            started = time.perf_counter()
             results = await provider.send_many(messages)
+            if self.metrics is not None:
+                self.metrics.provider_took(
+                    steps[0].update.channel or "none", provider.name, time.perf_counter() - started, len(messages)
+                )
             for step, result in zip(steps, results, strict=True):
                 outcomes[id(step)] = self._outcome(step, result)
             refused = [r for r in results if isinstance(r, ProviderRefused)]

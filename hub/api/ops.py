@@ -10,6 +10,7 @@ from hub.api.replies import reply
 from hub.keys import METRICS, OPENAPI, STORE
 from hub.store.port import Outbox
 from models.notifications import DeliveryStatus
+from models.timeutil import parse_datetime, utcnow
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -37,8 +38,15 @@ async def metrics(request: web.Request) -> web.Response:
     m.outbox_pending.set(await store.count_pending())
     m.dead_letters.set(len(await store.dead_letters()))
     backlog = await request.app[STORE].notification_backlog()
+    oldest = await request.app[STORE].notification_backlog_oldest()
+    now = utcnow()
     for status in DeliveryStatus:  # every status, so that an emptied queue reads 0, not its last value
         m.notify_backlog.labels(status.value).set(backlog.get(status.value, 0))
+        since = oldest.get(status.value)
+        m.notify_oldest.labels(status.value).set(
+            max(0.0, (now - parse_datetime(since)).total_seconds()) if since else 0
+        )
+    m.escalations_open.set(await request.app[STORE].count_open_escalations())
     return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
 
 

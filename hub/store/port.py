@@ -297,6 +297,9 @@ class NotificationStore(Protocol):
     async def notification_backlog(self) -> dict[str, int]:
         """Notifications still to act on (next_at set), by status: the retry queue for /metrics."""
 
+    async def notification_backlog_oldest(self) -> dict[str, str]:
+        """The creation time (ISO) of the oldest notification still to act on, by status."""
+
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         """Those of `ids` still due at `now`, leased to the caller until now + lease."""
 
@@ -339,6 +342,7 @@ class ConversationStore(Protocol):
         the transcript, committed with it; None when it already waits."""
 
     async def list_escalations(self, *, state: str | None = None, limit: int = 100) -> list[dict]: ...
+    async def count_open_escalations(self) -> int: ...
 
 
 class BroadcastStore(Protocol):

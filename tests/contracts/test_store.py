@@ -316,6 +316,9 @@ class TestNotificationStore:
         assert [n.id for n in await store.get_notifications(["n1", "nope"])] == ["n1"]
         targets = await store.dossier_targets(["H12-0001"])
         assert targets["H12-0001"].recipients[0][0] == citizen
+        assert await store.notification_backlog() == {"queued": 1}
+        [(status, since)] = (await store.notification_backlog_oldest()).items()
+        assert status == "queued" and since == (await store.get_notifications(["n1"]))[0].created_at
 
 
 class TestRecordedMessages:
@@ -354,6 +357,7 @@ class TestConversationStore:
         assert await store.escalate(first.conversation_id, "request_human") is not None
         assert await store.escalate(first.conversation_id, "request_human") is None
         assert len(await store.list_escalations()) == 1
+        assert await store.count_open_escalations() == 1
 
 
 class TestBroadcastStore:

@@ -70,3 +70,8 @@ async def list_escalations(db, *, state: str | None, limit: int) -> list[dict]:
         }
         for r in rows
     ]
+
+
+async def count_open(db) -> int:
+    rows = await db.execute_fetchall("SELECT count(*) FROM escalations WHERE state = 'open'")
+    return rows[0][0]

@@ -145,6 +145,13 @@ async def backlog(db) -> dict[str, int]:
     return {row[0]: row[1] for row in rows}
 
 
+async def oldest_waiting(db) -> dict[str, str]:
+    rows = await db.execute_fetchall(
+        "SELECT status, min(created_at) FROM notifications WHERE next_at IS NOT NULL GROUP BY status"
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 async def claim(db, ids: list[str], now: float, lease: float) -> set[str]:
     """Compare-and-set on next_at: whoever moves it past now owns the row for
     the lease, so two workers never send the same notification at once."""

@@ -268,6 +268,9 @@ class SqliteStore:
     async def notification_backlog(self) -> dict[str, int]:
         return await notifications.backlog(self.db.reader)
 
+    async def notification_backlog_oldest(self) -> dict[str, str]:
+        return await notifications.oldest_waiting(self.db.reader)
+
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         async with self.db.transaction() as db:
             return await notifications.claim(db, ids, now, lease)
@@ -364,6 +367,9 @@ class SqliteStore:
         if event is not None:
             self.db.outbox_appended()
         return event
+
+    async def count_open_escalations(self) -> int:
+        return await escalations.count_open(self.db.reader)
 
     async def list_escalations(self, *, state: str | None = None, limit: int = 100) -> list[dict]:
         return await escalations.list_escalations(self.db.reader, state=state, limit=limit)
