@@ -143,7 +143,7 @@ class Inbox:
         token = message.link_token or (command.argument if command and command.name == "start" else None)
         address = _address(message.channel, message.address)
         if token:
-            linked = self.read_link(token)
+            linked = await self._linked(token)
             if linked is not None:
                 citizen_id, code = linked
                 consent = ConsentRecord(
@@ -161,11 +161,17 @@ class Inbox:
                 log.warning("deep link refused: bound to another chat", extra={"dossier": code})
         return await self.store.ensure_contact(message.channel, address)
 
+    async def _linked(self, token: str) -> tuple[str, str] | None:
+        """(citizen_id, dossier_code) a /start token stands for: a packed
+        token signed with the key (receipts printed before issue 11 item 8),
+        else a short link id the store recorded when the receipt was printed."""
+        return self.read_link(token) or await self.store.start_link(link_id(token), self.clock())
+
     async def _dossier_named(self, message: Incoming, command) -> str | None:
         if command is not None and command.code:
             return normalize_code(command.code)  # the conversation is filed under the code as printed
         if message.link_token:
-            linked = self.read_link(message.link_token)
+            linked = await self._linked(message.link_token)
             if linked is not None:
                 return linked[1]
         code = keywords.find_code(message.subject, message.text)
@@ -188,7 +194,7 @@ class Inbox:
             ]
         if command.name == "start":
             token = message.link_token or command.argument
-            linked = self.read_link(token) if token else None
+            linked = await self._linked(token) if token else None
             if linked is not None and linked[0] != citizen_id:
                 return [Reply(LINK_TAKEN.format(label=REGISTRY[message.channel].label) + HELP)]
             if linked is not None:
