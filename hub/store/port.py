@@ -341,8 +341,9 @@ class ConversationStore(Protocol):
     ) -> list[dict]: ...
     async def get_conversation(self, conversation_id: str) -> dict | None: ...
     async def offered_options(self, conversation_id: str) -> list[dict]:
-        """The buttons ({"title", "payload"}) of the conversation's latest
-        reply; empty when it offered none."""
+        """The buttons ({"title", "payload"}) the replies to the citizen's
+        previous message offered (the last reply with any), the latest
+        inbound message being the one that answers them; empty when none."""
 
     async def escalate(self, conversation_id: str, reason: str):
         """Hand the conversation to a person: an EscalationRequested event with

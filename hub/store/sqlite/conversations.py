@@ -193,14 +193,18 @@ async def start_link(db, link: str, now: datetime) -> tuple[str, str] | None:
 
 
 async def offered_options(db, conversation_id: str) -> list[dict]:
-    """The buttons of the conversation's latest reply: empty when that reply
-    offered none, so that options offered earlier are never picked from."""
+    """The buttons offered in answer to the citizen's message before their
+    latest one (the one being answered now): options from an older turn
+    are never picked from. One turn may be several replies; the last with
+    buttons is the one whose numbers the citizen read last."""
     rows = await db.execute_fetchall(
-        "SELECT buttons FROM conversation_messages WHERE conversation_id = ? AND direction = 'out'"
+        "SELECT buttons FROM conversation_messages WHERE conversation_id = ?1 AND direction = 'out'"
+        " AND buttons IS NOT NULL AND id > coalesce((SELECT id FROM conversation_messages"
+        " WHERE conversation_id = ?1 AND direction = 'in' ORDER BY id DESC LIMIT 1 OFFSET 1), 0)"
         " ORDER BY id DESC LIMIT 1",
         (conversation_id,),
     )
-    return orjson.loads(rows[0][0]) if rows and rows[0][0] else []
+    return orjson.loads(rows[0][0]) if rows else []
 
 
 async def link_contact(db, citizen_id: str, channel: Channel, address) -> None:
