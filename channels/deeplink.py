@@ -13,6 +13,14 @@ digits), dossier codes three characters in two bytes from a 40-letter
 alphabet, anything else plain UTF-8. The MAC is HMAC-SHA256 cut to 64 bits:
 enough, since a guess can only be tried online, one Telegram message at a time.
 
+That packing fits only short ids: a national-format code with our citizen
+ids ("c_" and 16 hex digits) came to 67 characters (issue 11 item 8). A
+receipt's link is now a short id instead (`short_token`), 24 characters
+whatever the code: the store keeps what it stands for, under its digest
+(`link_id`), with the expiry. The id is derived with the key from what it
+names, so it cannot be guessed, and the same receipt asked for twice is the
+same link. Packed tokens already printed are still read (`read_token`).
+
 A token is a bearer credential printed on paper, so it binds once: the inbox
 records its link_id with the first chat that opens it, and refuses it to any
 other chat (contact_center/inbox.py).
@@ -29,6 +37,7 @@ from datetime import datetime
 
 MAX_LENGTH = 64  # Telegram's limit on the start parameter
 _MAC_BYTES = 8
+_SHORT_BYTES = 18  # 144 bits: 24 base64url characters, far past any online guessing
 _DOMAIN = b"telegram-start:"  # a key used for unsubscribe links cannot sign these
 _HEX, _BASE40, _UTF8 = 0, 1, 2
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.-_/"
@@ -107,6 +116,14 @@ def make_token(secret: bytes, citizen_id: str, dossier_code: str, expires_at: da
     if len(token) > MAX_LENGTH:
         raise ValueError(f"start token would be {len(token)} characters; Telegram allows {MAX_LENGTH}")
     return token
+
+
+def short_token(secret: bytes, citizen_id: str, dossier_code: str, expires_at: datetime) -> str:
+    """A link id for any citizen and code: what the store records with
+    `link_id(token)`. Unguessable without the key; the same inputs give the
+    same id."""
+    named = "\x1f".join((citizen_id, dossier_code, str(int(expires_at.timestamp())))).encode()
+    return _b64(hmac.new(secret, _DOMAIN + b"short:" + named, hashlib.sha256).digest()[:_SHORT_BYTES])
 
 
 def read_token(secret: bytes, token: str, now: datetime) -> tuple[str, str] | None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from channels.deeplink import make_token, start_link
+from channels.deeplink import link_id, short_token, start_link
 from channels.registry import REGISTRY
 from hub.api import body as b
 from hub.api.errors import ApiError
@@ -80,10 +80,10 @@ async def telegram_link(request: web.Request) -> web.Response:
     if dossier is None:
         raise ApiError(404, f"Không có hồ sơ {code}.")
     expires = max(dossier.due_at or utcnow(), utcnow()) + LINK_VALID_AFTER_DUE
-    try:
-        token = make_token(request.app[SECRET], dossier.applicant_id, code, expires)
-    except ValueError:
-        raise ApiError(422, "Mã hồ sơ quá dài để đưa vào liên kết Telegram.", field="code") from None
+    # A short id the store resolves: a packed token did not fit Telegram's 64
+    # characters for most codes (channels/deeplink.py).
+    token = short_token(request.app[SECRET], dossier.applicant_id, dossier.code, expires)
+    await request.app[STORE].add_start_link(link_id(token), dossier.applicant_id, dossier.code, expires)
     return reply(
         {"code": code, "url": start_link(settings.telegram_bot_username, token), "expires_at": to_iso(expires)}
     )

@@ -8,7 +8,9 @@ the provider finds the message already there and is answered without effect."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from channels.deeplink import link_id
@@ -18,7 +20,7 @@ from contact_center.status import NOT_FOUND, status_line
 from hub.lookup import verified_lookup
 from hub.store.port import CitizenStore, ConversationStore, DossierStore, InboundRecord
 from models.citizen import Channel, ConsentRecord
-from models.dossier_code import normalize_code
+from models.dossier_code import normalize_code, normalize_text
 from models.errors import TongdaiError
 from models.events import DeliveryReceiptReceived, InboundMessageReceived
 from models.messages import Incoming, Reply
@@ -61,15 +63,7 @@ class Inbox:
         self.clock = clock
 
     async def receive(self, message: Incoming) -> list[Reply]:
-        command = keywords.parse(message.text)
-        if (
-            command is not None
-            and command.name in ("lookup", "follow")
-            and not (command.code and command.digits)
-            and self.assistant is not None
-            and self.assistant.ready
-        ):
-            command = None  # "tra cứu hồ sơ" alone: the assistant asks for the code and digits, one at a time
+        command = self._keyword(message.text)
         citizen_id = await self._citizen(message, command)
         record = InboundRecord(
             channel=message.channel,
@@ -100,6 +94,8 @@ class Inbox:
         stored = await self.store.add_inbound(record, events_for)
         if not stored.new_message:
             return []  # the provider retried a webhook we already handled
+        if command is None:
+            message, command = await self._chosen_option(stored.conversation_id, message)
         if command is not None:
             replies = await self._command(message, command, citizen_id)
         elif self.assistant is not None and self.assistant.ready:
@@ -123,6 +119,33 @@ class Inbox:
             )
         return replies
 
+    def _keyword(self, text: str) -> keywords.Command | None:
+        command = keywords.parse(text)
+        if (
+            command is not None
+            and command.name in ("lookup", "follow")
+            and not (command.code and command.digits)
+            and self.assistant is not None
+            and self.assistant.ready
+        ):
+            return None  # "tra cứu hồ sơ" alone: the assistant asks for the code and digits, one at a time
+        return command
+
+    async def _chosen_option(self, conversation_id: str, message: Incoming) -> tuple[Incoming, keywords.Command | None]:
+        """A bare "2" answering a reply whose buttons the channel showed as
+        numbered options (SMS, email, the phone line) is that option: its
+        payload from here on, for the keywords and the assistant alike. The
+        stored message keeps what the citizen wrote."""
+        number = option_number(message.text)
+        if number is None:
+            return message, None
+        options = await self.store.offered_options(conversation_id)
+        if not 1 <= number <= len(options):
+            return message, None
+        chosen = options[number - 1]
+        text = chosen.get("payload") or chosen.get("title") or message.text
+        return replace(message, text=text), self._keyword(text)
+
     async def withdraw(self, channel: Channel, address: str, via: str) -> None:
         citizen_id = await self.store.ensure_contact(channel, _address(channel, address))
         await self.store.add_consent(
@@ -143,7 +166,7 @@ class Inbox:
         token = message.link_token or (command.argument if command and command.name == "start" else None)
         address = _address(message.channel, message.address)
         if token:
-            linked = self.read_link(token)
+            linked = await self._linked(token)
             if linked is not None:
                 citizen_id, code = linked
                 consent = ConsentRecord(
@@ -161,11 +184,17 @@ class Inbox:
                 log.warning("deep link refused: bound to another chat", extra={"dossier": code})
         return await self.store.ensure_contact(message.channel, address)
 
+    async def _linked(self, token: str) -> tuple[str, str] | None:
+        """(citizen_id, dossier_code) a /start token stands for: a packed
+        token signed with the key (receipts printed before issue 11 item 8),
+        else a short link id the store recorded when the receipt was printed."""
+        return self.read_link(token) or await self.store.start_link(link_id(token), self.clock())
+
     async def _dossier_named(self, message: Incoming, command) -> str | None:
         if command is not None and command.code:
             return normalize_code(command.code)  # the conversation is filed under the code as printed
         if message.link_token:
-            linked = self.read_link(message.link_token)
+            linked = await self._linked(message.link_token)
             if linked is not None:
                 return linked[1]
         code = keywords.find_code(message.subject, message.text)
@@ -188,7 +217,7 @@ class Inbox:
             ]
         if command.name == "start":
             token = message.link_token or command.argument
-            linked = self.read_link(token) if token else None
+            linked = await self._linked(token) if token else None
             if linked is not None and linked[0] != citizen_id:
                 return [Reply(LINK_TAKEN.format(label=REGISTRY[message.channel].label) + HELP)]
             if linked is not None:
@@ -253,6 +282,16 @@ def asker(message: Incoming) -> str:
         # A session id is the client's own choice: it never buys a fresh allowance.
         return f"addr:{message.channel.value}:unverified"
     return f"addr:{message.channel.value}:{message.address}"
+
+
+_OPTION = re.compile(r"\s*([0-9]{1,2})\s*[.)]?\s*")
+
+
+def option_number(text: str) -> int | None:
+    """The number of a reply that is only a number ("2", "2.", a full-width
+    "２" from a Vietnamese keyboard), else None."""
+    match = _OPTION.fullmatch(normalize_text(text))
+    return int(match.group(1)) if match else None
 
 
 def _address(channel: Channel, address: str):

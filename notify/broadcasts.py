@@ -42,7 +42,7 @@ def read_csv(data: bytes) -> list[dict]:
     text = data.decode("utf-8-sig")  # Excel writes a BOM
     rows = list(csv.DictReader(io.StringIO(text)))
     if rows and not any(f in rows[0] for f in CONTACT_FIELDS):
-        raise ValueError(f"recipients file needs one of the columns {', '.join(CONTACT_FIELDS)}")
+        raise ValueError(f"tệp danh sách người nhận cần có một trong các cột {', '.join(CONTACT_FIELDS)}")
     return rows
 
 

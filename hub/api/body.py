@@ -120,4 +120,7 @@ def dossier_code(request: web.Request) -> str:
     code = request.match_info["code"]
     if not is_valid_code(code):
         raise ApiError(422, "Mã hồ sơ chỉ gồm chữ, số và các dấu . - _ (tối đa 100 ký tự).", field="code")
-    return code
+    # Upper case is the code's one spelling (the receipt prints H12, citizens
+    # type it any way): "bd-261130-0606" from a one-stop-shop is the same
+    # dossier as "BD-261130-0606" (migration 0009 moved older rows).
+    return code.upper()

@@ -238,6 +238,13 @@ class CitizenStore(Protocol):
         keeps it; the same address again is linked again; any other address
         gets False and nothing changes."""
 
+    async def add_start_link(self, link: str, citizen_id: str, dossier_code: str, expires_at: datetime) -> None:
+        """Record a receipt's short Telegram link (`link`: the token's digest);
+        the same link again changes nothing."""
+
+    async def start_link(self, link: str, now: datetime) -> tuple[str, str] | None:
+        """(citizen_id, dossier_code) of an unexpired link recorded by add_start_link."""
+
     async def request_follow(
         self,
         code: str,
@@ -336,6 +343,10 @@ class ConversationStore(Protocol):
         self, *, channel: Channel | None = None, citizen: str | None = None, dossier: str | None = None, limit: int = 50
     ) -> list[dict]: ...
     async def get_conversation(self, conversation_id: str) -> dict | None: ...
+    async def offered_options(self, conversation_id: str) -> list[dict]:
+        """The buttons ({"title", "payload"}) the replies to the citizen's
+        previous message offered (the last reply with any), the latest
+        inbound message being the one that answers them; empty when none."""
 
     async def escalate(self, conversation_id: str, reason: str):
         """Hand the conversation to a person: an EscalationRequested event with

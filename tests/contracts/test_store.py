@@ -255,6 +255,17 @@ class TestCitizenStore:
         assert citizen.consents == (grant, withdraw)
         assert not citizen.consent_for(Channel.SMS) and not citizen.consent_for(Channel.EMAIL)
 
+    async def test_a_start_link_resolves_until_it_expires(self, store):
+        """Issue 11 item 8: a receipt's short Telegram link id."""
+        result = await store.upsert_dossier(dossier("000.00.21.H12-261130-0505"))
+        expires = T0 + timedelta(days=30)
+        await store.add_start_link("digest-1", result.dossier.applicant_id, "000.00.21.H12-261130-0505", expires)
+        await store.add_start_link("digest-1", result.dossier.applicant_id, "000.00.21.H12-261130-0505", expires)
+        found = (result.dossier.applicant_id, "000.00.21.H12-261130-0505")
+        assert await store.start_link("digest-1", T0) == found
+        assert await store.start_link("digest-1", expires) is None
+        assert await store.start_link("digest-2", T0) is None
+
 
 class TestApiKeyStore:
     async def test_api_keys_are_found_by_hash_only(self, store):
@@ -358,6 +369,25 @@ class TestConversationStore:
         assert await store.escalate(first.conversation_id, "request_human") is None
         assert len(await store.list_escalations()) == 1
         assert await store.count_open_escalations() == 1
+
+    async def test_the_options_offered_are_those_of_the_last_turn(self, store):
+        """Issue 11 item 11: a bare number answers the buttons of the replies
+        to the citizen's previous message, never an older turn's."""
+
+        async def inbound(text: str, sid: str) -> str:
+            record = InboundRecord(Channel.SMS, "+84912345679", text, sid)
+            return (await store.add_inbound(record, lambda _: [])).conversation_id
+
+        menu = [{"title": "Khai sinh", "payload": "/a"}, {"title": "Kết hôn", "payload": "/b"}]
+        conversation = await inbound("lệ phí", "SM-o1")
+        assert await store.offered_options(conversation) == []
+        await store.add_outbound(conversation, Channel.SMS, "Thủ tục nào?", menu)
+        await store.add_outbound(conversation, Channel.SMS, "Hoặc gọi đường dây nóng.", [])
+        assert await inbound("2", "SM-o2") == conversation
+        assert await store.offered_options(conversation) == menu
+        await store.add_outbound(conversation, Channel.SMS, "Lệ phí: 0 đồng.", [])
+        await inbound("1", "SM-o3")
+        assert await store.offered_options(conversation) == []
 
 
 class TestBroadcastStore:

@@ -3,7 +3,7 @@ answered; the bus events they cause commit in the same transaction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import orjson
 
@@ -174,6 +174,37 @@ async def bind_link(db, link: str, citizen_id: str, dossier_code: str, channel: 
     )
     rows = await db.execute_fetchall("SELECT channel, address FROM link_bindings WHERE token_digest = ?", (link,))
     return (rows[0][0], rows[0][1]) == (channel.value, str(address))
+
+
+async def add_start_link(db, link: str, citizen_id: str, dossier_code: str, expires_at: datetime) -> None:
+    # The same receipt asked for again is the same link (the id is derived, not random).
+    await db.execute(
+        "INSERT INTO start_links (token_digest, citizen_id, dossier_code, expires_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_digest) DO NOTHING",
+        (link, citizen_id, dossier_code, iso(expires_at), iso(utcnow())),
+    )
+
+
+async def start_link(db, link: str, now: datetime) -> tuple[str, str] | None:
+    rows = await db.execute_fetchall(
+        "SELECT citizen_id, dossier_code FROM start_links WHERE token_digest = ? AND expires_at > ?", (link, iso(now))
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+async def offered_options(db, conversation_id: str) -> list[dict]:
+    """The buttons offered in answer to the citizen's message before their
+    latest one (the one being answered now): options from an older turn
+    are never picked from. One turn may be several replies; the last with
+    buttons is the one whose numbers the citizen read last."""
+    rows = await db.execute_fetchall(
+        "SELECT buttons FROM conversation_messages WHERE conversation_id = ?1 AND direction = 'out'"
+        " AND buttons IS NOT NULL AND id > coalesce((SELECT id FROM conversation_messages"
+        " WHERE conversation_id = ?1 AND direction = 'in' ORDER BY id DESC LIMIT 1 OFFSET 1), 0)"
+        " ORDER BY id DESC LIMIT 1",
+        (conversation_id,),
+    )
+    return orjson.loads(rows[0][0]) if rows else []
 
 
 async def link_contact(db, citizen_id: str, channel: Channel, address) -> None:

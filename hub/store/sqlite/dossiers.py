@@ -185,8 +185,10 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
         return True, (), [event]
     current = rows[0]
     if data.status is not None and data.status.value != current["status"]:
+        current_status = DossierStatus(current["status"])
         raise Conflict(
-            f"dossier is '{current['status']}'; change its status with POST /api/v1/dossiers/{{code}}/events, not PUT"
+            f"Hồ sơ đang ở trạng thái '{current_status.value}' ({current_status.label}); đổi trạng thái bằng "
+            f"POST /api/v1/dossiers/{data.code}/events, không dùng PUT."
         )
     changed = tuple(name for name, value in fields.items() if current[name] != value)
     if not changed:

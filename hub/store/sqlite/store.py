@@ -340,6 +340,16 @@ class SqliteStore:
     async def get_conversation(self, conversation_id: str) -> dict | None:
         return await conversations.get_conversation(self.db.reader, conversation_id)
 
+    async def add_start_link(self, link: str, citizen_id: str, dossier_code: str, expires_at: datetime) -> None:
+        async with self.db.transaction() as db:
+            await conversations.add_start_link(db, link, citizen_id, dossier_code, expires_at)
+
+    async def start_link(self, link: str, now: datetime) -> tuple[str, str] | None:
+        return await conversations.start_link(self.db.reader, link, now)
+
+    async def offered_options(self, conversation_id: str) -> list[dict]:
+        return await conversations.offered_options(self.db.reader, conversation_id)
+
     async def link_contact(
         self,
         citizen_id: str,
