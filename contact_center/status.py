@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hub.lookup import verified_lookup
 from models.dossier import PROCESSING_DONE, DossierStatus
-from notify.context import missing_documents
 from models.timeutil import format_vn, utcnow
+from notify.context import missing_documents
 
 
 def status_line(dossier, now) -> str:
