@@ -27,8 +27,12 @@ class BuiltinEngine(Engine):
 
     name = "builtin"
 
-    def __init__(self, lookup, *, project: Path = PROJECT, cache_dir: Path | None = None):
+    def __init__(
+        self, lookup, *, project: Path = PROJECT, cache_dir: Path | None = None, org: dict[str, str] | None = None
+    ):
+        """`org`: the organisation's name, hotline and website (the settings), which the answers cite."""
         self._lookup, self._project, self._cache_dir = lookup, project, cache_dir
+        self._org = dict(org or {})
         self.nlu: BuiltinNlu | None = None
         self.dialogue: Dialogue | None = None
         self._training: asyncio.Task | None = None
@@ -52,7 +56,9 @@ class BuiltinEngine(Engine):
 
     async def trained(self) -> BuiltinEngine:
         if not self.ready:
-            self.nlu, self.dialogue = await asyncio.to_thread(_build, self._lookup, self._project, self._cache_dir)
+            self.nlu, self.dialogue = await asyncio.to_thread(
+                _build, self._lookup, self._project, self._cache_dir, self._org
+            )
             log.info("assistant ready", extra={"engine": self.name})
         return self
 
@@ -62,9 +68,11 @@ class BuiltinEngine(Engine):
         return await cls(lookup, project=project_dir or PROJECT, cache_dir=cache_dir).trained()
 
     @classmethod
-    def train_sync(cls, lookup, project: Path = PROJECT, cache_dir: Path | None = None) -> BuiltinEngine:
-        engine = cls(lookup, project=project, cache_dir=cache_dir)
-        engine.nlu, engine.dialogue = _build(lookup, project, cache_dir)
+    def train_sync(
+        cls, lookup, project: Path = PROJECT, cache_dir: Path | None = None, org: dict[str, str] | None = None
+    ) -> BuiltinEngine:
+        engine = cls(lookup, project=project, cache_dir=cache_dir, org=org)
+        engine.nlu, engine.dialogue = _build(lookup, project, cache_dir, engine._org)
         return engine
 
     async def parse(self, text: str) -> Parse:
@@ -82,10 +90,10 @@ class BuiltinEngine(Engine):
         return self.dialogue is not None and self.dialogue.active_form(sender) is not None
 
 
-def _build(lookup, project: Path, cache_dir: Path | None) -> tuple[BuiltinNlu, Dialogue]:
+def _build(lookup, project: Path, cache_dir: Path | None, org: dict[str, str]) -> tuple[BuiltinNlu, Dialogue]:
     nlu = load_nlu(project, cache_dir)
     domain = Domain.load(project / "domain.yml", project / "data" / "rules.yml")
-    knowledge = Knowledge.load(project / "knowledge.yml", nlu_path=project / "data" / "nlu.yml")
+    knowledge = Knowledge.load(project / "knowledge.yml", nlu_path=project / "data" / "nlu.yml", org=org)
     return nlu, Dialogue(domain, knowledge, lookup)
 
 

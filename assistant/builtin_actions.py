@@ -58,12 +58,17 @@ class BuiltinActions:
 
     async def answer_from_knowledge(self, state: _State, parse: Parse, entities: dict[str, str]) -> ActionResult:
         named = entities.get("procedure")
-        procedure = self.named_procedure(parse, entities)
-        if procedure is None and not named:
-            procedure = self.knowledge.resolve(state.slots.get("procedure"))
+        procedure = self.knowledge.procedure_for(
+            parse.intent,
+            named=named,
+            text=parse.text,
+            remembered=state.slots.get("procedure"),
+            previous_intent=state.previous_intent,
+        )
         return await self.run_answer(state, parse.intent, procedure, named), False
 
     async def run_answer(self, state: _State, intent: str, procedure: str | None, named: str | None) -> list[Reply]:
+        state.intent = intent  # "khai sinh ạ" answering "which procedure?" was a fee question
         if procedure:
             state.slots["procedure"] = procedure
         answer = self.knowledge.answer(intent, procedure)
@@ -84,7 +89,7 @@ class BuiltinActions:
                 )
             ]
         about = f" của thủ tục {self.knowledge.name(procedure)}" if procedure else ""
-        hotline = self.knowledge.center.get("hotline")
+        hotline = self.knowledge.hotline
         call = f"gọi đường dây nóng {hotline} hoặc " if hotline else ""
         return [
             Reply(

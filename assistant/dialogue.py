@@ -141,6 +141,8 @@ class _State:
     pending_intent: str | None = None  # a knowledge question waiting for its procedure
     last_code: str | None = None  # the last dossier looked up, for the THEODOI hint
     asker: str | None = None  # this turn's lookup guard key (never kept from an earlier turn)
+    intent: str | None = None  # this turn's
+    previous_intent: str | None = None  # the turn before's: whether a remembered procedure is still the topic
 
 
 class Dialogue:
@@ -210,6 +212,7 @@ class Dialogue:
             parse = self.parse_payload(parse.text) or parse
         state = self._state(sender)
         state.asker = asker
+        state.previous_intent, state.intent = state.intent, parse.intent
         entities = _entity_values(parse)
         if state.form is not None:
             replies = await self._in_form(state, parse, entities)

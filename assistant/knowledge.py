@@ -31,6 +31,7 @@ TOPICS = {
     "ask_location": "nơi nộp hồ sơ",
     "ask_online_submission": "cách nộp trực tuyến",
     "ask_result_delivery": "cách nhận kết quả",
+    "ask_contact": "đường dây nóng",
 }
 # Of those, the ones that cannot be answered without knowing the procedure.
 NEEDS_PROCEDURE = frozenset({"ask_required_documents", "ask_fee", "ask_processing_time"})
@@ -81,9 +82,13 @@ def _synonyms(nlu_path: Path) -> dict[str, list[str]]:
 
 
 class Knowledge:
-    """Answers from a parsed knowledge.yml (a dict)."""
+    """Answers from a parsed knowledge.yml (a dict), and the organisation's
+    hotline and website (`org`: the service's settings, the same the notices
+    print; knowledge.yml does not repeat them)."""
 
-    def __init__(self, data: dict[str, Any], aliases: dict[str, list[str]] | None = None):
+    def __init__(
+        self, data: dict[str, Any], aliases: dict[str, list[str]] | None = None, org: dict[str, str] | None = None
+    ):
         if not isinstance(data, dict):
             raise TypeError("knowledge: the file must hold a mapping")
         procedures = data.get("procedures") or {}
@@ -93,6 +98,8 @@ class Knowledge:
             if not isinstance(info, dict) or not info.get("name"):
                 raise ValueError(f"knowledge: procedure {key!r} needs at least a `name`")
         self.data = data
+        self.org = dict(org or {})
+        self._given_aliases = aliases
         self._procedures: dict[str, dict] = {str(k): v for k, v in procedures.items()}
         # folded spelling -> key: the key, the name, and the NLU synonyms.
         self._aliases: dict[str, str] = {}
@@ -103,7 +110,9 @@ class Knowledge:
                     self._aliases.setdefault(folded, key)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, nlu_path: str | Path | None = None) -> Knowledge:
+    def load(
+        cls, path: str | Path | None = None, *, nlu_path: str | Path | None = None, org: dict[str, str] | None = None
+    ) -> Knowledge:
         """Read knowledge.yml (default: next to this module). Procedure
         spellings are also taken from the NLU synonyms (default:
         data/nlu.yml beside the knowledge file, when it exists), so a citizen
@@ -113,7 +122,11 @@ class Knowledge:
             data = yaml.safe_load(f) or {}
         nlu = Path(nlu_path) if nlu_path is not None else path.parent / "data" / "nlu.yml"
         aliases = _synonyms(nlu) if nlu.is_file() else {}
-        return cls(data, aliases)
+        return cls(data, aliases, org)
+
+    def with_org(self, org: dict[str, str] | None) -> Knowledge:
+        """The same facts with the given organisation's hotline and website."""
+        return self if (org or {}) == self.org else Knowledge(self.data, self._given_aliases, org)
 
     # ---------------------------------------------------------------- lookup
 
@@ -124,6 +137,14 @@ class Knowledge:
     @property
     def center(self) -> dict:
         return self.data.get("center") or {}
+
+    @property
+    def hotline(self) -> str:
+        return str(self.org.get("hotline") or "").strip()
+
+    @property
+    def website(self) -> str:
+        return str(self.org.get("website") or "").strip()
 
     def procedures(self) -> list[tuple[str, str]]:
         """(key, display name) of every procedure, in file order."""
@@ -163,6 +184,26 @@ class Knowledge:
             if f" {alias} " in padded and (best is None or len(alias) > len(best[0])):
                 best = (alias, key)
         return best[1] if best else None
+
+    def procedure_for(
+        self, intent: str, *, named: Any, text: str | None, remembered: Any, previous_intent: str | None
+    ) -> str | None:
+        """The procedure a question is about, the same way for both engines:
+        the one it names (an entity; else a known spelling in the text: an
+        unknown name is no procedure, never the remembered one); else, only
+        for a question that cannot be answered without one ("bao lâu thì
+        có?") right after another factual question, the remembered one. A
+        question with a general answer ("địa chỉ trung tâm ở đâu"), or one
+        after a different exchange (a greeting, a look-up), inherits nothing:
+        a stale procedure would answer what was not asked."""
+        if named:
+            return self.resolve(named)
+        found = None if not text or text.startswith("/") else self.find(text)
+        if found:
+            return found
+        if self.needs_procedure(intent) and previous_intent in TOPICS:
+            return self.resolve(remembered)
+        return None
 
     @staticmethod
     def answers(intent: str) -> bool:
@@ -217,14 +258,17 @@ class Knowledge:
             online = self.data.get("online") or {}
             if info:
                 verdict = "có thể nộp trực tuyến" if info.get("online") else "chưa nộp trực tuyến toàn trình được"
-                portal = online.get("portal_url") or self.center.get("portal_url") or ""
+                portal = self.website
                 parts = [
                     f"Thủ tục {name} {verdict}.",
                     str(info.get("online_note") or "").strip(),
                     f"Cổng dịch vụ công: {portal}" if portal else "",
                 ]
                 return " ".join(p for p in parts if p)
-            return " ".join(str(p).strip() for p in (online.get("text"), online.get("login")) if p) or None
+            portal = f"Cổng dịch vụ công: {self.website}" if self.website else ""
+            return " ".join(str(p).strip() for p in (online.get("text"), online.get("login"), portal) if p) or None
+        if intent == "ask_contact":
+            return self.contact()
         if intent == "ask_result_delivery":
             delivery = self.data.get("result_delivery") or {}
             lines = [f"- {option['text']}" for option in delivery.get("options") or [] if option.get("text")]
@@ -233,3 +277,15 @@ class Knowledge:
                 return None
             return "Ông/Bà có thể nhận kết quả:\n" + "\n".join(lines + notes)
         return None
+
+    def contact(self) -> str | None:
+        """How to reach the centre: the settings' hotline and website, the file's email and address."""
+        center = self.center
+        parts = [
+            f"Đường dây nóng: {self.hotline}." if self.hotline else "",
+            f"Cổng dịch vụ công: {self.website}" if self.website else "",
+            f"Email: {center['email']}" if center.get("email") else "",
+            f"Địa chỉ: {center.get('name') or ''}, {center['address']}." if center.get("address") else "",
+        ]
+        lines = [p for p in parts if p]
+        return "Ông/Bà có thể liên hệ:\n" + "\n".join(f"- {line}" for line in lines) if lines else None

@@ -48,19 +48,23 @@ class RasaEngine(Engine):
         timeout: float = 30.0,
         token: str | None = None,
         session: aiohttp.ClientSession | None = None,
+        org: dict[str, str] | None = None,
     ):
         """`url`: the Rasa server, e.g. http://127.0.0.1:5005. `lookup(code,
         digits, asker)`: the text answering a dossier look-up the action asks
         for (without one, the look-up is said to be unavailable). `timeout`:
         seconds for one call (a turn includes Rasa's calls to the action
         server). `token`: Rasa's --auth-token, if it was started with one.
-        `session`: a shared ClientSession (then close() leaves it open)."""
+        `session`: a shared ClientSession (then close() leaves it open).
+        `org`: the organisation's name, hotline and website (the settings),
+        sent with every message as metadata for the actions to answer with."""
         self.url = url.rstrip("/")
         self._lookup = lookup
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.token = token
         self._session = session
         self._owns_session = session is None
+        self.org = dict(org or {})
 
     async def start(self) -> None:
         if self._session is None or self._session.closed:
@@ -89,7 +93,8 @@ class RasaEngine(Engine):
         return parse_from_rasa(text, body)
 
     async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list[Reply]:
-        body = await self._call("POST", "/webhooks/rest/webhook", {"sender": sender, "message": text})
+        message = {"sender": sender, "message": text, "metadata": {"org": self.org}}
+        body = await self._call("POST", "/webhooks/rest/webhook", message)
         if not isinstance(body, list):
             raise PermanentError(f"Rasa REST webhook answered {type(body).__name__}, expected a list")
         replies = []

@@ -5,16 +5,23 @@ not when a citizen reaches an agent."""
 
 from __future__ import annotations
 
+import json
 import time as _time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 
 from assistant.port import FALLBACK_INTENT, Engine
 from hub.store.port import ConversationStore
-from models.messages import Reply
+from models.dossier_code import find_code
+from models.messages import Button, Reply
 from models.timeutil import VN_TZ
+
+STATUS_INTENT = "check_dossier_status"
+# (code, procedure, status line) of each dossier the conversation owns by an
+# explicit link, asked for only when the citizen asks about "my dossier".
+OwnDossiers = Callable[[], Awaitable[list[tuple[str, str, str]]]]
 
 ESCALATING_INTENTS = {"request_human": "request_human", "complaint": "complaint"}
 NOT_UNDERSTOOD_IN_A_ROW = 2
@@ -79,10 +86,21 @@ class Assistant:
     def ready(self) -> bool:
         return self.engine.ready  # the built-in engine trains in the background at start
 
-    async def converse(self, conversation_id: str, text: str, *, asker: str | None = None) -> list[Reply]:
+    async def converse(
+        self, conversation_id: str, text: str, *, asker: str | None = None, own: OwnDossiers | None = None
+    ) -> list[Reply]:
         """`asker`: the lookup guard's key for whoever writes (an address, a
-        verified sender), passed to the engine for any dossier look-up."""
+        verified sender), passed to the engine for any dossier look-up.
+        `own`: the dossiers this conversation owns (a chat linked by a
+        receipt's deep link): "hồ sơ của tôi đến đâu rồi" is answered from
+        them, whichever the engine, instead of asking for a code."""
         parse = await self.engine.parse(text)
+        if own is not None and parse.intent in (STATUS_INTENT, FALLBACK_INTENT):
+            answered = await self._from_own(parse, own)
+            if answered is not None:
+                self._not_understood.pop(conversation_id, None)
+                self.on_turn(STATUS_INTENT, "answered")
+                return answered
         reason = ESCALATING_INTENTS.get(parse.intent)
         # An answer to a form's question ("BD-261015-0077", "1222") is not a
         # failure to understand, whatever the classifier makes of it.
@@ -106,3 +124,28 @@ class Assistant:
         event = await self.store.escalate(conversation_id, reason)
         now = datetime.fromtimestamp(self.clock(), VN_TZ)
         return [Reply(handoff_text(now, self.holidays, already=event is None))]
+
+    async def _from_own(self, parse, own: OwnDossiers) -> list[Reply] | None:
+        """The status of the conversation's own dossier it asks about, or which
+        one when it owns several; None to let the engine answer (it owns none,
+        or names a code it does not own: that one needs the digits)."""
+        named = next((e.value for e in parse.entities if e.entity == "dossier_code"), None)
+        code = find_code(named or "") or find_code(parse.text)
+        if parse.intent == FALLBACK_INTENT and code is None:
+            return None  # not understood, and no code: not a question about a dossier
+        dossiers = await own()
+        if code is not None:
+            status = next((line for owned, _, line in dossiers if owned == code), None)
+            return [Reply(status)] if status is not None else None
+        if not dossiers:
+            return None
+        if len(dossiers) == 1:
+            return [Reply(dossiers[0][2])]
+        listed = "\n".join(f"- {owned} ({procedure})" for owned, procedure, _ in dossiers)
+        buttons = tuple(Button(owned, status_payload(owned)) for owned, _, _ in dossiers)
+        return [Reply(f"Ông/Bà có {len(dossiers)} hồ sơ:\n{listed}\nÔng/Bà muốn xem hồ sơ nào ạ?", buttons)]
+
+
+def status_payload(code: str) -> str:
+    """A button asking for one dossier's status, in Rasa's payload syntax (both engines parse it)."""
+    return "/" + STATUS_INTENT + json.dumps({"dossier_code": code}, separators=(",", ":"))

@@ -100,7 +100,9 @@ class Inbox:
             replies = await self._command(message, command, citizen_id)
         elif self.assistant is not None and self.assistant.ready:
             try:
-                replies = await self.assistant.converse(stored.conversation_id, message.text, asker=asker(message))
+                replies = await self.assistant.converse(
+                    stored.conversation_id, message.text, asker=asker(message), own=self._own_dossiers(message)
+                )
             except TongdaiError as exc:
                 # Rasa down, say: the message is stored and on the bus for a person;
                 # the citizen hears that much rather than nothing.
@@ -201,6 +203,23 @@ class Inbox:
         if code and await self.store.get_dossier(code) is not None:
             return code
         return None
+
+    def _own_dossiers(self, message: Incoming):
+        """What the assistant may tell this sender without a code: the dossiers
+        of the applicant whose receipt's deep link the chat used. A phone
+        that merely matches an applicant's is not enough (phones are shared in
+        a family), so an SMS sender still gives code and digits. Read only
+        when the citizen asks about "my dossier"."""
+        if not REGISTRY[message.channel].followable:
+            return None  # a web session or a kiosk: nobody is linked
+
+        async def own() -> list[tuple[str, str, str]]:
+            address = _address(message.channel, message.address)
+            dossiers = await self.store.linked_dossiers(message.channel, address)
+            now = self.clock()
+            return [(dossier.code, dossier.procedure, status_line(dossier, now)) for dossier in dossiers]
+
+        return own
 
     # commands
 

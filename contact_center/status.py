@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from hub.lookup import verified_lookup
-from models.dossier import PROCESSING_DONE
+from models.dossier import PROCESSING_DONE, DossierStatus
 from models.timeutil import format_vn, utcnow
+from notify.context import missing_documents
 
 
 def status_line(dossier, now) -> str:
@@ -15,7 +16,19 @@ def status_line(dossier, now) -> str:
         line += f" từ {format_vn(dossier.timeline[-1].at)}"
     if dossier.due_at is not None and dossier.status not in PROCESSING_DONE:
         line += f". Hẹn trả kết quả: {format_vn(dossier.due_at)}"
-    return line + "."
+    return line + "." + _supplement(dossier)
+
+
+def _supplement(dossier) -> str:
+    """What to bring, read from the clerk's note as the notice reads it: a
+    citizen who asks should not learn less than one who was notified."""
+    if dossier.status != DossierStatus.SUPPLEMENT_REQUESTED or not dossier.timeline:
+        return ""
+    note = dossier.timeline[-1].note or ""
+    documents = missing_documents(note)
+    if documents:
+        return "\nCần bổ sung các giấy tờ sau:\n" + "\n".join(f"{i}. {d}" for i, d in enumerate(documents, 1))
+    return f"\n{note.strip()}" if note.strip() else ""
 
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này. Vui lòng kiểm tra lại."

@@ -181,7 +181,7 @@ async def bootstrap(
     def utc_now() -> datetime:
         return datetime.fromtimestamp(now(), UTC)
 
-    engine = engine or _engine(settings, StatusAnswers(store, guard, utc_now).text)
+    engine = engine or _engine(settings, StatusAnswers(store, guard, utc_now).text, org_of(settings))
     assistant = Assistant(engine, store, holidays=holidays, clock=now, on_turn=metrics.assistant_turn)
     inbox = Inbox(
         store,
@@ -206,7 +206,7 @@ async def bootstrap(
         quiet=QuietHours.parse(settings.quiet_hours, holidays),
         limiter=MemoryRateLimiter(),
         links=links,
-        org={"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website},
+        org=org_of(settings),
         policy=policy or notify_policy(settings),
         clock=now,
         metrics=metrics,
@@ -253,10 +253,15 @@ def notify_policy(settings: Settings, idle: float = SERVICE_IDLE) -> Policy:
     )
 
 
-def _engine(settings: Settings, lookup) -> Engine:
+def org_of(settings: Settings) -> dict[str, str]:
+    """The organisation as notices and the assistant cite it: one source, the settings."""
+    return {"name": settings.org_name, "hotline": settings.org_hotline, "website": settings.org_website}
+
+
+def _engine(settings: Settings, lookup, org: dict[str, str]) -> Engine:
     if settings.assistant_engine == "rasa":
-        return RasaEngine(settings.rasa_url, lookup=lookup)
-    return BuiltinEngine(lookup, cache_dir=settings.assistant_cache)
+        return RasaEngine(settings.rasa_url, lookup=lookup, org=org)
+    return BuiltinEngine(lookup, cache_dir=settings.assistant_cache, org=org)
 
 
 def recording_channels(store, settings: Settings) -> Channels:

@@ -94,10 +94,30 @@ def load_knowledge(path: Path = KNOWLEDGE_PATH):
 def centre_contact(knowledge) -> str:
     """For a question the knowledge file has no answer to: how to reach the centre."""
     center = knowledge.center
-    return (
-        f"{center.get('name', 'Trung tâm Phục vụ hành chính công')}: {center.get('address', '')}. "
-        f"Đường dây nóng: {center.get('hotline', '')}."
-    )
+    hotline = f" Đường dây nóng: {knowledge.hotline}." if knowledge.hotline else ""
+    return f"{center.get('name', 'Trung tâm Phục vụ hành chính công')}: {center.get('address', '')}.{hotline}"
+
+
+def _user_events(tracker: Tracker) -> list[dict]:
+    return [e for e in tracker.events if isinstance(e, dict) and e.get("event") == "user"]
+
+
+def org_of(tracker: Tracker) -> dict:
+    """The organisation's hotline and website: the service's settings, which
+    RasaEngine sends as each message's metadata (this server reads no
+    setting of its own, so the two never differ)."""
+    users = _user_events(tracker)
+    metadata = (users[-1].get("metadata") if users else None) or {}
+    org = metadata.get("org") if isinstance(metadata, dict) else None
+    return {str(k): str(v) for k, v in org.items() if isinstance(v, str)} if isinstance(org, dict) else {}
+
+
+def previous_intent(tracker: Tracker) -> str | None:
+    """The intent of the citizen's message before this one."""
+    users = _user_events(tracker)
+    if len(users) < 2:
+        return None
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
 
 
 # ---------------------------------------------------------------- actions
@@ -170,14 +190,19 @@ class ActionAnswerFromKnowledge(Action):
         return "action_answer_from_knowledge"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
-        knowledge = load_knowledge()
+        knowledge = load_knowledge().with_org(org_of(tracker))
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        # An entity in this very message outranks the remembered slot.
+        # An entity in this very message outranks the remembered slot, which
+        # only a follow-up that needs a procedure inherits (knowledge.py).
         mentioned = [
             e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "procedure"
         ]
-        procedure = knowledge.resolve(mentioned[-1] if mentioned else None) or knowledge.resolve(
-            tracker.get_slot("procedure")
+        procedure = knowledge.procedure_for(
+            intent,
+            named=mentioned[-1] if mentioned else None,
+            text=tracker.latest_message.get("text"),
+            remembered=tracker.get_slot("procedure"),
+            previous_intent=previous_intent(tracker),
         )
         events: list = []
         if procedure and procedure != tracker.get_slot("procedure"):

@@ -244,6 +244,12 @@ class CitizenStore(Protocol):
 
     async def start_link(self, link: str, now: datetime) -> tuple[str, str] | None:
         """(citizen_id, dossier_code) of an unexpired link recorded by add_start_link."""
+    async def linked_dossiers(self, channel: Channel, address: str | int, limit: int = 10) -> list[Dossier]:
+        """The dossiers the address owns by an explicit link: those of the
+        applicant whose receipt's deep link the address used (link_contact),
+        while the address is still that applicant's; newest first, at most
+        `limit`. A phone that merely matches an applicant's owns nothing here:
+        a phone may be shared."""
 
     async def request_follow(
         self,

@@ -47,9 +47,9 @@ def _by_entity(parse: Parse) -> dict[str, list[Entity]]:
 
 # ------------------------------------------------------------------ training
 def test_training_reads_project(nlu, data):
-    assert nlu.intents[:16] == data.intents[:16]
-    assert len(nlu.intents) == 16 and "out_of_scope" in nlu.intents
-    assert nlu.training_examples == len(data.examples) > 16 * 25
+    assert nlu.intents[:17] == data.intents[:17]
+    assert len(nlu.intents) == 17 and "out_of_scope" in nlu.intents and "ask_contact" in nlu.intents
+    assert nlu.training_examples == len(data.examples) > 17 * 25
     assert (nlu.threshold, nlu.ambiguity_threshold) == (0.4, 0.1)  # config.yml FallbackClassifier
     assert set(data.synonyms.values()) >= {"khai_sinh", "so_do", "ly_lich_tu_phap", "cap_doi_cccd"}
     assert [name for name, _ in data.regexes] == ["dossier_code", "verify_digits"]

@@ -92,7 +92,9 @@ async def test_asking_for_a_person_escalates_once_with_the_transcript(client, au
 
 
 async def test_two_misunderstood_turns_in_a_row_reach_a_person(client, auth, chat):
-    first = await chat("asdkj qwe zzxv", sender="web-3")
+    # Gibberish well below the fallback threshold ("asdkj qwe zzxv" sat at it,
+    # and tipped into out_of_scope when issue 11 item 14 added an intent).
+    first = await chat("ggg hhh jjj", sender="web-3")
     assert "chưa hiểu" in first[0]["text"]
     [handoff] = await chat("brrr kkk ppp", sender="web-3")
     assert "cán bộ" in handoff["text"]

@@ -209,7 +209,7 @@ async def test_an_assistant_that_fails_leaves_the_message_stored_and_acknowledge
     class Down:
         ready = True
 
-        async def converse(self, conversation_id, text, *, asker=None):
+        async def converse(self, conversation_id, text, *, asker=None, own=None):
             raise RetryableError("Rasa at http://127.0.0.1:5005 unreachable")
 
     store, inbox, _ = setup

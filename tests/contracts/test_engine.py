@@ -12,6 +12,7 @@ from assistant.builtin import BuiltinEngine
 from assistant.port import FALLBACK_INTENT, Engine, Parse
 from assistant.rasa_engine import RasaEngine
 from assistant.scripted import ScriptedEngine
+from assistant.service import Assistant
 from hub.settings import Settings
 from models.messages import Reply
 from tests.support import rasa_peer
@@ -19,6 +20,8 @@ from tests.support import rasa_peer
 pytestmark = pytest.mark.timeout(900)  # a first Rasa start needs minutes on 2 cores
 
 GIBBERISH = "qwzx plmk vbnr"
+# The organisation as the settings give it (hub/app.py org_of): the only source of the hotline and website.
+ORG = {"name": "Trung tâm thử nghiệm", "hotline": "0200 3 123 456", "website": "https://dvc.thu-nghiem.example.vn"}
 
 
 LOOKUPS: list[tuple[str, str, str | None]] = []  # what the engines asked the service's lookup
@@ -39,7 +42,7 @@ def rasa_missing() -> str | None:
 @pytest.fixture(scope="module")
 def builtin() -> BuiltinEngine:
     # Module scope runs outside the event loop: training blocks nothing (and is cached).
-    return BuiltinEngine.train_sync(_no_dossier, cache_dir=Settings().assistant_cache)
+    return BuiltinEngine.train_sync(_no_dossier, cache_dir=Settings().assistant_cache, org=ORG)
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +65,28 @@ async def engine(request) -> Engine:
     elif request.param == "scripted":
         yield scripted()
     else:
-        engine = RasaEngine(request.getfixturevalue("rasa_url"), lookup=_no_dossier, timeout=60)
+        engine = RasaEngine(request.getfixturevalue("rasa_url"), lookup=_no_dossier, timeout=60, org=ORG)
         await engine.start()
         yield engine
         await engine.close()
+
+
+@pytest.fixture(params=["builtin", "rasa"])
+async def answering(request) -> Engine:
+    """The engines that answer from knowledge.yml (a script answers only what it is given)."""
+    if request.param == "builtin":
+        yield request.getfixturevalue("builtin")
+    else:
+        engine = RasaEngine(request.getfixturevalue("rasa_url"), lookup=_no_dossier, timeout=60, org=ORG)
+        await engine.start()
+        yield engine
+        await engine.close()
+
+
+async def talk(engine: Engine, *texts: str) -> list[str]:
+    """One conversation; the text of each turn's replies."""
+    me = sender()
+    return ["\n".join(r.text for r in await engine.turn(me, text)) for text in texts]
 
 
 def sender() -> str:
@@ -153,3 +174,66 @@ async def test_the_builtin_engine_trains_at_start_not_before(tmp_path):
     assert engine.ready
     assert (await engine.parse("xin chào")).intent == "greet"
     await engine.close()
+
+
+# ---------------------------------------------------------------- issue 11 items 9, 14, 15
+
+
+async def test_the_hotline_question_gets_the_settings_hotline_and_website(answering):
+    """Issue 11 item 14: not the office addresses, and one source: the settings."""
+    [answer] = await talk(answering, "Số điện thoại đường dây nóng là gì")
+    assert f"Đường dây nóng: {ORG['hotline']}." in answer and ORG["website"] in answer
+    assert "nộp hồ sơ tại" not in answer
+
+
+async def test_the_online_answer_cites_the_settings_website(answering):
+    [answer] = await talk(answering, '/ask_online_submission{"procedure":"khai_sinh"}')
+    assert f"Cổng dịch vụ công: {ORG['website']}" in answer
+
+
+async def test_a_general_question_does_not_inherit_the_previous_procedure(answering):
+    """Issue 11 item 15: after căn cước, the centre's address is the centre's."""
+    _, where = await talk(answering, "làm căn cước cần giấy tờ gì", "địa chỉ trung tâm ở đâu")
+    assert where.startswith("Ông/Bà có thể nộp hồ sơ tại:") and "căn cước" not in where
+
+
+async def test_a_question_naming_another_procedure_answers_about_that_one(answering):
+    kết_hôn, licence = await talk(answering, "nộp hồ sơ kết hôn ở đâu", "làm giấy phép lái xe ở đâu")
+    assert kết_hôn.startswith("Nơi nộp hồ sơ Đăng ký kết hôn")
+    assert licence.startswith("Nơi nộp hồ sơ Cấp đổi, cấp lại giấy phép lái xe") and "kết hôn" not in licence
+
+
+async def test_a_follow_up_that_needs_the_procedure_still_inherits_it(answering):
+    _, when = await talk(answering, "làm lý lịch tư pháp cần giấy tờ gì", "bao lâu thì có")
+    assert when.startswith("Thời hạn giải quyết Cấp Phiếu lý lịch tư pháp")
+
+
+async def test_a_procedure_left_behind_by_another_exchange_is_stale(answering):
+    *_, fee = await talk(answering, "lệ phí kết hôn", "xin chào", "lệ phí bao nhiêu")
+    assert fee.startswith("Ông/Bà muốn hỏi lệ phí của thủ tục nào") and "Đăng ký kết hôn: Miễn" not in fee
+
+
+class _NoEscalation:
+    async def escalate(self, conversation_id: str, reason: str):
+        raise AssertionError(f"escalated {conversation_id}: {reason}")
+
+
+def _owning(*codes: str):
+    async def own() -> list[tuple[str, str, str]]:
+        return [(code, f"Thủ tục {code[-1]}", f"Hồ sơ {code}: đang giải quyết.") for code in codes]
+
+    return own
+
+
+async def test_my_dossier_is_answered_from_the_conversations_own_dossiers(answering):
+    """Issue 11 item 9, whichever the engine: no code asked of a linked chat."""
+    assistant, me = Assistant(answering, _NoEscalation()), sender()  # type: ignore[arg-type]
+    [one] = await assistant.converse(me, "hồ sơ của tôi đến đâu rồi", own=_owning("BD-261101-0001"))
+    assert one.text == "Hồ sơ BD-261101-0001: đang giải quyết."
+    own = _owning("BD-261110-0002", "BD-261101-0001")
+    [which] = await assistant.converse(me, "hồ sơ của tôi đến đâu rồi", own=own)
+    assert which.text.startswith("Ông/Bà có 2 hồ sơ:\n- BD-261110-0002 (Thủ tục 2)\n- BD-261101-0001 (Thủ tục 1)")
+    [chosen] = await assistant.converse(me, which.buttons[1].payload, own=own)
+    assert chosen.text == "Hồ sơ BD-261101-0001: đang giải quyết."
+    [nothing_owned] = await assistant.converse(sender(), "hồ sơ của tôi đến đâu rồi", own=_owning())
+    assert "mã hồ sơ" in nothing_owned.text

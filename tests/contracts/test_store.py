@@ -265,6 +265,22 @@ class TestCitizenStore:
         assert await store.start_link("digest-1", T0) == found
         assert await store.start_link("digest-1", expires) is None
         assert await store.start_link("digest-2", T0) is None
+    async def test_an_address_linked_by_a_deep_link_owns_the_applicants_dossiers(self, store):
+        """Issue 11 item 9: what the assistant may tell a linked chat without a code."""
+        first = await store.upsert_dossier(dossier("A-1"))
+        await store.upsert_dossier(dossier("A-2", received_at=T0 + timedelta(days=1)))
+        await store.upsert_dossier(dossier("B-1", phone="+84987654321", name="Lê Văn Cường"))
+        applicant = first.dossier.applicant_id
+        consent = ConsentRecord(Channel.TELEGRAM, granted=True, at=T0, via="telegram_deeplink", legal_basis="consent")
+        assert await store.linked_dossiers(Channel.TELEGRAM, 555) == []
+        assert await store.linked_dossiers(Channel.SMS, "+84912345678") == []  # the phone alone is no link
+        assert await store.link_contact(applicant, Channel.TELEGRAM, 555, consent, link="l1", dossier_code="A-1")
+        assert [d.code for d in await store.linked_dossiers(Channel.TELEGRAM, 555)] == ["A-2", "A-1"]
+        assert [d.code for d in await store.linked_dossiers(Channel.TELEGRAM, 555, limit=1)] == ["A-2"]
+        # The chat moves to another citizen's receipt: it owns that citizen's dossiers, not the first's.
+        other = (await store.get_dossier("B-1")).applicant_id
+        assert await store.link_contact(other, Channel.TELEGRAM, 555, consent, link="l2", dossier_code="B-1")
+        assert [d.code for d in await store.linked_dossiers(Channel.TELEGRAM, 555)] == ["B-1"]
 
 
 class TestApiKeyStore:

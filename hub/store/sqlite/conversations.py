@@ -205,6 +205,18 @@ async def offered_options(db, conversation_id: str) -> list[dict]:
         (conversation_id,),
     )
     return orjson.loads(rows[0][0]) if rows else []
+async def linked_dossier_codes(db, channel: Channel, address, limit: int) -> list[str]:
+    """Codes of the dossiers of the citizen this address was linked to by a
+    deep link, while the address is still that citizen's; newest first."""
+    column = ADDRESS_FIELD[channel]
+    rows = await db.execute_fetchall(
+        "SELECT d.code FROM dossiers d WHERE d.applicant_id IN ("  # noqa: S608  column name from a fixed table; values bound
+        " SELECT b.citizen_id FROM link_bindings b JOIN citizens c ON c.id = b.citizen_id"
+        f" WHERE b.channel = ? AND b.address = ? AND c.{column} = ?)"
+        " ORDER BY d.received_at DESC, d.code LIMIT ?",
+        (channel.value, str(address), address, limit),
+    )
+    return [row[0] for row in rows]
 
 
 async def link_contact(db, citizen_id: str, channel: Channel, address) -> None:

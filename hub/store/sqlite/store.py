@@ -371,6 +371,11 @@ class SqliteStore:
         self._contacts.clear()
         return True
 
+    async def linked_dossiers(self, channel: Channel, address: str | int, limit: int = 10) -> list[Dossier]:
+        codes = await conversations.linked_dossier_codes(self.db.reader, channel, address, limit)
+        found = [await self.get_dossier(code) for code in codes]
+        return [dossier for dossier in found if dossier is not None]
+
     async def escalate(self, conversation_id: str, reason: str):
         async with self.db.transaction() as db:
             event = await escalations.escalate(db, conversation_id, reason)
