@@ -66,7 +66,13 @@ class Adapters:
     def health(self) -> list[tuple[str, str, Health]]:
         """(channel, provider, health) of every real adapter, for /readyz and /metrics."""
         parts: list[Provider | InboundService] = [*self.providers, *self.services]
-        return [(part.channel.value, part.name, part.health()) for part in parts]
+        found: dict[tuple[str, str], Health] = {}
+        for part in parts:
+            # Telegram's provider and bot share a name: the one that is down speaks for both.
+            key, health = (part.channel.value, part.name), part.health()
+            if key not in found or not health.up:
+                found[key] = health
+        return [(channel, name, health) for (channel, name), health in found.items()]
 
     def register(self, channels: Channels) -> None:
         for provider in self.providers:

@@ -162,3 +162,12 @@ def test_aiogram_logs_are_redacted(caplog):
     for record in caplog.records:
         assert SECRET_PART not in record.getMessage() and SECRET_PART not in (record.exc_text or "")
     assert caplog.records[0].getMessage().endswith("/bot***/getUpdates")
+
+
+async def test_a_webhook_without_its_secret_is_degraded(tmp_path):
+    settings = Settings(data_dir=tmp_path, telegram_bot_token=BOT_TOKEN, telegram_mode="webhook")
+    app = await create_app(settings)
+    async with TestClient(TestServer(app)) as client:
+        [entry] = (await readyz(client))["degraded"]
+        assert entry["channel"] == "telegram" and "TONGDAI_TELEGRAM_WEBHOOK_SECRET" in entry["reason"]
+        assert await channel_up(client) == "0.0"
