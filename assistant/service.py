@@ -145,6 +145,33 @@ class Assistant:
         buttons = tuple(Button(owned, status_payload(owned)) for owned, _, _ in dossiers)
         return [Reply(f"Ông/Bà có {len(dossiers)} hồ sơ:\n{listed}\nÔng/Bà muốn xem hồ sơ nào ạ?", buttons)]
 
+    async def answer_each(
+        self, conversation_id: str, questions: list[str], *, asker: str | None = None
+    ) -> tuple[list[list[Reply] | None], str | None]:
+        """Several questions from one letter (an email): each one's replies,
+        or None for a question the engine cannot answer (not understood,
+        or one asking for a person: a complaint); those hand the conversation
+        to a person once, and the second value is what to tell the citizen
+        about it (None when every question was answered). A letter cannot be
+        rephrased at once as a chat line can: one miss is enough."""
+        answers: list[list[Reply] | None] = []
+        reason = None
+        for question in questions:
+            parse = await self.engine.parse(question)
+            missed = "not_understood" if parse.intent == FALLBACK_INTENT else ESCALATING_INTENTS.get(parse.intent)
+            if missed is None:
+                self.on_turn(parse.intent, "answered")
+                answers.append(await self.engine.turn(conversation_id, question, asker=asker))
+            else:
+                self.on_turn(parse.intent, "escalated")
+                answers.append(None)
+                reason = reason or missed
+        if reason is None:
+            return answers, None
+        event = await self.store.escalate(conversation_id, reason)
+        now = datetime.fromtimestamp(self.clock(), VN_TZ)
+        return answers, handoff_text(now, self.holidays, already=event is None)
+
 
 def status_payload(code: str) -> str:
     """A button asking for one dossier's status, in Rasa's payload syntax (both engines parse it)."""

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from channels.email import SmtpProvider
 from channels.email_inbound import EmailReceiver
-from channels.port import Provider
+from channels.port import Health, InboundService, Provider
 from channels.registry import TELEGRAM_WEBHOOK_PATH, Channels
 from channels.sms import TwilioSmsProvider, twilio_routes
 from channels.sms_failover import FailoverSms
@@ -28,7 +28,7 @@ async def _telegram_off(request: web.Request) -> web.Response:
 @dataclass
 class Adapters:
     providers: list = field(default_factory=list)  # registered over the recording ones
-    services: list = field(default_factory=list)  # started with the app: receivers, bots
+    services: list[InboundService] = field(default_factory=list)  # started with the app: receivers, bots
     routes: list = field(default_factory=list)
     _started: list = field(default_factory=list)
 
@@ -62,6 +62,17 @@ class Adapters:
         else:
             found.routes.append(web.post(TELEGRAM_WEBHOOK_PATH, _telegram_off))
         return found
+
+    def health(self) -> list[tuple[str, str, Health]]:
+        """(channel, provider, health) of every real adapter, for /readyz and /metrics."""
+        parts: list[Provider | InboundService] = [*self.providers, *self.services]
+        found: dict[tuple[str, str], Health] = {}
+        for part in parts:
+            # Telegram's provider and bot share a name: the one that is down speaks for both.
+            key, health = (part.channel.value, part.name), part.health()
+            if key not in found or not health.up:
+                found[key] = health
+        return [(channel, name, health) for (channel, name), health in found.items()]
 
     def register(self, channels: Channels) -> None:
         for provider in self.providers:

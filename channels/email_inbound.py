@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 
 from channels.email_mime import Bounce, bare_subject, parse_email
 from channels.inbound import Inbox
-from channels.port import Outgoing
+from channels.port import InboundService, Outgoing
 from models.citizen import Channel
 from models.errors import ProviderRefused, TongdaiError
 from models.messages import Incoming, Reply
@@ -65,9 +65,12 @@ class _Handler:
         return "250 2.0.0 OK"
 
 
-class EmailReceiver:
+class EmailReceiver(InboundService):
     """The SMTP listener the relay delivers to. `replier` (an SmtpProvider),
     when given, sends the inbox's immediate replies back by email."""
+
+    channel = Channel.EMAIL
+    name = "smtp_inbound"
 
     def __init__(
         self,

@@ -40,6 +40,18 @@ class Limit:
     burst: int  # bucket size
 
 
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Whether a provider or an inbound service can do its work now, and if
+    not, why (for /readyz and the tongdai_channel_up gauge; never a secret)."""
+
+    up: bool = True
+    reason: str | None = None
+
+
+UP = Health()
+
+
 class Provider(Protocol):
     name: str
     channel: Channel
@@ -59,8 +71,28 @@ class Provider(Protocol):
     async def close(self) -> None:
         """Release what start opened; safe to call twice, or without start."""
 
+    def health(self) -> Health:
+        """UP unless the provider knows it cannot send (a failing login, say)."""
+        return UP
+
     async def send_many(self, messages: list[Outgoing]) -> list[Sent | BaseException]:
         """One result per message, in order: a Sent or the error send would raise.
         A provider that can send in bulk (a pool, a batch API) does better than
         this one concurrent send per message."""
         return await asyncio.gather(*(self.send(m) for m in messages), return_exceptions=True)
+
+
+class InboundService(Protocol):
+    """What the app starts beside the providers to take citizens' messages
+    (a mailbox poller, a Telegram bot): started and stopped with the app."""
+
+    channel: Channel
+    name: str  # the provider it stands for, in health reports
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def health(self) -> Health:
+        """UP unless messages cannot be taken now (Telegram unreachable...)."""
+        return UP

@@ -62,6 +62,7 @@ class ChannelSpec:
     unsubscribe_link: bool = False  # its notifications carry a one-click unsubscribe link
     threads_by_reference: bool = False  # a message naming no earlier one starts a new conversation
     web_session: bool = False  # written from our own pages (assistant API), by a session id
+    letters: bool = False  # one message may ask several things, answered by one reply, point by point
 
     @property
     def address_field(self) -> str | None:
@@ -118,6 +119,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             receipt_deadline=7200,
             unsubscribe_link=True,
             threads_by_reference=True,
+            letters=True,
         ),
         ChannelSpec(
             Channel.TELEGRAM,

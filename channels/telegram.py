@@ -36,7 +36,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.methods import GetUpdates
+from aiogram.methods import DeleteWebhook, GetMe, GetUpdates, SetWebhook, TelegramMethod
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
@@ -44,7 +44,7 @@ from pydantic import ValidationError
 
 from channels.inbound import Inbox
 from channels.limits import telegram_limits
-from channels.port import Outgoing, Provider, Sent
+from channels.port import UP, Health, InboundService, Outgoing, Provider, Sent
 from channels.registry import TELEGRAM_WEBHOOK_PATH
 from channels.vendor import RECIPIENT, REFUSED, RETRY, Outcome
 from hub.api.errors import error_response
@@ -274,8 +274,88 @@ class PaceEmptyPolls(BaseRequestMiddleware):
         return updates
 
 
-class TelegramBot:
-    """Owns the Bot and its Dispatcher; takes updates by webhook or polling."""
+# The calls that say whether the bot can take updates at all: one failing is
+# the channel down (a sendMessage to one chat failing is not).
+_LIFELINE = (GetMe, GetUpdates, DeleteWebhook, SetWebhook)
+
+
+def masked_cause(exc: BaseException, token: str) -> str:
+    """What went wrong, for logs and /readyz: the bot token (a URL in an
+    error message may carry it) never appears."""
+    text = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+    for secret in {token, token.partition(":")[2]} - {""}:
+        text = text.replace(secret, "***")
+    return text[:300]
+
+
+class RedactTokens(logging.Filter):
+    """aiogram logs a failed getUpdates with the exception's text, which
+    carries the request URL, and the Bot API puts the token in the path:
+    its loggers (and ours) go through this filter, which takes every bot
+    token of the process out of the record."""
+
+    LOGGERS = ("aiogram.dispatcher", "aiogram.event", "aiogram.middlewares", "aiogram.webhook", __name__)
+
+    def __init__(self):
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def add(self, token: str) -> None:
+        self.tokens |= {token, token.partition(":")[2]} - {""}
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)  # the same filter once
+
+    def redact(self, text: str) -> str:
+        for token in sorted(self.tokens, key=len, reverse=True):
+            text = text.replace(token, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        for key in ("error", "reason"):
+            if isinstance(record.__dict__.get(key), str):
+                record.__dict__[key] = self.redact(record.__dict__[key])
+        return True
+
+
+REDACT = RedactTokens()
+
+
+class WatchLifeline(BaseRequestMiddleware):
+    """Marks the bot down when a lifeline call fails and up when one succeeds:
+    aiogram retries getUpdates by itself, and says so only in its own logs."""
+
+    def __init__(self, report):
+        self.report = report
+
+    async def __call__(self, make_request, bot, method: TelegramMethod):
+        if not isinstance(method, _LIFELINE):
+            return await make_request(bot, method)
+        try:
+            result = await make_request(bot, method)
+        except Exception as exc:
+            self.report(type(method).__name__, exc)
+            raise
+        self.report(type(method).__name__, None)
+        return result
+
+
+class TelegramBot(InboundService):
+    """Owns the Bot and its Dispatcher; takes updates by webhook or polling.
+
+    Start-up never gives up on Telegram (issue 11 item 10: a getMe failing at
+    start ended polling for good while /readyz said ready): each call is
+    retried with a capped backoff, the cause logged without the token, and
+    `health()` says the channel is degraded until Telegram answers again."""
+
+    channel = Channel.TELEGRAM
+    name = "telegram"
+    RETRY_CAP = 300.0  # seconds between attempts at most
 
     def __init__(
         self,
@@ -295,6 +375,9 @@ class TelegramBot:
         self.mode = mode
         self.path = WEBHOOK_PATH
         self._secret = webhook_secret.encode()
+        self._health = UP
+        REDACT.add(bot.token)
+        bot.session.middleware(WatchLifeline(self._observed))
         self._base_url = base_url.rstrip("/")
         self._polling_timeout = polling_timeout
         if mode == "polling":
@@ -354,6 +437,7 @@ class TelegramBot:
         elif self._secret:
             self._task = asyncio.create_task(self._until_done(self._set_webhook), name="telegram-webhook")
         else:
+            self._health = Health(up=False, reason="webhook not set: TONGDAI_TELEGRAM_WEBHOOK_SECRET is empty")
             log.warning(
                 "telegram webhook not set: TONGDAI_TELEGRAM_WEBHOOK_SECRET is empty, and updates without it are refused"
             )
@@ -368,12 +452,26 @@ class TelegramBot:
     async def _poll(self) -> None:
         # getUpdates is refused while a webhook is set.
         await self._until_done(self.bot.delete_webhook)
-        await self.dispatcher.start_polling(
-            self.bot, polling_timeout=self._polling_timeout, handle_signals=False, close_bot_session=False
-        )
+        delay = 1.0
+        while True:
+            # aiogram asks getMe once and ends polling ("Polling stopped")
+            # when that fails; asked here, the answer is cached on the bot.
+            await self._until_done(self.bot.me)
+            try:
+                await self.dispatcher.start_polling(
+                    self.bot, polling_timeout=self._polling_timeout, handle_signals=False, close_bot_session=False
+                )
+                return  # stop() asked
+            except Exception as exc:  # whatever ended it, polling must come back
+                self._health = Health(up=False, reason=f"polling: {masked_cause(exc, self.bot.token)}")
+                log.error(
+                    "telegram polling stopped; starting again",
+                    extra={"error": masked_cause(exc, self.bot.token), "delay": delay},
+                )
+                await asyncio.sleep(delay)
+                delay = min(self.RETRY_CAP, delay * 2)
 
-    @staticmethod
-    async def _until_done(call, cap: float = 300.0) -> None:
+    async def _until_done(self, call) -> None:
         # Startup must not fail because Telegram is unreachable for a while.
         delay = 1.0
         while True:
@@ -381,9 +479,25 @@ class TelegramBot:
                 await call()
                 return
             except AiogramError as exc:
-                log.warning("telegram call failed, retrying", extra={"error": type(exc).__name__, "delay": delay})
+                log.warning(
+                    "telegram call failed, retrying",
+                    extra={"error": masked_cause(exc, self.bot.token), "delay": delay},
+                )
                 await asyncio.sleep(delay)
-                delay = min(cap, delay * 2)
+                delay = min(self.RETRY_CAP, delay * 2)
+
+    # health
+
+    def health(self) -> Health:
+        return self._health
+
+    def _observed(self, call: str, exc: BaseException | None) -> None:
+        if exc is None:
+            if not self._health.up:
+                log.info("telegram answers again", extra={"call": call})
+            self._health = UP
+        else:
+            self._health = Health(up=False, reason=f"{call}: {masked_cause(exc, self.bot.token)}")
 
     async def stop(self) -> None:
         task, self._task = self._task, None

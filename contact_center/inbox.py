@@ -16,6 +16,7 @@ from typing import Protocol
 from channels.deeplink import link_id
 from channels.registry import REGISTRY
 from contact_center import keywords
+from contact_center.questions import excerpt, split_questions
 from contact_center.status import NOT_FOUND, status_line
 from hub.lookup import verified_lookup
 from hub.store.port import CitizenStore, ConversationStore, DossierStore, InboundRecord
@@ -98,6 +99,8 @@ class Inbox:
             message, command = await self._chosen_option(stored.conversation_id, message)
         if command is not None:
             replies = await self._command(message, command, citizen_id)
+        elif self.assistant is not None and self.assistant.ready and len(questions := self._questions(message)) > 1:
+            replies = await self._answer_each(stored.conversation_id, message, questions)
         elif self.assistant is not None and self.assistant.ready:
             try:
                 replies = await self.assistant.converse(
@@ -147,6 +150,20 @@ class Inbox:
         chosen = options[number - 1]
         text = chosen.get("payload") or chosen.get("title") or message.text
         return replace(message, text=text), self._keyword(text)
+
+    @staticmethod
+    def _questions(message: Incoming) -> list[str]:
+        return split_questions(message.text) if REGISTRY[message.channel].letters else [message.text]
+
+    async def _answer_each(self, conversation_id: str, message: Incoming, questions: list[str]) -> list[Reply]:
+        """A letter asking several things gets one reply answering each in
+        turn, and saying which went to a person (issue 11 item 13)."""
+        try:
+            answers, handoff = await self.assistant.answer_each(conversation_id, questions, asker=asker(message))
+        except TongdaiError as exc:
+            log.warning("assistant failed; acknowledging instead", extra={"error": type(exc).__name__})
+            return [Reply(ACKNOWLEDGED)]
+        return [Reply(letter_reply(questions, answers, handoff))]
 
     async def withdraw(self, channel: Channel, address: str, via: str) -> None:
         citizen_id = await self.store.ensure_contact(channel, _address(channel, address))
@@ -301,6 +318,29 @@ def asker(message: Incoming) -> str:
         # A session id is the client's own choice: it never buys a fresh allowance.
         return f"addr:{message.channel.value}:unverified"
     return f"addr:{message.channel.value}:{message.address}"
+
+
+TO_A_PERSON = "Câu hỏi này đã được chuyển tới cán bộ hỗ trợ."
+
+
+def letter_reply(questions: list[str], answers: list[list[Reply] | None], handoff: str | None) -> str:
+    """One numbered section a question: the question quoted, then its answer
+    or that a person will answer it. Choices an answer offers are written
+    into it: numbered options would clash with the numbered questions."""
+    sections = []
+    for number, (question, replies) in enumerate(zip(questions, answers, strict=True), 1):
+        if replies is None:
+            body = TO_A_PERSON
+        else:
+            body = "\n".join(_inline(reply) for reply in replies if reply.text or reply.buttons)
+        sections.append(f"{number}. Về câu hỏi “{excerpt(question)}”\n{body}")
+    lead = f"Tổng đài xin trả lời lần lượt {len(questions)} câu hỏi của Ông/Bà:"
+    return "\n\n".join([lead, *sections, *([handoff] if handoff else [])])
+
+
+def _inline(reply: Reply) -> str:
+    titles = [b.title for b in reply.buttons if b.title]
+    return f"{reply.text} ({'; '.join(titles)})" if titles else reply.text
 
 
 _OPTION = re.compile(r"\s*([0-9]{1,2})\s*[.)]?\s*")

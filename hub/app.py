@@ -48,7 +48,7 @@ from hub.api.openapi import build_spec
 from hub.api.protocol import CLIENT_CLOSED, body_deadline
 from hub.api.ratelimit import RATE_LIMITS, RateLimits, parse_public_rates, rate_limit_middleware
 from hub.bus.inprocess import InProcessBus
-from hub.keys import API_KEYS, BUS, LOOKUP_GUARD, METRICS, OPENAPI, SECRET, SETTINGS, STORE
+from hub.keys import API_KEYS, BUS, CHANNEL_HEALTH, LOOKUP_GUARD, METRICS, OPENAPI, SECRET, SETTINGS, STORE
 from hub.metrics import Metrics
 from hub.secrets import load_secret
 from hub.settings import Settings
@@ -386,6 +386,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     app[LOOKUP_GUARD], app[API_KEYS], app[SECRET] = service.guard, service.api_keys, service.secret
     app[OPENAPI], app[INBOX] = service.openapi, service.inbox
     app[TEMPLATES], app[LINKS] = service.templates, service.links
+    app[CHANNEL_HEALTH] = lambda: [(c, p, h.up, h.reason) for c, p, h in service.adapters.health()]
 
     async def run(app: web.Application):
         await service.start(before_bus=lambda: [load_plugin(spec)(app) for spec in settings.plugins])

@@ -4,6 +4,8 @@ channels.inbound.INBOX); the composition root fills them all once."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiohttp import web
 
 from hub.api.auth import ApiKeys
@@ -21,3 +23,14 @@ LOOKUP_GUARD = web.AppKey("lookup_guard", FailureLimiter)
 API_KEYS = web.AppKey("api_keys", ApiKeys)
 SECRET = web.AppKey("secret", bytes)
 OPENAPI = web.AppKey("openapi", dict)
+
+
+class ChannelHealth(Protocol):
+    """(channel, provider, up, reason) of each real adapter, as the channels
+    see themselves now: /readyz lists the degraded ones, /metrics sets
+    tongdai_channel_up."""
+
+    def __call__(self) -> list[tuple[str, str, bool, str | None]]: ...
+
+
+CHANNEL_HEALTH = web.AppKey("channel_health", ChannelHealth)

@@ -114,6 +114,16 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.channel_up = Gauge(
+            "tongdai_channel_up",
+            "1 when a real channel adapter can do its work, 0 when it is degraded (see /readyz for why)",
+            ["channel", "provider"],
+            registry=self.registry,
+        )
+
+    def set_channel_up(self, channel: str, provider: str, up: bool) -> None:
+        self.channel_up.labels(channel, provider).set(1 if up else 0)
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         # labels() costs a lock and a tuple build per call; reuse the children.
         key = (method, route, status)

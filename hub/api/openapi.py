@@ -281,7 +281,7 @@ def build_spec(*parts: dict) -> dict:
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive"}}}},
             "/readyz": {
                 "get": {
-                    "summary": "Store reachable, migrations applied and a write kept",
+                    "summary": "Store reachable, migrations applied and a write kept; `degraded` lists channels down",
                     "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
                 }
             },

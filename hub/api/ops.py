@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from hub.api.replies import reply
-from hub.keys import METRICS, OPENAPI, STORE
+from hub.keys import CHANNEL_HEALTH, METRICS, OPENAPI, STORE
 from hub.store.port import Outbox
 from models.notifications import DeliveryStatus
 from models.timeutil import parse_datetime, utcnow
@@ -28,7 +28,23 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:  # unreachable store is exactly what this endpoint reports
         log.warning("store not ready", extra={"error": repr(exc)})
         return reply({"status": "unavailable", "store": "unreachable"}, status=503)
-    return reply({"status": "ok" if state["ready"] else "unavailable", **state}, status=200 if state["ready"] else 503)
+    # A channel that is down degrades the service but does not make it unready:
+    # the store works, notices fall back to other channels, and taking the
+    # instance out of rotation would stop every other channel too.
+    degraded = [
+        {"channel": channel, "provider": provider, "reason": reason}
+        for channel, provider, up, reason in _channel_health(request)
+        if not up
+    ]
+    return reply(
+        {"status": "ok" if state["ready"] else "unavailable", **state, "degraded": degraded},
+        status=200 if state["ready"] else 503,
+    )
+
+
+def _channel_health(request: web.Request) -> list[tuple[str, str, bool, str | None]]:
+    health = request.app.get(CHANNEL_HEALTH)
+    return health() if health is not None else []
 
 
 @routes.get("/metrics")
@@ -47,6 +63,8 @@ async def metrics(request: web.Request) -> web.Response:
             max(0.0, (now - parse_datetime(since)).total_seconds()) if since else 0
         )
     m.escalations_open.set(await request.app[STORE].count_open_escalations())
+    for channel, provider, up, _ in _channel_health(request):
+        m.set_channel_up(channel, provider, up)
     return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
 
 
