@@ -282,12 +282,11 @@ def cmd_outbox_why(args) -> int:
 
 
 def cmd_outbox_resend(args) -> int:
-    import time
-
     async def resend(store):
         if not await store.get_notifications([args.id]):
             return "unknown"
-        return await store.resend_notification(args.id, time.time())
+        # Due at once whatever clock the running sender keeps, as a follow confirmation is.
+        return await store.resend_notification(args.id, 0.0)
 
     found = asyncio.run(_with_store(_settings(args), resend))
     if found == "unknown":

@@ -242,7 +242,7 @@ async def create_broadcast(request: web.Request) -> web.Response:
     )
     if created.state == "cancelled":
         raise ApiError(409, "Thông báo này đã bị hủy trước đó.", id=created.id)
-    added, skipped = await broadcasts.load(store, created, recipients, urgent=urgent)
+    added, skipped = await broadcasts.load(store, created, recipients, urgent=urgent, clock=request.app[CLOCK])
     loaded = await store.get_broadcast(created.id)
     if loaded is None:  # created above; broadcasts are not deleted
         raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")
