@@ -220,13 +220,30 @@ class Channels:
         found = SPECS.get(channel)
         return found.address(citizen) if found and channel in self._providers else None
 
-    def route(self, citizen: Citizen | Contact, tried: tuple[str, ...] = ()) -> Channel | None:
-        """The first channel in the citizen's order that they consented to, that
-        has an address and a provider, and that has not been given up on."""
+    def route(
+        self, citizen: Citizen | Contact, tried: tuple[str, ...] = (), public_task: bool = False
+    ) -> Channel | None:
+        """The first channel in the citizen's order that the notification's
+        legal basis allows (a consent, or the agency's public task; never
+        after a withdrawal), that has an address and a provider, and that has
+        not been given up on."""
         order = citizen.preferred_channels or DEFAULT_ORDER
         for channel in order:
-            if channel.value in tried or not citizen.consent_for(channel):
+            if channel.value in tried or not citizen.may_send(channel, public_task):
                 continue
             if self.address(channel, citizen) is not None:
                 return channel
         return None
+
+    def unroutable(self, citizen: Citizen | Contact, tried: tuple[str, ...] = ()) -> str:
+        """Why route() found nothing, as a models.notifications.REASONS code:
+        a withdrawal on a channel we could write to explains most, then an
+        address without a consent, else no address at all."""
+        reachable = [
+            c
+            for c in (citizen.preferred_channels or DEFAULT_ORDER)
+            if c.value not in tried and self.address(c, citizen) is not None
+        ]
+        if any(not citizen.may_send(c, True) for c in reachable):
+            return "withdrawn"
+        return "no_basis" if reachable else "no_address"

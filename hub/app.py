@@ -54,11 +54,13 @@ from hub.secrets import load_secret
 from hub.settings import Settings
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
+from models.notifications import parse_legal_bases
 from notify import api as notify_api
 from notify import follow as notify_follow
 from notify import openapi as notify_openapi
 from notify.engine import Notifier
 from notify.holidays import HolidayCalendar, load_holidays
+from notify.keys import CLOCK as NOTIFY_CLOCK
 from notify.keys import LINKS, TEMPLATES
 from notify.links import Links
 from notify.overdue import OverdueScheduler
@@ -198,7 +200,7 @@ async def bootstrap(
     for provider in providers:
         channels.register(provider)
 
-    planner = Planner(store, now)
+    planner = Planner(store, now, parse_legal_bases(settings.legal_basis))
     sender = Sender(
         store,
         channels,
@@ -387,6 +389,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     app[OPENAPI], app[INBOX] = service.openapi, service.inbox
     app[TEMPLATES], app[LINKS] = service.templates, service.links
     app[CHANNEL_HEALTH] = lambda: [(c, p, h.up, h.reason) for c, p, h in service.adapters.health()]
+    app[NOTIFY_CLOCK] = service.notifier.sender.clock
 
     async def run(app: web.Application):
         await service.start(before_bus=lambda: [load_plugin(spec)(app) for spec in settings.plugins])

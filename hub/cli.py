@@ -255,6 +255,50 @@ def cmd_outbox_tail(args) -> int:
     return 0
 
 
+def _when(epoch: float | None) -> str:
+    from datetime import UTC, datetime
+
+    return "—" if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def cmd_outbox_why(args) -> int:
+    """Notifications not sent, latest first: why, and when the engine looks again."""
+    from models.notifications import REASONS
+
+    items = asyncio.run(_with_store(_settings(args), lambda store: store.not_sent_notifications(args.lines)))
+    if not items:
+        print("Không có thông báo nào đang chờ hay bị hủy có lý do.")
+    for n in items:
+        reason = n.reason or ""
+        line = (
+            f"{_printable(n.id)} {n.status.value} {_printable(n.purpose)}"
+            f" {_printable(n.dossier_code or n.broadcast_id or '')} [{n.legal_basis}]"
+            f" · {reason}: {REASONS.get(reason, reason)} · lần tới {_when(n.next_at)}"
+        )
+        if n.superseded_by:
+            line += f" · thay bằng {_printable(n.superseded_by)}"
+        print(line)
+    return 0
+
+
+def cmd_outbox_resend(args) -> int:
+    async def resend(store):
+        if not await store.get_notifications([args.id]):
+            return "unknown"
+        # Due at once whatever clock the running sender keeps, as a follow confirmation is.
+        return await store.resend_notification(args.id, 0.0)
+
+    found = asyncio.run(_with_store(_settings(args), resend))
+    if found == "unknown":
+        print(f"Không có thông báo {args.id}.", file=sys.stderr)
+        return 1
+    if found is None:
+        print(f"Thông báo {args.id} đang được gửi tới nhà cung cấp; thử lại sau ít phút.", file=sys.stderr)
+        return 1
+    print(f"Thông báo {args.id} sẽ được gửi lại ngay, theo sự đồng ý và căn cứ hiện tại.")
+    return 0
+
+
 def cmd_templates_preview(args) -> int:
     from notify.preview import preview
 
@@ -365,6 +409,10 @@ def parser() -> argparse.ArgumentParser:
     tail = nested(outbox, "tail", cmd_outbox_tail, "show the latest messages")
     tail.add_argument("-n", "--lines", type=int, default=20)
     tail.add_argument("-f", "--follow", action="store_true", help="keep showing new messages")
+    why = nested(outbox, "why", cmd_outbox_why, "notifications not sent: reason and next time, latest first")
+    why.add_argument("-n", "--lines", type=int, default=50)
+    resend = nested(outbox, "resend", cmd_outbox_resend, "route one notification again now, with today's consents")
+    resend.add_argument("id", help="the notification's id")
 
     templates = sub.add_parser("templates", help="notification templates").add_subparsers(dest="action", required=True)
     show = nested(templates, "preview", cmd_templates_preview, "render a template with its sample data")

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from models.notifications import parse_legal_bases
+
 
 def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
@@ -77,6 +79,9 @@ class Settings:
     quiet_hours: str = "21:00-07:00"
     quiet_channels: str = "sms,phone"
     holidays_file: str = ""
+    # Legal basis per purpose over the defaults (README "Consent and legal basis"):
+    # 'dossier_status=public_task,broadcast=consent'.
+    legal_basis: str = ""
     receipt_deadlines: str = "telegram=600,sms=1800,email=7200,phone=1800"
     rate_limits: str = ""
     notify_max_attempts: int = 5
@@ -159,4 +164,8 @@ class Settings:
                 except ValueError:
                     raise SystemExit(f"TONGDAI_{f.name.upper()}={raw!r}: expected {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            parse_legal_bases(values.get("legal_basis", ""))
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
         return cls(**values)

@@ -76,6 +76,12 @@ class Citizen:
         latest = self.latest_consent(channel)
         return latest is not None and not latest.granted
 
+    def may_send(self, channel: Channel, public_task: bool) -> bool:
+        """As Contact.may_send."""
+        if self.withdrew(channel):
+            return False
+        return public_task or self.consent_for(channel)
+
 
 @dataclass(frozen=True, slots=True)
 class Contact:
@@ -95,3 +101,10 @@ class Contact:
 
     def consent_for(self, channel: Channel) -> bool:
         return channel in self.consented
+
+    def may_send(self, channel: Channel, public_task: bool) -> bool:
+        """A withdrawal wins over every basis; a public task needs no grant,
+        anything else an explicit one."""
+        if channel in self.withdrawn:
+            return False
+        return public_task or channel in self.consented

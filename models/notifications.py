@@ -66,6 +66,73 @@ BROADCAST = "broadcast"
 FOLLOW_CONFIRMATION = "follow_confirmation"
 ASKS_CONSENT = frozenset({FOLLOW_CONFIRMATION})
 
+# A dossier's news: a newer one makes a pending older one stale (the citizen
+# gets the current state once), unless it must be kept (KEPT_TEMPLATES).
+STATUS_NEWS = frozenset({DOSSIER_RECEIVED, DOSSIER_STATUS})
+# A result with collection details tells the citizen where and when to collect:
+# a later notice does not say it again, so it is never superseded.
+KEPT_TEMPLATES = frozenset({"result_ready"})
+
+# Legal bases (README "Consent and legal basis"). Public task: the agency's
+# own duty to tell an applicant about their dossier, on the addresses the
+# service holds for them; consent: only channels with an explicit grant. A
+# withdrawal wins over both. A request for consent goes to the one address it
+# asks about (ASKS_CONSENT) and is recorded as such.
+PUBLIC_TASK = "public_task"
+CONSENT = "consent"
+CONSENT_REQUEST = "consent_request"
+BASES = (PUBLIC_TASK, CONSENT)
+DEFAULT_LEGAL_BASES: dict[str, str] = {
+    DOSSIER_RECEIVED: PUBLIC_TASK,
+    DOSSIER_STATUS: PUBLIC_TASK,
+    OVERDUE_APOLOGY: PUBLIC_TASK,
+    BROADCAST: CONSENT,
+}
+# Decree 91/2020: a message to a list is not about the recipient's own
+# transaction, so it needs their prior consent whatever a setting says.
+CONSENT_ONLY = frozenset({BROADCAST})
+
+
+def parse_legal_bases(text: str) -> dict[str, str]:
+    """'dossier_status=public_task,broadcast=consent' over DEFAULT_LEGAL_BASES;
+    ValueError (Vietnamese, then English) on anything else."""
+    found = dict(DEFAULT_LEGAL_BASES)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        purpose, sep, basis = (x.strip() for x in part.partition("="))
+        if not sep or purpose not in DEFAULT_LEGAL_BASES or basis not in BASES:
+            raise ValueError(
+                f"TONGDAI_LEGAL_BASIS: '{part}' không hợp lệ, cần mục_đích=căn_cứ với mục đích là một trong "
+                f"{', '.join(DEFAULT_LEGAL_BASES)} và căn cứ là {' hoặc '.join(BASES)} / expected purpose=basis, "
+                f"purpose one of {', '.join(DEFAULT_LEGAL_BASES)}, basis {' or '.join(BASES)}"
+            )
+        if purpose in CONSENT_ONLY and basis != CONSENT:
+            raise ValueError(
+                f"TONGDAI_LEGAL_BASIS: '{part}': thông báo hàng loạt chỉ được gửi khi người nhận đã đồng ý "
+                f"(Nghị định 91/2020/NĐ-CP) / a broadcast needs the recipient's consent"
+            )
+        found[purpose] = basis
+    return found
+
+
+# Why a notification is not (yet) sent: machine codes, with the label a
+# person reads (the API gives both, `tongdai outbox why` the label).
+REASONS: dict[str, str] = {
+    "no_address": "không có địa chỉ liên lạc nào để gửi",
+    "withdrawn": "người nhận đã từ chối nhận thông báo trên kênh này",
+    "no_basis": "chưa có căn cứ để gửi: người nhận chưa đồng ý nhận qua kênh nào",
+    "quiet_hours": "tạm hoãn: giờ yên tĩnh ban đêm",
+    "holiday": "tạm hoãn: ngày nghỉ lễ",
+    "rate_limited": "chờ lượt gửi: giới hạn tốc độ của nhà cung cấp",
+    "superseded": "không gửi: đã có thông báo mới hơn về hồ sơ này",
+    "temporary_failure": "lỗi tạm thời, sẽ gửi lại",
+    "technical_failure": "lỗi kỹ thuật kéo dài, đã thử lại nhiều lần",
+    "provider_refused": "nhà cung cấp từ chối tài khoản của tổng đài: người vận hành cần xử lý",
+    "rejected": "kênh này không nhận tin (lỗi vĩnh viễn)",
+    "template_error": "mẫu thông báo lỗi trên kênh này",
+    "no_receipt": "không nhận được xác nhận đã nhận",
+    "broadcast_cancelled": "đợt thông báo hàng loạt đã bị hủy",
+}
+
 
 # Attempts and notifications are not frozen: the engine builds thousands a
 # second, and a frozen dataclass pays object.__setattr__ for every field.
@@ -104,6 +171,12 @@ class Notification:
     created_at: str = ""
     updated_at: str = ""
     attempts: tuple[DeliveryAttempt, ...] = field(default=())
+    legal_basis: str = CONSENT  # recorded when planned: what lets the sender use a channel
+    reason: str | None = None  # a REASONS code while not sent, or once given up
+    # When the news it carries happened (ISO): decides which of two notices about
+    # one dossier is the newer, whatever order the bus delivered them in.
+    event_at: str | None = None
+    superseded_by: str | None = None
 
 
 class Progress(NamedTuple):
@@ -117,10 +190,11 @@ class Progress(NamedTuple):
     tries: int
     current_attempt: str | None
     next_at: float | None
+    reason: str | None = None  # a REASONS code; the store drops it once sending or sent
 
     @classmethod
     def of(cls, n: Notification) -> Progress:
-        return cls(n.id, n.status, n.channel, n.tried, n.tries, n.current_attempt, n.next_at)
+        return cls(n.id, n.status, n.channel, n.tried, n.tries, n.current_attempt, n.next_at, n.reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@ links and broadcasts. Following a dossier is notify/follow.py."""
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from typing import cast
 
 import orjson
@@ -14,14 +16,19 @@ from hub.api.replies import reply
 from hub.keys import API_KEYS, STORE
 from hub.store.port import Broadcast, BroadcastStore, CitizenStore
 from models.citizen import CONSENT_CLOCK_SKEW, FUTURE_CONSENT, Channel, Citizen, ConsentRecord
-from models.notifications import Notification
+from models.notifications import REASONS, Notification
 from models.timeutil import to_iso, utcnow
 from notify import broadcasts
-from notify.keys import LINKS, TEMPLATES
+from notify.keys import CLOCK, LINKS, TEMPLATES
 from notify.pages import page
 from notify.rendering import KINDS
 
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
+
+
+def moment(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def notification_view(n: Notification) -> dict:
@@ -36,6 +43,13 @@ def notification_view(n: Notification) -> dict:
         "status": n.status.value,
         "channel": n.channel,
         "channels_given_up": list(n.tried),
+        "legal_basis": n.legal_basis,
+        # Why it is not (yet) sent, and when the engine looks at it next.
+        "reason": n.reason,
+        "reason_label": REASONS.get(n.reason) if n.reason else None,
+        "next_at": moment(n.next_at),
+        "superseded_by": n.superseded_by,
+        "event_at": n.event_at,
         "created_at": n.created_at,
         "updated_at": n.updated_at,
         "attempts": [
@@ -66,6 +80,22 @@ async def list_notifications(request: web.Request) -> web.Response:
         )
     items = await request.app[STORE].list_notifications(**given, limit=500)
     return reply({"notifications": [notification_view(n) for n in items]})
+
+
+@routes.post("/api/v1/notifications/{notification_id}/resend")
+async def resend_notification(request: web.Request) -> web.Response:
+    """An operator's explicit resend: routed again from the start with today's
+    consents, due now. A delivered one too: the operator asks for it again."""
+    await request.app[API_KEYS].authenticate(request)
+    store = request.app[STORE]
+    notification_id = request.match_info["notification_id"]
+    if not await store.get_notifications([notification_id]):
+        raise ApiError(404, "Không tìm thấy thông báo với mã này.")
+    found = await store.resend_notification(notification_id, request.app[CLOCK]())
+    if found is None:
+        raise ApiError(409, "Thông báo đang được gửi tới nhà cung cấp; thử lại sau ít phút.")
+    log.info("notification resent by operator", extra={"notification": notification_id})
+    return reply(notification_view(found))
 
 
 def consent_view(citizen: Citizen) -> dict:
@@ -212,7 +242,7 @@ async def create_broadcast(request: web.Request) -> web.Response:
     )
     if created.state == "cancelled":
         raise ApiError(409, "Thông báo này đã bị hủy trước đó.", id=created.id)
-    added, skipped = await broadcasts.load(store, created, recipients, urgent=urgent)
+    added, skipped = await broadcasts.load(store, created, recipients, urgent=urgent, clock=request.app[CLOCK])
     loaded = await store.get_broadcast(created.id)
     if loaded is None:  # created above; broadcasts are not deleted
         raise ApiError(404, "Không tìm thấy thông báo hàng loạt này.")

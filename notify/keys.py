@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from notify.links import Links
@@ -9,3 +11,5 @@ from notify.rendering import Templates
 
 TEMPLATES = web.AppKey("templates", Templates)
 LINKS = web.AppKey("links", Links)
+# The notification engine's clock (epoch seconds): a resend is due by it.
+CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("notify_clock")

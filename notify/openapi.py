@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from channels.registry import followable
 from hub.api.openapi import AUTH, CHANNEL, error, json_body, json_response
+from models.notifications import REASONS
 
 _CITIZEN = {"name": "citizen_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _BROADCAST = {"name": "broadcast_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -16,6 +17,11 @@ PATHS = {
     "/api/v1/notifications": {
         "get": {
             "summary": "Notifications with their attempts, by dossier, citizen or broadcast (exactly one filter)",
+            "description": "Each notification carries its `legal_basis` (public_task | consent | consent_request), "
+            "and while it is not sent, or once given up, a `reason` (a machine code: "
+            + ", ".join(REASONS)
+            + ") with a Vietnamese `reason_label`, and `next_at`: when the engine looks at it next (ISO, UTC; "
+            "null once nothing more will happen). A notice made stale by newer news names it in `superseded_by`.",
             "security": AUTH,
             "parameters": [
                 {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
@@ -25,6 +31,21 @@ PATHS = {
                 "200": json_response("Notifications, oldest first"),
                 "401": error("Missing or wrong API key"),
                 "422": error("None or several filters"),
+            },
+        }
+    },
+    "/api/v1/notifications/{notification_id}/resend": {
+        "post": {
+            "summary": "Route one notification again from the start with today's consents and legal basis, due now "
+            "(quiet hours still apply). Idempotent: a second call leaves it as the first did. A delivered one is "
+            "sent again: the operator asked for it.",
+            "security": AUTH,
+            "parameters": [{"name": "notification_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": json_response("The notification, queued again"),
+                "401": error("Missing or wrong API key"),
+                "404": error("Unknown notification"),
+                "409": error("Being handed to a provider right now; try again shortly"),
             },
         }
     },

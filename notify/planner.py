@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.store.port import DossierTargets, NotificationStore
 from models.dossier import DossierStatus
 from models.events import DossierRegistered, DossierStatusChanged, Message, new_id
 from models.notifications import (
+    CONSENT,
+    DEFAULT_LEGAL_BASES,
     DOSSIER_RECEIVED,
     DOSSIER_STATUS,
     OVERDUE_APOLOGY,
@@ -37,10 +39,25 @@ def _later(a: str | None, b: str | None) -> bool:
     return datetime.fromisoformat(a) > datetime.fromisoformat(b)
 
 
+def _utc(at: str | None) -> str | None:
+    """An event's time as UTC ISO, so that the store compares like with like."""
+    if not at:
+        return None
+    moment = datetime.fromisoformat(at)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
 class Planner:
-    def __init__(self, store: NotificationStore, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        store: NotificationStore,
+        clock: Callable[[], float] = time.time,
+        legal_bases: dict[str, str] | None = None,
+    ):
         self.store = store
         self.clock = clock
+        # Per purpose (TONGDAI_LEGAL_BASIS): what lets the sender write to the applicant.
+        self.legal_bases = legal_bases if legal_bases is not None else DEFAULT_LEGAL_BASES
 
     async def handle(self, events: list[Message]) -> None:
         codes = list({e.code for e in events if isinstance(e, (DossierRegistered, DossierStatusChanged))})
@@ -59,9 +76,17 @@ class Planner:
         await self.store.add_notifications(items)
 
     def _for_everyone(
-        self, target: DossierTargets, *, purpose: str, source: str, template: str, context: dict
+        self,
+        target: DossierTargets,
+        *,
+        purpose: str,
+        source: str,
+        template: str,
+        context: dict,
+        event_at: str | None = None,
     ) -> list[Notification]:
         now = self.clock()
+        applicant_basis = self.legal_bases.get(purpose, CONSENT)
         return [
             Notification(
                 id=new_id(),
@@ -74,8 +99,12 @@ class Planner:
                 status=DeliveryStatus.QUEUED,
                 dossier_code=target.code,
                 next_at=now,
+                # The applicant under the purpose's basis; a follower asked for
+                # it and confirmed: their consent is the basis.
+                legal_basis=applicant_basis if i == 0 else CONSENT,
+                event_at=event_at,
             )
-            for citizen_id, name in target.recipients
+            for i, (citizen_id, name) in enumerate(target.recipients)
         ]
 
     def _registered(self, event: DossierRegistered, target: DossierTargets) -> list[Notification]:
@@ -90,6 +119,7 @@ class Planner:
             source=f"registered:{event.code}",
             template="dossier_received",
             context=context,
+            event_at=_utc(event.received_at),
         )
 
     def _status_changed(self, event: DossierStatusChanged, target: DossierTargets) -> list[Notification]:
@@ -121,6 +151,7 @@ class Planner:
             source=event.event_id,
             template=STATUS_TEMPLATES.get(status, GENERIC),
             context=context,
+            event_at=_utc(event.at),
         )
         return items
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, tzinfo
 
 from models.timeutil import VN_TZ
@@ -59,3 +59,11 @@ class QuietHours:
         while self._holiday(candidate.date()):
             candidate += timedelta(days=1)
         return candidate
+
+    def hold_reason(self, now: datetime) -> str:
+        """Why next_allowed(now) is later than now, as a notification reason:
+        "holiday" when a holiday makes (or lengthens) the wait, else "quiet_hours"."""
+        if self.holidays is None:
+            return "quiet_hours"
+        nightly = replace(self, holidays=None).next_allowed(now)
+        return "holiday" if self.next_allowed(now) > nightly else "quiet_hours"

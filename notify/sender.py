@@ -26,7 +26,14 @@ from hub.store.port import CitizenStore, NotificationStore
 from models.citizen import Channel, Contact
 from models.errors import PermanentError, ProviderRefused, RetryableError
 from models.events import new_id
-from models.notifications import ASKS_CONSENT, DeliveryAttempt, DeliveryStatus, Notification, Progress
+from models.notifications import (
+    ASKS_CONSENT,
+    PUBLIC_TASK,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Notification,
+    Progress,
+)
 from models.privacy import mask_text
 from notify.links import Links
 
@@ -35,6 +42,8 @@ log = logging.getLogger(__name__)
 S = DeliveryStatus
 # Fall back from these: the channel was given up on.
 GIVEN_UP = frozenset({S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE})
+# What a notice that ran out of channels says when its last failure named no reason.
+_LAST_WORD = {S.PERMANENT_FAILURE: "rejected", S.TECHNICAL_FAILURE: "technical_failure", S.SENT: "no_receipt"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +182,14 @@ class Sender:
         contacts = await self.store.get_contacts([n.citizen_id for n in due])
         stamp = _stamp(now)
         steps = [await self._decide(n, contacts.get(n.citizen_id), now, stamp) for n in due]
-        await self.store.start_sending([s.update for s in steps], [s.attempt for s in steps if s.attempt])
-        sending = [s for s in steps if s.outgoing is not None]
+        # A notice superseded while this round decided stays cancelled: not sent.
+        gone = await self.store.start_sending([s.update for s in steps], [s.attempt for s in steps if s.attempt])
+        for step in steps:
+            if step.update.status is S.CANCELLED and step.notification.id not in gone:
+                _log_cancelled(step.notification, step.update.reason)
+        sending = [s for s in steps if s.outgoing is not None and s.notification.id not in gone]
         if self.metrics is not None:
-            self._count_unsent(steps)
+            self._count_unsent([s for s in steps if s.notification.id not in gone])
         if sending:
             outcomes = await self._send_all(sending)
             await self.store.record_progress([u for u, _ in outcomes], [a for _, a in outcomes])
@@ -202,33 +215,40 @@ class Sender:
 
     async def _decide(self, n: Notification, citizen: Contact | None, now: float, stamp: str) -> _Step:
         if citizen is None:
-            return _Step(n, Progress(n.id, S.CANCELLED, n.channel, n.tried, n.tries, n.current_attempt, None))
+            return _Step(
+                n, Progress(n.id, S.CANCELLED, n.channel, n.tried, n.tries, n.current_attempt, None, "no_address")
+            )
         if n.status is S.SENDING and n.current_attempt:
             # The lease ran out mid-send (a crash): the same attempt again.
             return self._prepare(n, citizen, Channel(n.channel), now, stamp, n.current_attempt, n.tries, n.tried)
         tried = n.tried
         if n.status is S.SENT and n.channel and n.channel not in tried:
             tried = (*tried, n.channel)  # no receipt before the deadline
+        public_task = n.legal_basis == PUBLIC_TASK
         if n.purpose in ASKS_CONSENT:
             channel = self._asking(n, citizen, tried)
         else:
             channel = None
             if n.status is S.TEMPORARY_FAILURE and n.channel and n.channel not in tried:
                 same = Channel(n.channel)
-                if citizen.consent_for(same) and self.channels.address(same, citizen):
+                if citizen.may_send(same, public_task) and self.channels.address(same, citizen):
                     channel = same
             if channel is None:
-                channel = self.channels.route(citizen, tried)
+                channel = self.channels.route(citizen, tried, public_task)
         if channel is None:
-            return _Step(n, self._exhausted(n, tried))
+            return _Step(n, self._exhausted(n, citizen, tried))
         if self.channels.quiet(channel) and not n.urgent:
             # Compared as datetimes: through a float round trip, "now" came back a
             # fraction of a microsecond later, and a message allowed now was deferred.
             moment = datetime.fromtimestamp(now, UTC)
             allowed = self.quiet.next_allowed(moment)
             if allowed > moment:
+                reason = self.quiet.hold_reason(moment)
                 return _Step(
-                    n, Progress(n.id, S.DEFERRED, n.channel, tried, n.tries, n.current_attempt, allowed.timestamp())
+                    n,
+                    Progress(
+                        n.id, S.DEFERRED, n.channel, tried, n.tries, n.current_attempt, allowed.timestamp(), reason
+                    ),
                 )
         again = channel.value == n.channel and n.channel not in tried
         step = self._prepare(n, citizen, channel, now, stamp, new_id(), n.tries + 1 if again else 1, tried)
@@ -238,7 +258,10 @@ class Sender:
         if limits:
             wait = await self.limiter.reserve(limits, now)
             if wait > 0:  # no token: come back when there is one, without spending an attempt
-                return _Step(n, Progress(n.id, n.status, n.channel, tried, n.tries, n.current_attempt, now + wait))
+                return _Step(
+                    n,
+                    Progress(n.id, n.status, n.channel, tried, n.tries, n.current_attempt, now + wait, "rate_limited"),
+                )
         return step
 
     def _asking(self, n: Notification, citizen: Contact, tried: tuple[str, ...]) -> Channel | None:
@@ -252,12 +275,20 @@ class Sender:
             return None
         return channel
 
-    @staticmethod
-    def _exhausted(n: Notification, tried: tuple[str, ...]) -> Progress:
-        """No channel left: the last failure stands; with no attempt at all
-        (no consented channel) there was nothing to send."""
-        status = n.status if n.status in GIVEN_UP or n.status is S.SENT else S.CANCELLED
-        return Progress(n.id, status, n.channel, tried, n.tries, n.current_attempt, None)
+    def _exhausted(self, n: Notification, citizen: Contact, tried: tuple[str, ...]) -> Progress:
+        """No channel left: the last failure stands, with its reason; with no
+        attempt at all there was nothing to send, and the reason says why
+        (no address, a withdrawal, no basis for the channels it has)."""
+        if n.status in GIVEN_UP or n.status is S.SENT:
+            reason = n.reason or _LAST_WORD[n.status]
+            return Progress(n.id, n.status, n.channel, tried, n.tries, n.current_attempt, None, reason)
+        if n.purpose in ASKS_CONSENT:
+            reason = (
+                "withdrawn" if any(c.value == n.context.get("channel") for c in citizen.withdrawn) else "no_address"
+            )
+        else:
+            reason = self.channels.unroutable(citizen, tried)
+        return Progress(n.id, S.CANCELLED, n.channel, tried, n.tries, n.current_attempt, None, reason)
 
     def _prepare(
         self,
@@ -291,7 +322,11 @@ class Sender:
                 attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp, stamp, error=str(exc)[:500]
             )
             return _Step(
-                n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now), failed
+                n,
+                update._replace(
+                    status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now, reason="template_error"
+                ),
+                failed,
             )
         address = self.channels.address(channel, citizen)
         if address is None:  # gone since a send whose lease ran out: like a broken template, the next channel
@@ -299,7 +334,11 @@ class Sender:
                 attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp, stamp, error="no address"
             )
             return _Step(
-                n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now), failed
+                n,
+                update._replace(
+                    status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now, reason="no_address"
+                ),
+                failed,
             )
         outgoing = Outgoing(
             attempt_id=attempt_id,
@@ -359,9 +398,9 @@ class Sender:
             return self._temporary(n, attempt, result)
         if isinstance(result, ProviderRefused):
             # Our side to fix, not the citizen's address: not a permanent failure of it.
-            return self._given_up(n, attempt, S.TECHNICAL_FAILURE, str(result))
+            return self._given_up(n, attempt, S.TECHNICAL_FAILURE, str(result), "provider_refused")
         if isinstance(result, PermanentError):
-            return self._given_up(n, attempt, S.PERMANENT_FAILURE, str(result))
+            return self._given_up(n, attempt, S.PERMANENT_FAILURE, str(result), "rejected")
         if isinstance(result, BaseException):  # an adapter bug must not stop the round: treat it as temporary
             log.error(
                 "provider raised an unexpected error",
@@ -379,7 +418,9 @@ class Sender:
 
     def _temporary(self, n: Progress, attempt: DeliveryAttempt, exc: RetryableError):
         if n.tries >= self.policy.max_attempts:
-            return self._given_up(n, attempt, S.TECHNICAL_FAILURE, f"{exc} (after {n.tries} attempts)")
+            return self._given_up(
+                n, attempt, S.TECHNICAL_FAILURE, f"{exc} (after {n.tries} attempts)", "technical_failure"
+            )
         ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (n.tries - 1))
         # Equal jitter, not full: at least half of each backoff is waited, so the
         # attempts span at least half the budget (225 s with the defaults) and a
@@ -390,16 +431,30 @@ class Sender:
         if exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
         return (
-            n._replace(status=S.TEMPORARY_FAILURE, next_at=self.clock() + delay),
+            n._replace(status=S.TEMPORARY_FAILURE, next_at=self.clock() + delay, reason="temporary_failure"),
             _attempt(attempt, S.TEMPORARY_FAILURE, error=str(exc)[:500]),
         )
 
-    def _given_up(self, n: Progress, attempt: DeliveryAttempt, status: DeliveryStatus, error: str):
+    def _given_up(self, n: Progress, attempt: DeliveryAttempt, status: DeliveryStatus, error: str, reason: str):
         # Due at once: the next round falls back to the next channel, if any.
         return (
-            n._replace(status=status, tried=(*n.tried, n.channel) if n.channel else n.tried, next_at=self.clock()),
+            n._replace(
+                status=status,
+                tried=(*n.tried, n.channel) if n.channel else n.tried,
+                next_at=self.clock(),
+                reason=reason,
+            ),
             _attempt(attempt, status, error=error[:500]),
         )
+
+
+def _log_cancelled(n: Notification, reason: str | None) -> None:
+    # Ids and codes only: the citizen's address never reaches the log.
+    log.info(
+        "notification cancelled: %s",
+        reason,
+        extra={"notification": n.id, "purpose": n.purpose, "dossier": n.dossier_code, "reason": reason},
+    )
 
 
 def _attempt(

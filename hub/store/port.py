@@ -316,7 +316,18 @@ class NotificationStore(Protocol):
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         """Those of `ids` still due at `now`, leased to the caller until now + lease."""
 
-    async def start_sending(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None: ...
+    async def start_sending(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> set[str]:
+        """Records the round's decisions and the attempts it starts; returns the
+        ids cancelled meanwhile (superseded), whose attempts it does not record
+        and which the caller must not send."""
+
+    async def resend_notification(self, notification_id: str, now: float) -> Notification | None:
+        """Routed again from the start, due at `now` (an operator's resend);
+        None when unknown or being handed to a provider right now."""
+
+    async def not_sent_notifications(self, limit: int) -> list[Notification]:
+        """Notifications with a reason for not being sent (waiting or given up), latest first."""
+
     async def record_progress(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None: ...
     async def attempts_by_ref(self, provider: str, refs: list[str]) -> list[tuple[DeliveryAttempt, Notification]]: ...
     async def list_notifications(

@@ -14,7 +14,7 @@ from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus as S
 from models.errors import Conflict, StoreUnavailable
 from models.events import InboundMessageReceived
-from models.notifications import Notification
+from models.notifications import DeliveryStatus, Notification, Progress
 from tests.contracts.backends import LOSE_STORAGE
 from tests.support.dossiers import T0, change, dossier
 
@@ -346,6 +346,66 @@ class TestNotificationStore:
         assert await store.notification_backlog() == {"queued": 1}
         [(status, since)] = (await store.notification_backlog_oldest()).items()
         assert status == "queued" and since == (await store.get_notifications(["n1"]))[0].created_at
+
+    async def test_newer_news_supersedes_pending_older_in_event_order(self, store):
+        """Issue 11 item 3: by the time the news happened, whatever order it is added in."""
+        citizen = (await store.upsert_dossier(dossier())).dossier.applicant_id
+
+        def news(nid, minute, template="status_changed", basis="public_task"):
+            return Notification(
+                id=nid,
+                citizen_id=citizen,
+                purpose="dossier_status",
+                source_event_id=nid,
+                template=template,
+                context={},
+                dossier_code="H12-0001",
+                next_at=10.0,
+                legal_basis=basis,
+                event_at=(T0 + timedelta(minutes=minute)).isoformat(),
+            )
+
+        await store.add_notifications([news("late", 5)])
+        await store.add_notifications([news("early", 1)])  # older, added later: stale at once
+        await store.add_notifications([news("result", 3, template="result_ready")])  # kept
+        await store.add_notifications([news("early", 1), news("late", 5)])  # redelivered: nothing changes
+        found = {n.id: n for n in await store.list_notifications(dossier="H12-0001")}
+        assert (found["early"].status.value, found["early"].reason, found["early"].superseded_by) == (
+            "cancelled",
+            "superseded",
+            "late",
+        )
+        assert found["late"].status.value == "queued" and found["late"].legal_basis == "public_task"
+        assert found["result"].status.value == "queued" and found["result"].reason is None
+        assert [n.id for n in await store.not_sent_notifications(10)] == ["early"]
+        # A round that decided on a notice superseded meanwhile is told not to send it.
+        await store.add_notifications([news("latest", 9)])
+        assert await store.start_sending([Progress("late", DeliveryStatus.SENDING, "sms", (), 1, "a1", 99.0)], []) == {
+            "late"
+        }
+        assert (await store.get_notifications(["late"]))[0].status.value == "cancelled"
+
+    async def test_resend_routes_a_notification_again_from_the_start(self, store):
+        citizen = (await store.upsert_dossier(dossier())).dossier.applicant_id
+        item = Notification(
+            id="n1",
+            citizen_id=citizen,
+            purpose="dossier_received",
+            source_event_id="e1",
+            template="dossier_received",
+            context={},
+            dossier_code="H12-0001",
+            next_at=10.0,
+        )
+        await store.add_notifications([item])
+        gone = Progress("n1", DeliveryStatus.CANCELLED, None, ("sms",), 2, None, None, "withdrawn")
+        await store.record_progress([gone], [])
+        assert (await store.get_notifications(["n1"]))[0].reason == "withdrawn"
+        for _ in range(2):  # idempotent
+            again = await store.resend_notification("n1", 20.0)
+            assert again is not None and again.status.value == "queued" and again.reason is None
+            assert again.tried == () and again.tries == 0 and again.next_at == 20.0
+        assert await store.resend_notification("nope", 20.0) is None
 
 
 class TestRecordedMessages:

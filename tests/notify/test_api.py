@@ -83,8 +83,13 @@ async def test_every_event_delivered_twice_still_notifies_once(client, auth, dos
         await conn.execute("UPDATE outbox SET dispatched = 0")
     await settle(client)
     assert await recorded(client) == before
-    assert len(before) == 4  # registered + three status changes
-    assert len(await notifications(client, auth, dossier=CODE)) == 4
+    items = await notifications(client, auth, dossier=CODE)
+    assert len(items) == 4  # registered + three status changes
+    # Each one sent once, or superseded by newer news before it went (issue 11 item 3).
+    assert {n["status"] for n in items} <= {"delivered", "cancelled"}
+    assert all(n["reason"] == "superseded" for n in items if n["status"] == "cancelled")
+    assert len(before) == sum(n["status"] == "delivered" for n in items)
+    assert items[-1]["status"] == "delivered"  # the result, with where to collect it, is never superseded
 
 
 async def test_query_needs_exactly_one_filter_and_a_key(client, auth):

@@ -34,6 +34,7 @@ async def only(h, code=CODE, purpose="dossier_status"):
 
 async def test_status_change_reaches_the_first_consented_channel(h):
     await h.dossier()
+    await h.pump()  # told before the next news: not superseded by it (issue 11 item 3)
     await h.status("received", "e1")
     await h.pump()
     received = [n for n in await h.notifications() if n.purpose == "dossier_status"]
@@ -64,7 +65,8 @@ async def test_planning_the_same_events_twice_sends_once(h):
     await h.send()
     await h.planner.handle(events)  # and once more after sending
     await h.send()
-    assert len(h.sent(Channel.TELEGRAM)) == 2  # registration + received, once each
+    # Planned together, the registration was superseded by the newer news (issue 11 item 3).
+    assert len(h.sent(Channel.TELEGRAM)) == 1
     assert len(await h.notifications()) == 2
 
 
@@ -81,32 +83,37 @@ async def test_withdrawn_consent_moves_to_the_next_channel(h):
             legal_basis="withdrawal",
         ),
     )
+    await h.pump()
     await h.status("received", "e1")
     await h.pump()
     assert not h.sent(Channel.TELEGRAM)
     assert len(h.sent(Channel.SMS)) == 2
 
 
-async def test_no_consent_at_all_means_nothing_is_sent(h):
+async def test_consent_basis_without_consent_sends_nothing(h):
+    # Dossier notices go under the public task by default (issue 11 item 1): a
+    # province that sets them to consent gets nothing sent without one.
+    h.planner.legal_bases = {**h.planner.legal_bases, "dossier_received": "consent"}
     await h.dossier(applicant=replace(APPLICANT, consents=()))
     await h.pump()
     n = await only(h, purpose="dossier_received")
-    assert n.status is S.CANCELLED and n.attempts == ()
+    assert n.status is S.CANCELLED and n.attempts == () and n.reason == "no_basis"
     assert not any(h.sent(c) for c in h.sinks)
 
 
 async def test_night_sms_waits_for_morning(h):
     await h.dossier(applicant=replace(APPLICANT, preferred_channels=("sms",)))
+    await h.pump()  # the registration goes in the morning
     h.clock.set(datetime(2026, 11, 25, 22, 30, tzinfo=VN_TZ))
     await h.status("received", "e1")
     await h.pump()
-    assert not h.sent(Channel.SMS)
+    assert len(h.sent(Channel.SMS)) == 1  # the registration, at 09:00
     n = await only(h)
-    assert n.status is S.DEFERRED
+    assert n.status is S.DEFERRED and n.reason == "quiet_hours"
     assert n.next_at == datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ).timestamp()
     h.clock.set(datetime(2026, 11, 26, 6, 59, tzinfo=VN_TZ))
     await h.send()
-    assert not h.sent(Channel.SMS)
+    assert len(h.sent(Channel.SMS)) == 1
     h.clock.set(datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ))
     await h.send()
     assert len(h.sent(Channel.SMS)) == 2
@@ -115,6 +122,7 @@ async def test_night_sms_waits_for_morning(h):
 
 async def test_telegram_is_not_held_at_night(h):
     await h.dossier()
+    await h.pump()
     h.clock.set(datetime(2026, 11, 25, 23, 0, tzinfo=VN_TZ))
     await h.status("received", "e1")
     await h.pump()
@@ -352,12 +360,15 @@ async def test_result_ready_says_where_to_collect(h):
 async def test_rate_limit_spaces_messages_to_one_chat(tmp_path):
     h = await make_harness(tmp_path, limits={Channel.TELEGRAM: [Limit("telegram:chat:777001", 1.0, 1)]})
     await h.dossier()
+    await h.plan()
+    await h.sender.run_once()
     await h.status("received", "e1")
     await h.plan()
     await h.sender.run_once()
     assert len(h.sent(Channel.TELEGRAM)) == 1
     waiting = [n for n in await h.notifications() if n.status is S.QUEUED]
     assert len(waiting) == 1 and waiting[0].next_at == pytest.approx(h.clock.now + 1.0)
+    assert waiting[0].reason == "rate_limited"
     h.clock.advance(1.0)
     await h.send()
     assert len(h.sent(Channel.TELEGRAM)) == 2

@@ -59,7 +59,7 @@ async def cancel(db, broadcast_id: str, now: str) -> int:
     before = db.total_changes
     # What is already with a provider cannot be called back; everything else stops.
     await db.execute(
-        "UPDATE notifications SET status = 'cancelled', next_at = NULL, updated_at = ?"
+        "UPDATE notifications SET status = 'cancelled', reason = 'broadcast_cancelled', next_at = NULL, updated_at = ?"
         " WHERE broadcast_id = ? AND status IN ('created', 'queued', 'deferred', 'temporary_failure')",
         (now, broadcast_id),
     )

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import orjson
 
 from hub.store.port import DossierTargets
 from hub.store.sqlite.db import placeholders
-from models.notifications import RANK, DeliveryAttempt, DeliveryStatus, Notification, Progress
+from models.notifications import (
+    KEPT_TEMPLATES,
+    RANK,
+    STATUS_NEWS,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Notification,
+    Progress,
+)
+
+log = logging.getLogger(__name__)
 
 _STATUSES = {s.value: s for s in DeliveryStatus}
 _RANK_SQL = "CASE status " + " ".join(f"WHEN '{s.value}' THEN {r}" for s, r in RANK.items()) + " END"
@@ -21,7 +33,8 @@ def _dumps(value) -> str:
 # Positional reads: by-name access on sqlite3.Row was the notifier's top cost.
 COLUMNS = (
     "id, citizen_id, purpose, source_event_id, template, context, status, dossier_code, broadcast_id,"
-    " urgent, channel, tried, tries, current_attempt, next_at, created_at, updated_at"
+    " urgent, channel, tried, tries, current_attempt, next_at, created_at, updated_at,"
+    " legal_basis, reason, event_at, superseded_by"
 )
 
 
@@ -46,6 +59,10 @@ def notification_from_row(row, attempts=()) -> Notification:
         row[15],
         row[16],
         tuple(attempts),
+        row[17],
+        row[18],
+        row[19],
+        row[20],
     )
 
 
@@ -67,8 +84,8 @@ async def insert_notifications(db, items: list[Notification], now: str) -> int:
     before = db.total_changes
     await db.executemany(
         "INSERT OR IGNORE INTO notifications (id, citizen_id, purpose, source_event_id, template, context,"
-        " status, dossier_code, broadcast_id, urgent, next_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " status, dossier_code, broadcast_id, urgent, next_at, created_at, updated_at, legal_basis, event_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 n.id,
@@ -84,11 +101,68 @@ async def insert_notifications(db, items: list[Notification], now: str) -> int:
                 n.next_at,
                 now,
                 now,
+                n.legal_basis,
+                n.event_at,
             )
             for n in items
         ],
     )
-    return db.total_changes - before
+    added = db.total_changes - before
+    news = [n for n in items if n.purpose in STATUS_NEWS and n.dossier_code]
+    if added and news:
+        await supersede(db, news, now)
+    return added
+
+
+# Not yet handed to a provider: these may still be replaced by newer news.
+_PENDING = ("queued", "deferred", "temporary_failure")
+
+
+def _order(row) -> tuple[float, int]:
+    # Rows without an event time (planned before it was kept) sort first; ties
+    # go to the one planned last.
+    at = row["event_at"]
+    if not at:
+        return float("-inf"), row["rowid"]
+    moment = datetime.fromisoformat(at)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp(), row["rowid"]
+
+
+async def supersede(db, news: list[Notification], now: str) -> list[str]:
+    """Within the transaction that planned `news`: for each (dossier, citizen)
+    they touch, every pending status notice older than the newest one (by the
+    time of its event, not by arrival) is cancelled as superseded by it. A
+    result with collection details is kept. Idempotent: a redelivered event
+    inserts nothing and changes no order."""
+    cancelled: list[str] = []
+    for code, citizen_id in dict.fromkeys((n.dossier_code, n.citizen_id) for n in news):
+        rows = await db.execute_fetchall(
+            f"SELECT rowid, id, status, template, event_at FROM notifications"  # noqa: S608  constant placeholders only
+            f" WHERE dossier_code = ? AND citizen_id = ? AND purpose IN ({placeholders(list(STATUS_NEWS))})",
+            (code, citizen_id, *STATUS_NEWS),
+        )
+        if len(rows) < 2:
+            continue
+        newest = max(rows, key=_order)
+        stale = [
+            r["id"]
+            for r in rows
+            if r["id"] != newest["id"] and r["status"] in _PENDING and r["template"] not in KEPT_TEMPLATES
+        ]
+        if not stale:
+            continue
+        await db.executemany(
+            "UPDATE notifications SET status = 'cancelled', reason = 'superseded', superseded_by = ?,"
+            " next_at = NULL, updated_at = ? WHERE id = ? AND status IN ('queued', 'deferred', 'temporary_failure')",
+            [(newest["id"], now, one) for one in stale],
+        )
+        for one in stale:
+            log.info(
+                "notification cancelled: superseded",
+                extra={"notification": one, "dossier": code, "reason": "superseded", "superseded_by": newest["id"]},
+            )
+        cancelled += stale
+    return cancelled
 
 
 async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
@@ -195,16 +269,69 @@ async def update_attempts(db, attempts: list[DeliveryAttempt], now: str) -> None
     )
 
 
-async def update_notifications(db, items: Sequence[Notification | Progress], now: str) -> None:
+async def cancelled_among(db, ids: list[str]) -> set[str]:
+    """Those of `ids` cancelled meanwhile (superseded while a round decided)."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = await db.execute_fetchall(
+            f"SELECT id FROM notifications WHERE id IN ({placeholders(chunk)}) AND status = 'cancelled'",  # noqa: S608  only ? placeholders are interpolated
+            chunk,
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+# A reason says why a notice is not (yet) sent: none once it is on its way.
+_NO_REASON = ("sending", "sent", "delivered")
+
+
+async def update_notifications(db, items: Sequence[Progress], now: str) -> None:
     # Delivered and cancelled are the end: no late decision undoes them.
     await db.executemany(
         "UPDATE notifications SET status = ?, channel = ?, tried = ?, tries = ?, current_attempt = ?,"
-        " next_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('delivered', 'cancelled')",
+        " next_at = ?, reason = ?, updated_at = ? WHERE id = ? AND status NOT IN ('delivered', 'cancelled')",
         [
-            (n.status.value, n.channel, _dumps(list(n.tried)), n.tries, n.current_attempt, n.next_at, now, n.id)
+            (
+                n.status.value,
+                n.channel,
+                _dumps(list(n.tried)),
+                n.tries,
+                n.current_attempt,
+                n.next_at,
+                None if n.status.value in _NO_REASON else n.reason,
+                now,
+                n.id,
+            )
             for n in items
         ],
     )
+
+
+async def resend(db, notification_id: str, now: float, stamp: str) -> Notification | None:
+    """Routed again from the start with today's consents: status queued, no
+    channel given up, no tries, due at `now`. None: no such notification, or
+    it is being handed to a provider right now (the caller says so)."""
+    rows = await db.execute_fetchall(
+        "UPDATE notifications SET status = 'queued', channel = NULL, tried = '[]', tries = 0,"
+        " current_attempt = NULL, next_at = ?, reason = NULL, superseded_by = NULL, updated_at = ?"
+        " WHERE id = ? AND status != 'sending' RETURNING id",
+        (now, stamp, notification_id),
+    )
+    if not rows:
+        return None
+    found = await get_notifications(db, [notification_id])
+    return found[0] if found else None
+
+
+async def pending_notifications(db, limit: int) -> list[Notification]:
+    """Not sent, and why: every notice waiting (deferred, rate limited,
+    retrying) or given up with a reason, latest first."""
+    rows = await db.execute_fetchall(
+        f"SELECT {COLUMNS} FROM notifications WHERE reason IS NOT NULL ORDER BY updated_at DESC, rowid DESC LIMIT ?",  # noqa: S608  constant column list
+        (limit,),
+    )
+    return [notification_from_row(row) for row in rows]
 
 
 async def attempts_by_ref(db, provider: str, refs: list[str]) -> list[tuple[DeliveryAttempt, Notification]]:

@@ -275,11 +275,23 @@ class SqliteStore:
         async with self.db.transaction() as db:
             return await notifications.claim(db, ids, now, lease)
 
-    async def start_sending(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None:
+    async def start_sending(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> set[str]:
         async with self.db.transaction() as db:
             stamp = iso(utcnow())
+            gone = await notifications.cancelled_among(db, [u.id for u in updates])
             await notifications.update_notifications(db, updates, stamp)
-            await notifications.insert_attempts(db, attempts)
+            await notifications.insert_attempts(db, [a for a in attempts if a.notification_id not in gone])
+        return gone
+
+    async def resend_notification(self, notification_id: str, now: float) -> Notification | None:
+        async with self.db.transaction() as db:
+            found = await notifications.resend(db, notification_id, now, iso(utcnow()))
+        if found is not None:
+            self._notifications_added()
+        return found
+
+    async def not_sent_notifications(self, limit: int) -> list[Notification]:
+        return await notifications.pending_notifications(self.db.reader, limit)
 
     async def record_progress(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None:
         async with self.db.transaction() as db:

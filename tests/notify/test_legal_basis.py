@@ -1,0 +1,145 @@
+"""Issue 11 item 1: a legal basis per purpose. A dossier registered with name
+and phone only is told on that phone (the agency's public task, recorded on
+each notice); a withdrawal wins over it; a broadcast still needs an explicit
+consent; the basis is configurable per purpose and checked at start."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from hub.api.auth import ApiKeys
+from hub.app import SERVICE, create_app
+from hub.keys import BUS, STORE
+from hub.settings import Settings
+from models.timeutil import VN_TZ
+from tests.support.clock import FakeClock
+
+CODE = "000.00.21.H12-261125-0101"
+# A Wednesday mid-morning: no quiet hours, no holiday.
+DAY = datetime(2026, 11, 25, 10, 0, tzinfo=VN_TZ)
+PHONE_ONLY = {
+    "procedure": "Đăng ký khai sinh",
+    "agency": "UBND phường Thạch Thang",
+    "received_at": "2026-11-25T09:55:00+07:00",
+    "due_at": "2099-11-25T17:00:00+07:00",
+    "applicant": {"full_name": "Trần Thị Bình", "phone": "0913000901"},
+}
+
+
+async def _client(tmp_path, **overrides):
+    clock = FakeClock()
+    clock.set(DAY)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        bus_poll_seconds=0.05,
+        bus_backoff_base_seconds=0.01,
+        bus_backoff_max_seconds=0.05,
+        **overrides,
+    )
+    return TestClient(TestServer(await create_app(settings, clock=clock)))
+
+
+@pytest.fixture
+async def client(tmp_path):
+    async with await _client(tmp_path) as client:
+        yield client
+
+
+async def _auth(client) -> dict:
+    return {"Authorization": f"Bearer {await ApiKeys(client.app[STORE]).create('one-stop-shop')}"}
+
+
+async def settle(client):
+    for _ in range(3):
+        await client.app[BUS].wait_idle()
+        await client.app[SERVICE].notifier.sender.wait_idle()
+
+
+async def listed(client, auth, **query):
+    response = await client.get("/api/v1/notifications", params=query, headers=auth)
+    assert response.status == 200
+    return (await response.json())["notifications"]
+
+
+async def event(client, auth, event_id: str, status: str):
+    body = {"event_id": event_id, "status": status, "at": "2026-11-25T10:00:00+07:00", "actor": "Một cửa"}
+    assert (await client.post(f"/api/v1/dossiers/{CODE}/events", json=body, headers=auth)).status == 201
+    await settle(client)
+
+
+async def test_name_and_phone_only_is_told_by_sms_under_the_public_task(client):
+    auth = await _auth(client)
+    created = await client.put(f"/api/v1/dossiers/{CODE}", json=PHONE_ONLY, headers=auth)
+    assert created.status == 201
+    await settle(client)
+    [received] = await listed(client, auth, dossier=CODE)
+    assert received["status"] == "delivered" and received["channel"] == "sms"
+    assert received["legal_basis"] == "public_task" and received["reason"] is None
+    sent = await client.app[STORE].last_recorded(10)
+    assert [r["channel"] for r in sent] == ["sms"] and CODE in sent[0]["body"]
+
+
+async def test_a_withdrawal_wins_over_the_public_task(client):
+    auth = await _auth(client)
+    applicant = (await (await client.put(f"/api/v1/dossiers/{CODE}", json=PHONE_ONLY, headers=auth)).json())[
+        "applicant_id"
+    ]
+    await settle(client)
+    withdrawn = await client.post(
+        f"/api/v1/citizens/{applicant}/consents", json={"channel": "sms", "granted": False, "via": "sms"}, headers=auth
+    )
+    assert withdrawn.status == 201
+    await event(client, auth, "e1", "received")
+    notice = [n for n in await listed(client, auth, dossier=CODE) if n["source_event_id"] == "e1"][0]
+    assert notice["status"] == "cancelled" and notice["reason"] == "withdrawn" and notice["attempts"] == []
+    assert notice["reason_label"]  # what a person reads, in Vietnamese
+    assert len(await client.app[STORE].last_recorded(10)) == 1  # only the registration, before the withdrawal
+
+
+async def test_a_broadcast_needs_an_explicit_consent(client):
+    auth = await _auth(client)
+    assert (await client.put(f"/api/v1/dossiers/{CODE}", json=PHONE_ONLY, headers=auth)).status == 201
+    await settle(client)
+    before = len(await client.app[STORE].last_recorded(10))
+    response = await client.post(
+        "/api/v1/broadcasts",
+        json={
+            "template": "broadcast",
+            "context": {"title": "Nghỉ lễ", "body": "Trung tâm nghỉ ngày 2/9."},
+            "recipients": [{"phone": "0913000901"}],
+        },
+        headers=auth,
+    )
+    assert response.status == 202, await response.text()
+    await settle(client)
+    [notice] = await listed(client, auth, broadcast=(await response.json())["id"])
+    assert notice["legal_basis"] == "consent"
+    assert notice["status"] == "cancelled" and notice["reason"] == "no_basis"
+    assert len(await client.app[STORE].last_recorded(10)) == before
+
+
+async def test_the_basis_is_configurable_per_purpose(tmp_path):
+    async with await _client(tmp_path, legal_basis="dossier_received=consent") as client:
+        auth = await _auth(client)
+        assert (await client.put(f"/api/v1/dossiers/{CODE}", json=PHONE_ONLY, headers=auth)).status == 201
+        await settle(client)
+        [notice] = await listed(client, auth, dossier=CODE)
+        assert notice["legal_basis"] == "consent"
+        assert notice["status"] == "cancelled" and notice["reason"] == "no_basis"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["broadcast=public_task", "dossier_status", "dossier_status=marketing", "newsletter=consent"],
+)
+def test_a_wrong_setting_stops_the_start_with_a_clear_message(value):
+    with pytest.raises(SystemExit) as stopped:
+        Settings.from_env({"TONGDAI_LEGAL_BASIS": value})
+    assert "TONGDAI_LEGAL_BASIS" in str(stopped.value)
+
+
+def test_a_good_setting_is_accepted():
+    assert Settings.from_env({"TONGDAI_LEGAL_BASIS": " dossier_status=consent , broadcast=consent"}).legal_basis
