@@ -4,6 +4,8 @@ channels.inbound.INBOX); the composition root fills them all once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from hub.api.auth import ApiKeys
@@ -21,3 +23,6 @@ LOOKUP_GUARD = web.AppKey("lookup_guard", FailureLimiter)
 API_KEYS = web.AppKey("api_keys", ApiKeys)
 SECRET = web.AppKey("secret", bytes)
 OPENAPI = web.AppKey("openapi", dict)
+# Each notifying channel's provider and mode (real | recording | unavailable),
+# handed over as data so that the core need not import channels.
+CHANNEL_MODES: web.AppKey[Callable[[], dict[str, dict[str, str]]]] = web.AppKey("channel_modes")

@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from hub.api.replies import reply
-from hub.keys import METRICS, OPENAPI, STORE
+from hub.keys import CHANNEL_MODES, METRICS, OPENAPI, STORE
 from hub.store.port import Outbox
 from models.notifications import DeliveryStatus
 
@@ -27,7 +27,12 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:  # unreachable store is exactly what this endpoint reports
         log.warning("store not ready", extra={"error": repr(exc)})
         return reply({"status": "unavailable", "store": "unreachable"}, status=503)
-    return reply({"status": "ok" if state["ready"] else "unavailable", **state}, status=200 if state["ready"] else 503)
+    # Which channels really send, which only record, which notices skip: informative, not a condition of readiness.
+    channels = request.app[CHANNEL_MODES]()
+    return reply(
+        {"status": "ok" if state["ready"] else "unavailable", **state, "channels": channels},
+        status=200 if state["ready"] else 503,
+    )
 
 
 @routes.get("/metrics")
