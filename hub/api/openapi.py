@@ -299,7 +299,8 @@ def build_spec(*parts: dict) -> dict:
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive"}}}},
             "/readyz": {
                 "get": {
-                    "summary": "Store reachable, migrations applied and a write kept",
+                    "summary": "Store reachable, migrations applied and a write kept; `channels`: each "
+                    "notifying channel's provider and mode (real, recording, unavailable)",
                     "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
                 }
             },
