@@ -1,8 +1,9 @@
 """Which real adapters the settings turn on. Each is built here without I/O
 (routes must exist before the app starts), started and closed by the app's
 cleanup context, and registered over the recording provider of its channel.
-A channel left unconfigured keeps its recording provider, and its webhooks
-are mounted all the same: they refuse whatever is not signed."""
+With no adapter at all (the embedded default) every channel records; with
+any, a channel left unconfigured is unavailable. Its webhooks are mounted
+all the same: they refuse whatever is not signed."""
 
 from __future__ import annotations
 
@@ -75,8 +76,13 @@ class Adapters:
         return [(channel, name, health) for (channel, name), health in found.items()]
 
     def register(self, channels: Channels) -> None:
+        """Over the recording providers; with any real adapter configured the
+        recording ones are withdrawn: a phone notice with no voice provider
+        falls back to the next channel instead of being 'delivered' unheard."""
         for provider in self.providers:
             channels.register(provider)
+        if self.providers:
+            channels.withdraw_recording()
 
     async def start(self, *, services: bool = True) -> None:
         """`services=False` in a sender process: providers only."""

@@ -55,6 +55,9 @@ UP = Health()
 class Provider(Protocol):
     name: str
     channel: Channel
+    # Keeps what it would send instead of sending (channels/recording.py): it
+    # serves the embedded default only, never beside a real adapter.
+    records: bool = False
 
     def limits(self, message: Outgoing) -> list[Limit]:
         """The rate-limit buckets this message draws on."""

@@ -1,6 +1,8 @@
 """Recording providers: they keep what would have been sent instead of sending
-it. The embedded default uses them (`tongdai outbox tail` shows what they
-kept), and tests use them to see exactly what a citizen would receive."""
+it. The embedded default uses them, and tests use them to see exactly what a
+citizen would receive (address unmasked, html included). Once any real adapter
+is configured they serve no channel (channels/configured.py). What every
+provider sent, recording or real, is on the attempts (`tongdai outbox tail`)."""
 
 from __future__ import annotations
 
@@ -88,6 +90,8 @@ def parse_failures(text: str) -> dict[Channel, str]:
 
 
 class RecordingProvider(Provider):
+    records = True
+
     def __init__(
         self, channel: Channel, sink, *, receipts: bool = True, fail: str | None = None, limits: list | None = None
     ):

@@ -184,6 +184,7 @@ class Channels:
         quiet: frozenset[Channel] | None = None,
     ):
         self._providers: dict[Channel, Provider] = {}
+        self._withdrawn: set[Channel] = set()
         self._deadlines: dict[Channel, float] = {
             c: s.receipt_deadline
             for c, s in SPECS.items()
@@ -197,6 +198,32 @@ class Channels:
         if provider.channel not in SPECS:
             raise ValueError(f"channel {provider.channel.value} cannot carry notifications")
         self._providers[provider.channel] = provider
+        self._withdrawn.discard(provider.channel)
+
+    def withdraw_recording(self) -> list[Channel]:
+        """A live service (some real adapter configured): every channel still
+        on its recording provider is unavailable, so that a notice falls back
+        instead of being 'delivered' to a table. Returns those channels."""
+        gone = [c for c, p in self._providers.items() if p.records]
+        for channel in gone:
+            del self._providers[channel]
+            self._withdrawn.add(channel)
+        return gone
+
+    def available(self, channel: Channel) -> bool:
+        return channel in self._providers
+
+    def modes(self) -> dict[str, dict[str, str]]:
+        """For /readyz and the start-up line: each notifying channel's provider
+        and whether it sends ("real"), records, or is "unavailable"."""
+        found: dict[str, dict[str, str]] = {}
+        for channel in SPECS:
+            provider = self._providers.get(channel)
+            if provider is None:
+                found[channel.value] = {"mode": "unavailable"}
+            else:
+                found[channel.value] = {"provider": provider.name, "mode": "recording" if provider.records else "real"}
+        return found
 
     def provider(self, channel: Channel) -> Provider:
         return self._providers[channel]
@@ -229,7 +256,7 @@ class Channels:
         not been given up on."""
         order = citizen.preferred_channels or DEFAULT_ORDER
         for channel in order:
-            if channel.value in tried or not citizen.may_send(channel, public_task):
+            if channel.value in tried or channel not in self._providers or not citizen.may_send(channel, public_task):
                 continue
             if self.address(channel, citizen) is not None:
                 return channel

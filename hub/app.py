@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -48,7 +48,18 @@ from hub.api.openapi import build_spec
 from hub.api.protocol import CLIENT_CLOSED, body_deadline
 from hub.api.ratelimit import RATE_LIMITS, RateLimits, parse_public_rates, rate_limit_middleware
 from hub.bus.inprocess import InProcessBus
-from hub.keys import API_KEYS, BUS, CHANNEL_HEALTH, LOOKUP_GUARD, METRICS, OPENAPI, SECRET, SETTINGS, STORE
+from hub.keys import (
+    API_KEYS,
+    BUS,
+    CHANNEL_HEALTH,
+    CHANNEL_MODES,
+    LOOKUP_GUARD,
+    METRICS,
+    OPENAPI,
+    SECRET,
+    SETTINGS,
+    STORE,
+)
 from hub.metrics import Metrics
 from hub.secrets import load_secret
 from hub.settings import Settings
@@ -69,6 +80,7 @@ from notify.quiet_hours import QuietHours
 from notify.ratelimit import MemoryRateLimiter
 from notify.receipts import Receipts
 from notify.rendering import Templates
+from notify.retention import SentTextPurge
 from notify.sender import Policy, Sender
 
 log = logging.getLogger(__name__)
@@ -76,6 +88,8 @@ log = logging.getLogger(__name__)
 # How long an idle sender waits before looking again: in the service a new
 # notification wakes it; a sender process of its own can only look.
 SERVICE_IDLE, SENDER_PROCESS_IDLE = 5.0, 0.05
+# How often texts past their retention are blanked: the period is days long.
+PURGE_INTERVAL = 3600.0
 
 
 @dataclass
@@ -113,6 +127,7 @@ class Service:
         still subscribe (operators' plugins)."""
         await self.store.open()
         await self.adapters.start()
+        log.info("channels", extra={"channels": self.channels.modes()})
         await self.engine.start()
         if self.settings.notify_sender_process:
             self._sender_process = await _start_sender_process(self.settings)
@@ -217,7 +232,14 @@ async def bootstrap(
         planner,
         sender,
         Receipts(store, now, metrics),
-        OverdueScheduler(store, planner, interval=settings.overdue_scan_seconds, clock=now),
+        OverdueScheduler(
+            store,
+            planner,
+            interval=settings.overdue_scan_seconds,
+            clock=now,
+            max_age=_hours(settings.notify_max_event_age_hours),
+        ),
+        SentTextPurge(store, keep=_hours(settings.sent_text_retention_days * 24), interval=PURGE_INTERVAL, clock=now),
     )
     notifier.subscribe(bus)
     openapi = build_spec(
@@ -242,6 +264,11 @@ async def bootstrap(
         notifier=notifier,
         openapi=openapi,
     )
+
+
+def _hours(hours: float) -> timedelta | None:
+    """A setting in hours (or days * 24); 0 or less: no limit."""
+    return timedelta(hours=hours) if hours > 0 else None
 
 
 def notify_policy(settings: Settings, idle: float = SERVICE_IDLE) -> Policy:
@@ -387,6 +414,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     app[SETTINGS], app[STORE], app[BUS], app[METRICS] = settings, service.store, service.bus, service.metrics
     app[LOOKUP_GUARD], app[API_KEYS], app[SECRET] = service.guard, service.api_keys, service.secret
     app[OPENAPI], app[INBOX] = service.openapi, service.inbox
+    app[CHANNEL_MODES] = service.channels.modes
     app[TEMPLATES], app[LINKS] = service.templates, service.links
     app[CHANNEL_HEALTH] = lambda: [(c, p, h.up, h.reason) for c, p, h in service.adapters.health()]
     app[NOTIFY_CLOCK] = service.notifier.sender.clock

@@ -83,9 +83,10 @@ async def _serve(settings: Settings) -> None:
     from aiohttp import web
 
     from hub.api.protocol import ConnectionCap, GuardedRequestHandler
-    from hub.app import create_app
+    from hub.app import SERVICE, create_app
 
-    runner = web.AppRunner(await create_app(settings, freeze_heap=True), handle_signals=False, access_log=None)
+    app = await create_app(settings, freeze_heap=True)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     # Behind a proxy every connection comes from the proxy: the cap is the proxy's job there.
     direct = settings.trust_forwarded_for == 0 and settings.max_connections_per_address > 0
@@ -106,6 +107,7 @@ async def _serve(settings: Settings) -> None:
 
     listener = await loop.create_server(connection, settings.host, settings.port, reuse_address=True)
     print(f"Tổng đài: http://{settings.host}:{settings.port} (dữ liệu: {settings.data_dir})", flush=True)
+    print(channels_line(app[SERVICE].channels.modes()), flush=True)
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
@@ -114,6 +116,19 @@ async def _serve(settings: Settings) -> None:
     finally:
         listener.close()
         await runner.cleanup()
+
+
+_MODES = {"real": "gửi thật", "recording": "chỉ ghi lại, không gửi", "unavailable": "không dùng được"}
+
+
+def channels_line(modes: dict[str, dict[str, str]]) -> str:
+    """'Kênh: email=smtp (gửi thật), phone (không dùng được), …': which
+    channels really send, which only record, which notices skip."""
+    parts = [
+        f"{name}={m['provider']} ({_MODES[m['mode']]})" if "provider" in m else f"{name} ({_MODES[m['mode']]})"
+        for name, m in modes.items()
+    ]
+    return "Kênh: " + ", ".join(parts)
 
 
 def cmd_apikey_create(args) -> int:
@@ -226,26 +241,37 @@ def _printable(text: str, keep: str = "") -> str:
 _UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
-def _print_recorded(row: dict) -> None:
-    head = f"[{_printable(row['created_at'])}] {_printable(row['channel'])} → {_printable(row['address'])}"
+def _print_sent(row: dict) -> None:
+    address = row["address"] or "?"  # attempts made before the address was kept
+    head = (
+        f"[{_printable(row['created_at'])}] {_printable(row['channel'])} → {_printable(address)}"
+        f" · {_printable(row['provider'])} · {_printable(row['status'])}"
+    )
     if row.get("subject"):
         head += f" · {_printable(row['subject'])}"
     print(head)
-    print("  " + _printable(row["body"], keep="\n").replace("\n", "\n  "), flush=True)
+    if row["text"] is not None:
+        body = row["text"]
+    elif row["error"]:
+        body = f"(không gửi được: {row['error']})"
+    else:
+        body = "(nội dung không còn lưu: quá thời hạn lưu trữ, hoặc gửi trước khi có tính năng này)"
+    print("  " + _printable(body, keep="\n").replace("\n", "\n  "), flush=True)
 
 
 def cmd_outbox_tail(args) -> int:
-    """What the recording providers 'sent', newest last; -f keeps watching."""
+    """What was sent on every channel and provider, recording or real, newest
+    last (status as it stands when shown); -f keeps watching."""
 
     async def tail(store):
-        rows = await store.last_recorded(args.lines)
+        rows = await store.last_sent(args.lines)
         for row in rows:
-            _print_recorded(row)
+            _print_sent(row)
         last = rows[-1]["id"] if rows else 0
         while args.follow:
             await asyncio.sleep(0.2)
-            for row in await store.recorded_after(last, 500):
-                _print_recorded(row)
+            for row in await store.sent_after(last, 500):
+                _print_sent(row)
                 last = row["id"]
 
     try:
@@ -403,7 +429,7 @@ def parser() -> argparse.ArgumentParser:
     rotate = nested(apikey, "rotate", cmd_apikey_rotate, "a new key for this name, printed once; the old one revoked")
     rotate.add_argument("name")
 
-    outbox = sub.add_parser("outbox", help="what the recording providers sent").add_subparsers(
+    outbox = sub.add_parser("outbox", help="what was sent, on every channel and provider").add_subparsers(
         dest="action", required=True
     )
     tail = nested(outbox, "tail", cmd_outbox_tail, "show the latest messages")

@@ -1,5 +1,6 @@
 """Demo data: a few citizens and dossiers in different statuses. Seeding twice
-changes nothing, because dossier codes and event ids are fixed."""
+changes nothing, because dossier codes and event ids are fixed. It is history:
+recorded without notices, so the first `serve` after `demo` sends none."""
 
 from __future__ import annotations
 
@@ -115,6 +116,7 @@ async def seed(store) -> tuple[list[tuple[str, str, str, str]], str]:
                 received_at=received,
                 due_at=today + timedelta(days=until, hours=9),
                 applicant=applicant,
+                notify=False,  # history: the citizens were told when it happened
             )
         )
         for step, status in enumerate(path, start=1):
@@ -126,6 +128,7 @@ async def seed(store) -> tuple[list[tuple[str, str, str, str]], str]:
                     at=received + timedelta(days=step - 1, hours=1, minutes=30),
                     actor="Bộ phận một cửa",
                     note=NOTES.get(status, ""),
+                    notify=False,
                 )
             )
         dossier = await store.get_dossier(code)

@@ -4,6 +4,7 @@ channels.inbound.INBOX); the composition root fills them all once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -34,3 +35,6 @@ class ChannelHealth(Protocol):
 
 
 CHANNEL_HEALTH = web.AppKey("channel_health", ChannelHealth)
+# Each notifying channel's provider and mode (real | recording | unavailable),
+# handed over as data so that the core need not import channels.
+CHANNEL_MODES: web.AppKey[Callable[[], dict[str, dict[str, str]]]] = web.AppKey("channel_modes")

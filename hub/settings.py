@@ -90,6 +90,12 @@ class Settings:
     notify_batch: int = 256
     notify_lease_seconds: float = 120.0
     overdue_scan_seconds: float = 60.0
+    # An event (registration, status change) older than this when it arrives is
+    # history: recorded in the timeline without a notice. 0: no age limit.
+    notify_max_event_age_hours: float = 24.0
+    # The text (and subject) of every attempt is kept this long, then blanked
+    # (the attempt stays); 0: kept for ever.
+    sent_text_retention_days: float = 90.0
     # Send from a second process (`tongdai notify-sender`, started by serve):
     # rendering and sending then use the second core.
     notify_sender_process: bool = False

@@ -65,6 +65,9 @@ class DossierRegistered(Event):
     status: str
     received_at: str
     due_at: str | None
+    # False: history recorded without a notice (older than the age limit, or
+    # the one-stop-shop said `notify: false`); the planner plans nothing.
+    notify: bool = True
 
     @property
     def key(self) -> str:
@@ -88,6 +91,7 @@ class DossierStatusChanged(Event):
     # How the result is handed over, when the one-stop-shop says so:
     # {"method": "counter"|"post", "place", "hours", "tracking_code", "address"}
     result: dict | None = None
+    notify: bool = True  # as on DossierRegistered
 
     @property
     def key(self) -> str:

@@ -147,6 +147,11 @@ class DeliveryAttempt:
     updated_at: str
     provider_ref: str | None = None
     error: str | None = None
+    # What was sent, as the citizen got it: the address masked, the texts
+    # blanked after the retention period (the row stays).
+    address: str | None = None
+    subject: str | None = None
+    text: str | None = None
 
 
 @dataclass(slots=True)

@@ -62,6 +62,10 @@ def notification_view(n: Notification) -> dict:
                 "error": a.error,
                 "created_at": a.created_at,
                 "updated_at": a.updated_at,
+                # What was sent: null before issue 11, or once past its retention.
+                "address": a.address,
+                "subject": a.subject,
+                "text": a.text,
             }
             for a in n.attempts
         ],

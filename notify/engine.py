@@ -1,5 +1,6 @@
 """The notification engine as one unit the composition root starts and stops:
-planning from bus events, sending, receipts and the overdue scheduler."""
+planning from bus events, sending, receipts, the overdue scheduler and the
+purge of sent texts past their retention."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from models.events import DeliveryReceiptReceived, DossierRegistered, DossierSta
 from notify.overdue import OverdueScheduler
 from notify.planner import Planner
 from notify.receipts import Receipts
+from notify.retention import SentTextPurge
 from notify.sender import Sender
 
 
 class Notifier:
-    def __init__(self, planner: Planner, sender: Sender, receipts: Receipts, overdue: OverdueScheduler):
+    def __init__(
+        self,
+        planner: Planner,
+        sender: Sender,
+        receipts: Receipts,
+        overdue: OverdueScheduler,
+        retention: SentTextPurge | None = None,
+    ):
         self.planner, self.sender, self.receipts, self.overdue = planner, sender, receipts, overdue
+        self.retention = retention
 
     def subscribe(self, bus: Bus) -> None:
         # Names are stable: the bus records success under them.
@@ -25,7 +35,11 @@ class Notifier:
         if send:
             await self.sender.start()
         await self.overdue.start()
+        if self.retention is not None:
+            await self.retention.start()
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         await self.overdue.stop()
         await self.sender.stop()

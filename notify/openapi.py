@@ -28,7 +28,10 @@ PATHS = {
                 for n in ("dossier", "citizen", "broadcast")
             ],
             "responses": {
-                "200": json_response("Notifications, oldest first"),
+                "200": json_response(
+                    "Notifications, oldest first; each attempt with what it sent: address (masked), subject, text"
+                    " (null once past TONGDAI_SENT_TEXT_RETENTION_DAYS)"
+                ),
                 "401": error("Missing or wrong API key"),
                 "422": error("None or several filters"),
             },

@@ -66,6 +66,8 @@ class Planner:
         for event in events:
             if not isinstance(event, (DossierRegistered, DossierStatusChanged)):
                 continue
+            if not event.notify:  # back-filled history: in the timeline, never a notice
+                continue
             target = targets.get(event.code)
             if target is None:
                 continue

@@ -301,8 +301,17 @@ class Sender:
         tries: int,
         tried: tuple[str, ...],
     ) -> _Step:
-        provider = self.channels.provider(channel)
         update = Progress(n.id, S.SENDING, channel.value, tried, tries, attempt_id, now + self.policy.lease)
+        if not self.channels.available(channel):
+            # Chosen before a restart that withdrew its provider (a real adapter
+            # configured since), or asked for by a consent request: the next channel.
+            failed = DeliveryAttempt(
+                attempt_id, n.id, channel.value, "none", S.PERMANENT_FAILURE, stamp, stamp, error="channel unavailable"
+            )
+            return _Step(
+                n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now), failed
+            )
+        provider = self.channels.provider(channel)
         attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
         unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if REGISTRY[channel].unsubscribe_link else None
         # A name the notification carries (the applicant as named on the dossier) wins over the contact's.
@@ -349,6 +358,9 @@ class Sender:
             html=rendered.html,
             unsubscribe_url=unsubscribe,
         )
+        # Kept with the attempt, on every provider, so that an agent can say what was sent.
+        attempt.address = REGISTRY[channel].mask(address)
+        attempt.subject, attempt.text = rendered.subject, rendered.text
         return _Step(n, update, attempt, outgoing, provider)
 
     # sending

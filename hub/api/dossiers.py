@@ -3,6 +3,7 @@ kiosk, phone and chat read the masked public view."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from aiohttp import web
@@ -10,7 +11,7 @@ from aiohttp import web
 from hub.api import body as b
 from hub.api.errors import ApiError, after_minutes, too_many
 from hub.api.replies import reply
-from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, STORE
+from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
 from hub.lookup import http_asker, spellings, verified_lookup, verify_digits
 from hub.store.port import ApplicantData, DossierData, DossierStore, StatusChange
 from hub.tracking import dossier_view
@@ -90,27 +91,44 @@ def _consents(raw) -> tuple[ConsentRecord, ...]:
     return tuple(records)
 
 
+def _notify(request: web.Request, body: dict, at: datetime) -> bool:
+    """Whether the event is news to the citizen. A migration says `notify:
+    false`; otherwise an event older than the age limit when it arrives is
+    history (a dossier returned in August, loaded in November): both are
+    recorded in the timeline, neither sends a notice."""
+    given = body.get("notify", True)
+    if not isinstance(given, bool):
+        raise ApiError(422, "'notify' phải là true (gửi thông báo) hoặc false (chỉ ghi nhận).", field="notify")
+    hours = request.app[SETTINGS].notify_max_event_age_hours
+    return given and (hours <= 0 or utcnow() - at <= timedelta(hours=hours))
+
+
 @routes.put("/api/v1/dossiers/{code}")
 async def put_dossier(request: web.Request) -> web.Response:
     await request.app[API_KEYS].authenticate(request)
     code = b.dossier_code(request)
     body = await b.json_object(request)
     status = body.get("status")
+    received_at = b.moment(body, "received_at")
     data = DossierData(
         code=code,
         procedure=b.text(body, "procedure", max_len=500),
         agency=b.text(body, "agency", max_len=500),
-        received_at=b.moment(body, "received_at"),
+        received_at=received_at,
         due_at=b.moment(body, "due_at", required=False),
         applicant=_applicant(body),
         status=b.parsed("status", parse_status, status) if status is not None else None,
+        notify=_notify(request, body, received_at),
     )
     store: DossierStore = request.app[STORE]
     try:
         result = await store.upsert_dossier(data)
     except Conflict as exc:
         raise ApiError(409, str(exc)) from None
-    return reply(dossier_view(result.dossier, utcnow()), status=201 if result.created else 200)
+    view = dossier_view(result.dossier, utcnow())
+    # Only a new dossier is announced; an update of its fields never is.
+    view["notified"] = result.created and data.notify
+    return reply(view, status=201 if result.created else 200)
 
 
 def _result(raw) -> dict | None:
@@ -139,15 +157,17 @@ async def post_event(request: web.Request) -> web.Response:
     body = await b.json_object(request)
     if "status" not in body:
         raise ApiError(422, "Thiếu trường bắt buộc 'status'.", field="status")
+    at = b.moment(body, "at")
     change = StatusChange(
         code=code,
         event_id=b.text(body, "event_id", max_len=200),
         status=b.parsed("status", parse_status, body["status"]),
-        at=b.moment(body, "at"),
+        at=at,
         actor=b.text(body, "actor", max_len=200),
         note=b.text(body, "note", required=False, max_len=4000, default=""),
         due_at=b.moment(body, "due_at", required=False),
         result=_result(body.get("result")),
+        notify=_notify(request, body, at),
     )
     result = await request.app[STORE].record_status_change(change)
     request.app[METRICS].status_changes.labels(result.outcome).inc()
@@ -186,6 +206,8 @@ async def post_event(request: web.Request) -> web.Response:
         "status_label": entry.status.label,
         "at": to_iso(entry.at),
         "recorded_at": to_iso(_given(result.recorded_at, "recorded_at")),
+        # As first recorded: a replay answers what the first request decided.
+        "notified": result.notified,
     }
     headers = {"Idempotent-Replayed": "true"} if result.outcome == "duplicate" else None
     return reply(response, status=201, headers=headers)

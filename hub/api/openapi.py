@@ -13,6 +13,20 @@ AUTH: list[dict[str, list[str]]] = [{"apiKey": []}]
 CHANNEL = {"type": "string", "enum": [c.value for c in Channel]}
 
 
+_NOTIFY = {
+    "type": "boolean",
+    "default": True,
+    "description": "false: record without a notice (migrating history). An event older than "
+    "TONGDAI_NOTIFY_MAX_EVENT_AGE_HOURS (24) when it arrives is recorded without one too.",
+}
+
+_NOTIFIED = {
+    "type": "boolean",
+    "description": "Whether this request's event is to be notified; false: recorded in the "
+    "timeline without a notice (notify: false, or older than the age limit)",
+}
+
+
 def error(description: str) -> dict:
     return {
         "description": description,
@@ -142,6 +156,7 @@ def build_spec(*parts: dict) -> dict:
                         "due_at": _TIME,
                         "status": _STATUS,
                         "applicant": {"$ref": "#/components/schemas/Applicant"},
+                        "notify": _NOTIFY,
                     },
                 },
                 "StatusEventIn": {
@@ -161,6 +176,7 @@ def build_spec(*parts: dict) -> dict:
                             "address",
                             "properties": {"method": {"type": "string", "enum": ["counter", "post"]}},
                         },
+                        "notify": _NOTIFY,
                     },
                 },
                 "StatusEventOut": {
@@ -173,6 +189,7 @@ def build_spec(*parts: dict) -> dict:
                         "status_label": {"type": "string"},
                         "at": _TIME,
                         "recorded_at": _TIME,
+                        "notified": _NOTIFIED,
                     },
                 },
                 "Dossier": {
@@ -192,6 +209,7 @@ def build_spec(*parts: dict) -> dict:
                         "applicant": {"type": "string", "description": "masked name (public view)"},
                         "applicant_id": {"type": "string", "description": "full view only"},
                         "timeline": {"type": "array", "items": {"type": "object"}},
+                        "notified": {**_NOTIFIED, "description": "PUT only: " + _NOTIFIED["description"]},
                     },
                 },
             },
@@ -281,7 +299,9 @@ def build_spec(*parts: dict) -> dict:
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Alive"}}}},
             "/readyz": {
                 "get": {
-                    "summary": "Store reachable, migrations applied and a write kept; `degraded` lists channels down",
+                    "summary": "Store reachable, migrations applied and a write kept; `channels`: each "
+                    "notifying channel's provider and mode (real, recording, unavailable); "
+                    "`degraded` lists channels down",
                     "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
                 }
             },

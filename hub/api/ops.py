@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from hub.api.replies import reply
-from hub.keys import CHANNEL_HEALTH, METRICS, OPENAPI, STORE
+from hub.keys import CHANNEL_HEALTH, CHANNEL_MODES, METRICS, OPENAPI, STORE
 from hub.store.port import Outbox
 from models.notifications import DeliveryStatus
 from models.timeutil import parse_datetime, utcnow
@@ -30,14 +30,24 @@ async def readyz(request: web.Request) -> web.Response:
         return reply({"status": "unavailable", "store": "unreachable"}, status=503)
     # A channel that is down degrades the service but does not make it unready:
     # the store works, notices fall back to other channels, and taking the
-    # instance out of rotation would stop every other channel too.
+    # instance out of rotation would stop every other channel too. Which
+    # channels really send, which only record, which notices skip is
+    # informative too, not a condition of readiness.
     degraded = [
         {"channel": channel, "provider": provider, "reason": reason}
         for channel, provider, up, reason in _channel_health(request)
         if not up
     ]
+    channels = request.app[CHANNEL_MODES]()
+    for down in degraded:
+        if down["channel"] in channels:
+            channels[down["channel"]] = {
+                **channels[down["channel"]],
+                "health": "degraded",
+                "reason": down["reason"] or "",
+            }
     return reply(
-        {"status": "ok" if state["ready"] else "unavailable", **state, "degraded": degraded},
+        {"status": "ok" if state["ready"] else "unavailable", **state, "channels": channels, "degraded": degraded},
         status=200 if state["ready"] else 503,
     )
 

@@ -35,6 +35,7 @@ class DossierData:
     due_at: datetime | None
     applicant: ApplicantData
     status: DossierStatus | None = None  # only used when the dossier is new
+    notify: bool = True  # False: registered without a notice (back-filled history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class StatusChange:
     note: str
     due_at: datetime | None = None
     result: dict | None = None
+    notify: bool = True  # False: recorded in the timeline without a notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class StatusChangeResult:
     previous_status: DossierStatus | None = None
     current_status: DossierStatus | None = None
     recorded_at: datetime | None = None
+    notified: bool = True  # whether the change was recorded to be notified
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,7 @@ class CitizenStore(Protocol):
 
     async def start_link(self, link: str, now: datetime) -> tuple[str, str] | None:
         """(citizen_id, dossier_code) of an unexpired link recorded by add_start_link."""
+
     async def linked_dossiers(self, channel: Channel, address: str | int, limit: int = 10) -> list[Dossier]:
         """The dossiers the address owns by an explicit link: those of the
         applicant whose receipt's deep link the address used (link_contact),
@@ -334,7 +338,20 @@ class NotificationStore(Protocol):
         self, *, dossier: str | None = None, citizen: str | None = None, broadcast: str | None = None, limit: int = 200
     ) -> list[Notification]: ...
     async def get_notifications(self, ids: list[str]) -> list[Notification]: ...
-    async def overdue_without_apology(self, now: datetime, limit: int) -> list[str]: ...
+    async def overdue_without_apology(self, now: datetime, limit: int, since: datetime | None = None) -> list[str]:
+        """Dossiers due before `now` (and not before `since`), not done, not yet apologised to."""
+
+    async def sent_after(self, after_id: int, limit: int) -> list[dict]:
+        """Attempts on every provider after the cursor `id`: id, created_at, channel,
+        address (masked), provider, status, subject, text (None once purged), error,
+        purpose, dossier_code."""
+
+    async def last_sent(self, count: int) -> list[dict]:
+        """The latest `count` attempts as sent_after gives them, oldest first."""
+
+    async def purge_sent_texts(self, before: datetime) -> int:
+        """Blanks the texts of attempts made before `before` (the rows stay) and
+        drops what recording providers kept from before it; how many."""
 
 
 class RecordedMessages(Protocol):

@@ -14,7 +14,8 @@ from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus as S
 from models.errors import Conflict, StoreUnavailable
 from models.events import InboundMessageReceived
-from models.notifications import DeliveryStatus, Notification, Progress
+from models.notifications import DeliveryAttempt, DeliveryStatus, Notification, Progress
+from models.notifications import DeliveryStatus as NS
 from tests.contracts.backends import LOSE_STORAGE
 from tests.support.dossiers import T0, change, dossier
 
@@ -265,6 +266,7 @@ class TestCitizenStore:
         assert await store.start_link("digest-1", T0) == found
         assert await store.start_link("digest-1", expires) is None
         assert await store.start_link("digest-2", T0) is None
+
     async def test_an_address_linked_by_a_deep_link_owns_the_applicants_dossiers(self, store):
         """Issue 11 item 9: what the assistant may tell a linked chat without a code."""
         first = await store.upsert_dossier(dossier("A-1"))
@@ -406,6 +408,64 @@ class TestNotificationStore:
             assert again is not None and again.status.value == "queued" and again.reason is None
             assert again.tried == () and again.tries == 0 and again.next_at == 20.0
         assert await store.resend_notification("nope", 20.0) is None
+
+    async def test_attempts_keep_what_they_sent_until_purged(self, store):
+        """Issue 11 item 5: text, subject and masked address on every attempt; the purge
+        blanks texts older than the cut-off and keeps the row."""
+        citizen = (await store.upsert_dossier(dossier())).dossier.applicant_id
+        notes = [
+            Notification(f"n{i}", citizen, "dossier_status", f"e{i}", "t", {}, dossier_code="H12-0001") for i in (1, 2)
+        ]
+        await store.add_notifications(notes)
+        old, new = "2026-08-01T02:00:00.000+00:00", "2026-11-20T02:00:00.000+00:00"
+        await store.start_sending(
+            [Progress(n.id, NS.SENDING, "email", (), 1, f"a{n.id}", None) for n in notes],
+            [
+                DeliveryAttempt(
+                    "an1",
+                    "n1",
+                    "email",
+                    "smtp",
+                    NS.SENDING,
+                    old,
+                    old,
+                    address="c***@example.vn",
+                    subject="S1",
+                    text="T1",
+                ),
+                DeliveryAttempt(
+                    "an2",
+                    "n2",
+                    "email",
+                    "smtp",
+                    NS.SENDING,
+                    new,
+                    new,
+                    address="c***@example.vn",
+                    subject="S2",
+                    text="T2",
+                ),
+            ],
+        )
+        sent = await store.last_sent(10)
+        assert [(r["provider"], r["address"], r["subject"], r["text"], r["dossier_code"]) for r in sent] == [
+            ("smtp", "c***@example.vn", "S1", "T1", "H12-0001"),
+            ("smtp", "c***@example.vn", "S2", "T2", "H12-0001"),
+        ]
+        assert [r["text"] for r in await store.sent_after(sent[0]["id"], 10)] == ["T2"]
+        assert await store.purge_sent_texts(T0 - timedelta(days=1)) == 1
+        assert await store.purge_sent_texts(T0 - timedelta(days=1)) == 0
+        [first] = (await store.get_notifications(["n1"]))[0].attempts
+        assert (first.text, first.subject, first.address, first.status) == (None, None, "c***@example.vn", NS.SENDING)
+        [second] = (await store.get_notifications(["n2"]))[0].attempts
+        assert (second.text, second.subject) == ("T2", "S2")
+
+    async def test_overdue_since_leaves_out_dossiers_late_for_longer(self, store):
+        """Issue 11 item 4: a dossier late since before `since` is back-filled history."""
+        await store.upsert_dossier(dossier(code="H12-OLD", due_at=T0 - timedelta(days=60)))
+        await store.upsert_dossier(dossier(code="H12-NEW", due_at=T0 - timedelta(hours=2)))
+        assert sorted(await store.overdue_without_apology(T0, 10)) == ["H12-NEW", "H12-OLD"]
+        assert await store.overdue_without_apology(T0, 10, since=T0 - timedelta(days=1)) == ["H12-NEW"]
 
 
 class TestRecordedMessages:

@@ -222,7 +222,12 @@ async def test_broadcast_with_a_missing_variable_is_refused(client, auth, dossie
 
 
 async def test_failing_channel_falls_back_in_the_service(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", bus_poll_seconds=0.05, recording_fail="telegram=permanent")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        bus_poll_seconds=0.05,
+        recording_fail="telegram=permanent",
+        notify_max_event_age_hours=0,  # DOSSIER's dates are fixed
+    )
     async with TestClient(TestServer(await create_app(settings))) as client:
         auth = {"Authorization": "Bearer " + await ApiKeys(client.app[STORE]).create("t")}
         assert (await client.put(f"/api/v1/dossiers/{CODE}", json=DOSSIER, headers=auth)).status == 201

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from hub.cli import main
+from models.timeutil import to_iso, utcnow
 from tests.support.server import cli, free_port, run_cli, serve
 
 
@@ -82,7 +83,7 @@ async def status_change_reaches_the_outbox(data_dir, base, auth):
             json={
                 "event_id": "cli-1",
                 "status": "supplement_requested",
-                "at": "2026-11-28T10:00:00+07:00",
+                "at": to_iso(utcnow()),  # live: an old event would be history, recorded without a notice
                 "actor": "Một cửa",
                 "note": "- Bản sao sổ hộ khẩu",
             },
@@ -93,7 +94,7 @@ async def status_change_reaches_the_outbox(data_dir, base, auth):
         if "Bản sao sổ hộ khẩu" in out:
             break
         await asyncio.sleep(0.05)
-    assert "telegram → 100001" in out  # Nguyễn Văn An's first consented channel
+    assert "telegram → 100001 · recording-telegram · delivered" in out  # Nguyễn Văn An's first consented channel
     assert "Bản sao sổ hộ khẩu" in out
 
 

@@ -11,6 +11,9 @@ import pytest
 from hub.keys import STORE
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
+from models.notifications import DeliveryAttempt, Notification, Progress
+from models.notifications import DeliveryStatus as S
+from tests.support.dossiers import dossier as dossier_data
 from tests.support.server import run_cli
 
 CODE = "000.00.21.H12-261130-0014"
@@ -113,19 +116,28 @@ async def test_outbox_tail_escapes_what_would_drive_the_terminal(tmp_path):
     store = SqliteStore(data_dir / "tongdai.sqlite3")
     await store.open()
     # Sent before this fix, or by a path that does not pass through the API's text fields.
-    await store.record_messages(
+    await store.upsert_dossier(dossier_data("H12-0001"))
+    [(citizen_id, _)] = (await store.dossier_targets(["H12-0001"]))["H12-0001"].recipients
+    stamp = "2026-11-30T10:00:00.000+00:00"
+    await store.add_notifications(
+        [Notification("n-1", citizen_id, "dossier_status", "e-1", "status_changed", {}, S.QUEUED, "H12-0001")]
+    )
+    await store.start_sending(
+        [Progress("n-1", S.SENDING, "sms", (), 1, "att-1", None)],
         [
-            (
+            DeliveryAttempt(
                 "att-1",
-                "recording",
+                "n-1",
                 "sms",
-                "+84912345678\x1b[8m",
-                "Hồ sơ\x07",
-                "Dòng 1\n\x1b]0;hacked\x07\x1b[2JDòng 2\rxóa\u202e",
-                None,
-                "2026-11-30T10:00:00+00:00",
+                "recording\x1b[1m",
+                S.SENDING,
+                stamp,
+                stamp,
+                address="+84912345678\x1b[8m",
+                subject="Hồ sơ\x07",
+                text="Dòng 1\n\x1b]0;hacked\x07\x1b[2JDòng 2\rxóa\u202e",
             )
-        ]
+        ],
     )
     await store.close()
     code, out, err = await run_cli(data_dir, "outbox", "tail", "-n", "5")

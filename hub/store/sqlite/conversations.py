@@ -205,6 +205,8 @@ async def offered_options(db, conversation_id: str) -> list[dict]:
         (conversation_id,),
     )
     return orjson.loads(rows[0][0]) if rows else []
+
+
 async def linked_dossier_codes(db, channel: Channel, address, limit: int) -> list[str]:
     """Codes of the dossiers of the citizen this address was linked to by a
     deep link, while the address is still that citizen's; newest first."""

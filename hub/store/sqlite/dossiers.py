@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import overload
+from typing import Any, overload
 
 import aiosqlite
 import orjson
@@ -181,6 +181,7 @@ async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], 
             status=status.value,
             received_at=received_at,
             due_at=fields["due_at"],
+            notify=data.notify,
         )
         return True, (), [event]
     current = rows[0]
@@ -235,7 +236,7 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
             results.append(StatusChangeResult("illegal", previous_status=current, current_status=current))
             continue
         at = iso(change.at)
-        row = {
+        row: dict[str, Any] = {
             "event_id": change.event_id,
             "code": change.code,
             "previous_status": current.value,
@@ -246,6 +247,7 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
             "due_at": iso(change.due_at),
             "recorded_at": now,
             "result": orjson.dumps(change.result).decode() if change.result else None,
+            "notify": int(change.notify),
         }
         event_rows.append(tuple(row.values()))
         existing[change.event_id] = row
@@ -267,6 +269,7 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
                 applicant_id=dossier["applicant_id"],
                 previous_due_at=previous_due_at,
                 result=change.result,
+                notify=change.notify,
             )
         )
         # Built from what was written, not parsed back: this is the ingest hot path.
@@ -283,12 +286,13 @@ async def apply_status_changes(db, changes: list[StatusChange]) -> tuple[list[St
                 previous_status=current,
                 current_status=change.status,
                 recorded_at=recorded_at,
+                notified=change.notify,
             )
         )
     if event_rows:
         await db.executemany(
             "INSERT INTO dossier_events (event_id, code, previous_status, status, at, actor, note, due_at,"
-            " recorded_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " recorded_at, result, notify) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             event_rows,
         )
         await db.executemany(
@@ -316,6 +320,7 @@ def _result_from_row(row, outcome: str) -> StatusChangeResult:
         previous_status=DossierStatus(row["previous_status"]),
         current_status=DossierStatus(row["status"]),
         recorded_at=from_iso(row["recorded_at"]),
+        notified=bool(row["notify"]),
     )
 
 

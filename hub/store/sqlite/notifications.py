@@ -77,6 +77,9 @@ def attempt_from_row(row) -> DeliveryAttempt:
         updated_at=row["updated_at"],
         provider_ref=row["provider_ref"],
         error=row["error"],
+        address=row["address"],
+        subject=row["subject"],
+        text=row["text"],
     )
 
 
@@ -243,7 +246,8 @@ async def insert_attempts(db, attempts: list[DeliveryAttempt]) -> None:
     # OR IGNORE: a send that resumes after a crash reuses its attempt (and idempotency key).
     await db.executemany(
         "INSERT OR IGNORE INTO notification_attempts (id, notification_id, channel, provider, status,"
-        " provider_ref, error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " provider_ref, error, created_at, updated_at, address, subject, text)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 a.id,
@@ -255,6 +259,9 @@ async def insert_attempts(db, attempts: list[DeliveryAttempt]) -> None:
                 a.error,
                 a.created_at,
                 a.updated_at,
+                a.address,
+                a.subject,
+                a.text,
             )
             for a in attempts
         ],
@@ -391,13 +398,13 @@ async def with_attempts(db, rows) -> list[Notification]:
     return [notification_from_row(row, attempts.get(row[0], ())) for row in rows]
 
 
-async def overdue_without_apology(db, now: str, limit: int) -> list[str]:
+async def overdue_without_apology(db, now: str, limit: int, since: str | None = None) -> list[str]:
     rows = await db.execute_fetchall(
-        "SELECT code FROM dossiers d WHERE d.due_at IS NOT NULL AND d.due_at < ?"
+        "SELECT code FROM dossiers d WHERE d.due_at IS NOT NULL AND d.due_at < ? AND d.due_at >= ?"
         " AND d.status NOT IN ('returned', 'rejected', 'withdrawn', 'result_ready')"
         " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.source_event_id = 'overdue:' || d.code)"
         " ORDER BY d.due_at LIMIT ?",
-        (now, limit),
+        (now, since or "", limit),
     )
     return [row[0] for row in rows]
 
@@ -422,3 +429,37 @@ async def last_recorded(db, count: int) -> list[dict]:
         "SELECT * FROM (SELECT * FROM recorded_messages ORDER BY id DESC LIMIT ?) ORDER BY id", (count,)
     )
     return [dict(row) for row in rows]
+
+
+# What was sent on every provider, for `tongdai outbox tail`: the attempt's
+# rowid is the cursor, its status as it stands when read.
+_SENT = (
+    "SELECT a.rowid AS id, a.created_at, a.channel, a.address, a.provider, a.status, a.subject, a.text, a.error,"
+    " n.purpose, n.dossier_code FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id"
+)
+
+
+async def sent_after(db, after_id: int, limit: int) -> list[dict]:
+    rows = await db.execute_fetchall(_SENT + " WHERE a.rowid > ? ORDER BY a.rowid LIMIT ?", (after_id, limit))
+    return [dict(row) for row in rows]
+
+
+async def last_sent(db, count: int) -> list[dict]:
+    rows = await db.execute_fetchall(
+        f"SELECT * FROM ({_SENT} ORDER BY a.rowid DESC LIMIT ?) ORDER BY id",  # noqa: S608  constant SQL; values bound
+        (count,),
+    )
+    return [dict(row) for row in rows]
+
+
+async def purge_sent_texts(db, before: str) -> int:
+    """Blanks what attempts sent before `before` (the rows, their status and
+    masked address stay, for the record) and drops what recording providers
+    kept: the texts name people and their affairs."""
+    blanked = await db.execute_fetchall(
+        "UPDATE notification_attempts SET text = NULL, subject = NULL"
+        " WHERE created_at < ? AND text IS NOT NULL RETURNING 1",
+        (before,),
+    )
+    dropped = await db.execute_fetchall("DELETE FROM recorded_messages WHERE created_at < ? RETURNING 1", (before,))
+    return len(blanked) + len(dropped)

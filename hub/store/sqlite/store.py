@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.store.port import (
@@ -314,8 +314,18 @@ class SqliteStore:
     async def get_notifications(self, ids: list[str]) -> list[Notification]:
         return await notifications.get_notifications(self.db.reader, ids)
 
-    async def overdue_without_apology(self, now, limit: int) -> list[str]:
-        return await notifications.overdue_without_apology(self.db.reader, iso(now), limit)
+    async def overdue_without_apology(self, now, limit: int, since=None) -> list[str]:
+        return await notifications.overdue_without_apology(self.db.reader, iso(now), limit, iso(since))
+
+    async def sent_after(self, after_id: int, limit: int) -> list[dict]:
+        return await notifications.sent_after(self.db.reader, after_id, limit)
+
+    async def last_sent(self, count: int) -> list[dict]:
+        return await notifications.last_sent(self.db.reader, count)
+
+    async def purge_sent_texts(self, before) -> int:
+        async with self.db.transaction() as db:
+            return await notifications.purge_sent_texts(db, before.astimezone(UTC).isoformat(timespec="milliseconds"))
 
     async def record_messages(self, rows: list[tuple]) -> None:
         async with self.db.transaction() as db:
