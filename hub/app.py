@@ -53,6 +53,7 @@ from hub.keys import (
     BUS,
     CHANNEL_HEALTH,
     CHANNEL_MODES,
+    CLOCK,
     LOOKUP_GUARD,
     METRICS,
     OPENAPI,
@@ -71,7 +72,6 @@ from notify import follow as notify_follow
 from notify import openapi as notify_openapi
 from notify.engine import Notifier
 from notify.holidays import HolidayCalendar, load_holidays
-from notify.keys import CLOCK as NOTIFY_CLOCK
 from notify.keys import LINKS, TEMPLATES
 from notify.links import Links
 from notify.overdue import OverdueScheduler
@@ -417,7 +417,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     app[CHANNEL_MODES] = service.channels.modes
     app[TEMPLATES], app[LINKS] = service.templates, service.links
     app[CHANNEL_HEALTH] = lambda: [(c, p, h.up, h.reason) for c, p, h in service.adapters.health()]
-    app[NOTIFY_CLOCK] = service.notifier.sender.clock
+    app[CLOCK] = service.notifier.sender.clock
 
     async def run(app: web.Application):
         await service.start(before_bus=lambda: [load_plugin(spec)(app) for spec in settings.plugins])

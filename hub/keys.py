@@ -38,3 +38,6 @@ CHANNEL_HEALTH = web.AppKey("channel_health", ChannelHealth)
 # Each notifying channel's provider and mode (real | recording | unavailable),
 # handed over as data so that the core need not import channels.
 CHANNEL_MODES: web.AppKey[Callable[[], dict[str, dict[str, str]]]] = web.AppKey("channel_modes")
+# The service's clock (epoch seconds), bootstrap's `clock`: what "now" is for
+# an event's age, a resend's due time, a broadcast's start. Tests move it.
+CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")

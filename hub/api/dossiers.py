@@ -3,7 +3,7 @@ kiosk, phone and chat read the masked public view."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from aiohttp import web
@@ -11,7 +11,7 @@ from aiohttp import web
 from hub.api import body as b
 from hub.api.errors import ApiError, after_minutes, too_many
 from hub.api.replies import reply
-from hub.keys import API_KEYS, LOOKUP_GUARD, METRICS, SETTINGS, STORE
+from hub.keys import API_KEYS, CLOCK, LOOKUP_GUARD, METRICS, SETTINGS, STORE
 from hub.lookup import http_asker, spellings, verified_lookup, verify_digits
 from hub.store.port import ApplicantData, DossierData, DossierStore, StatusChange
 from hub.tracking import dossier_view
@@ -100,7 +100,8 @@ def _notify(request: web.Request, body: dict, at: datetime) -> bool:
     if not isinstance(given, bool):
         raise ApiError(422, "'notify' phải là true (gửi thông báo) hoặc false (chỉ ghi nhận).", field="notify")
     hours = request.app[SETTINGS].notify_max_event_age_hours
-    return given and (hours <= 0 or utcnow() - at <= timedelta(hours=hours))
+    now = datetime.fromtimestamp(request.app[CLOCK](), UTC)  # the service's: tests move it
+    return given and (hours <= 0 or now - at <= timedelta(hours=hours))
 
 
 @routes.put("/api/v1/dossiers/{code}")

@@ -413,8 +413,10 @@ class TestNotificationStore:
         """Issue 11 item 5: text, subject and masked address on every attempt; the purge
         blanks texts older than the cut-off and keeps the row."""
         citizen = (await store.upsert_dossier(dossier())).dossier.applicant_id
+        # Two purposes: two status notices would supersede each other (item 3).
         notes = [
-            Notification(f"n{i}", citizen, "dossier_status", f"e{i}", "t", {}, dossier_code="H12-0001") for i in (1, 2)
+            Notification(f"n{i}", citizen, purpose, f"e{i}", "t", {}, dossier_code="H12-0001")
+            for i, purpose in ((1, "overdue_apology"), (2, "dossier_status"))
         ]
         await store.add_notifications(notes)
         old, new = "2026-08-01T02:00:00.000+00:00", "2026-11-20T02:00:00.000+00:00"

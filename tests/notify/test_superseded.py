@@ -130,7 +130,8 @@ async def test_an_older_event_arriving_later_does_not_supersede_the_newer(tmp_pa
 async def test_the_result_with_collection_details_and_the_apology_are_kept(tmp_path):
     h = await make_harness(tmp_path)
     try:
-        await h.dossier(due_at=datetime.fromtimestamp(h.clock.now, UTC) - timedelta(days=1))
+        # Late by hours, not days: a dossier late for longer than the age limit is history (item 4).
+        await h.dossier(due_at=datetime.fromtimestamp(h.clock.now, UTC) - timedelta(hours=1))
         await h.pump()
         h.clock.set(datetime(2026, 11, 25, 22, 0, tzinfo=VN_TZ))
         citizen = (await h.store.get_dossier("H12.22-261120-0001")).applicant_id
