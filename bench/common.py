@@ -48,7 +48,8 @@ def iso_now() -> str:
 
 
 def dossier_body(index: int, phone: str) -> dict:
-    received = datetime.now(VN) - timedelta(days=1)
+    # Within TONGDAI_NOTIFY_MAX_EVENT_AGE_HOURS (24): a day-old registration would be history, never notified.
+    received = datetime.now(VN) - timedelta(hours=12)
     return {
         "procedure": "Cấp giấy phép xây dựng (benchmark)",
         "agency": "Sở Xây dựng",

@@ -184,7 +184,6 @@ class Channels:
         quiet: frozenset[Channel] | None = None,
     ):
         self._providers: dict[Channel, Provider] = {}
-        self._withdrawn: set[Channel] = set()
         self._deadlines: dict[Channel, float] = {
             c: s.receipt_deadline
             for c, s in SPECS.items()
@@ -198,7 +197,6 @@ class Channels:
         if provider.channel not in SPECS:
             raise ValueError(f"channel {provider.channel.value} cannot carry notifications")
         self._providers[provider.channel] = provider
-        self._withdrawn.discard(provider.channel)
 
     def withdraw_recording(self) -> list[Channel]:
         """A live service (some real adapter configured): every channel still
@@ -207,7 +205,6 @@ class Channels:
         gone = [c for c, p in self._providers.items() if p.records]
         for channel in gone:
             del self._providers[channel]
-            self._withdrawn.add(channel)
         return gone
 
     def available(self, channel: Channel) -> bool:

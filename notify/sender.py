@@ -316,6 +316,7 @@ class Sender:
         unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if REGISTRY[channel].unsubscribe_link else None
         # A name the notification carries (the applicant as named on the dossier) wins over the contact's.
         context = {"citizen_name": citizen.full_name, **n.context, "org": self.org, "unsubscribe_url": unsubscribe}
+        secrets: list[str] = []
         if n.purpose in ASKS_CONSENT:
             # Derived here from the request's id, so the queued row never holds the code.
             request_id = str(n.context.get("follow_request", ""))
@@ -323,6 +324,7 @@ class Sender:
                 "code": self.links.follow_code(request_id),
                 "url": self.links.follow_url(request_id),
             }
+            secrets = [context["confirmation"]["url"], context["confirmation"]["code"]]  # the link may hold the digits
         try:
             rendered = self.templates.render(n.template, self.channels.kind(channel), context)
         except PermanentError as exc:  # a broken template for this channel: try the next one
@@ -358,9 +360,10 @@ class Sender:
             html=rendered.html,
             unsubscribe_url=unsubscribe,
         )
-        # Kept with the attempt, on every provider, so that an agent can say what was sent.
+        # Kept with the attempt, on every provider, so that an agent can say what was sent;
+        # never a follow confirmation's code or link: whoever reads the attempt could confirm.
         attempt.address = REGISTRY[channel].mask(address)
-        attempt.subject, attempt.text = rendered.subject, rendered.text
+        attempt.subject, attempt.text = _redact(rendered.subject, secrets), _redact(rendered.text, secrets)
         return _Step(n, update, attempt, outgoing, provider)
 
     # sending
@@ -467,6 +470,13 @@ def _log_cancelled(n: Notification, reason: str | None) -> None:
         reason,
         extra={"notification": n.id, "purpose": n.purpose, "dossier": n.dossier_code, "reason": reason},
     )
+
+
+def _redact(text: str | None, secrets: list[str]) -> str | None:
+    for secret in secrets:
+        if text:
+            text = text.replace(secret, "[đã ẩn]")
+    return text
 
 
 def _attempt(

@@ -45,6 +45,7 @@ async def service(tmp_path, start_server, prism, emulator):
         public_url=PUBLIC,
         bus_poll_seconds=0.05,
         quiet_hours="00:00-00:00",
+        notify_max_event_age_hours=0,  # the events' dates are fixed
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_tls="none",

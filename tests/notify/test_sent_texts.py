@@ -6,6 +6,7 @@ blanked by the purge job, the attempt row stays."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -104,3 +105,34 @@ async def test_texts_past_retention_are_blanked_and_the_attempt_stays(tmp_path):
         assert [row["text"] for row in tail] == [None] and tail[0]["provider"] == "recording-telegram"
     finally:
         await h.store.close()
+
+
+async def test_a_follow_confirmation_keeps_its_text_without_the_code_or_link(client, auth):
+    """The code and link confirm a follow: whoever reads the attempt must not be able to."""
+    body = {
+        "procedure": "Đăng ký khai sinh",
+        "agency": "UBND phường Thạch Thang",
+        "received_at": "2026-11-20T08:30:00+07:00",
+        "applicant": {"full_name": "Lê Thị Hoa", "phone": "0987654321"},
+    }
+    assert (await client.put(f"/api/v1/dossiers/{CODE}", json=body, headers=auth)).status == 201
+    for channel, address in (("sms", {"phone": "0912000807"}), ("email", {"email": "chi.le@example.vn"})):
+        asked = await client.post(
+            f"/api/v1/dossiers/{CODE}/followers", json={"verify": "4321", "channel": channel, **address}
+        )
+        assert asked.status == 202
+    await client.app[BUS].wait_idle()
+    await client.app[SERVICE].notifier.sender.wait_idle()
+    recorded = {r["channel"]: r["body"] for r in await client.app[STORE].last_recorded(10)}
+    code = re.search(r"Mã xác nhận (\d+)", recorded["sms"]).group(1)
+    link = re.search(r"https?://\S+/follow/\S+", recorded["email"]).group(0).rstrip(".")
+    response = await client.get("/api/v1/notifications", params={"dossier": CODE}, headers=auth)
+    kept = {
+        a["channel"]: a["text"]
+        for n in (await response.json())["notifications"]
+        if n["purpose"] == "follow_confirmation"
+        for a in n["attempts"]
+    }
+    assert set(kept) == {"sms", "email"}
+    assert code not in kept["sms"] and "[đã ẩn]" in kept["sms"]
+    assert link not in kept["email"] and "/follow/" not in kept["email"] and "[đã ẩn]" in kept["email"]

@@ -54,6 +54,7 @@ async def service(tmp_path, emulator):  # noqa: F811  the fixture imported above
         telegram_webhook_secret=HOOK_SECRET,
         telegram_bot_username="tongdai_test_bot",
         quiet_hours="00:00-00:00",  # notices go out whatever the hour the test runs
+        notify_max_event_age_hours=0,  # the events' dates are fixed
         bus_poll_seconds=0.05,
     )
     app = await create_app(settings)
