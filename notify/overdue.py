@@ -7,18 +7,17 @@ due date; only a service stopped for longer than the limit would miss one."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from hub.store.port import NotificationStore
+from notify.periodic import Periodic
 from notify.planner import Planner
 
-log = logging.getLogger(__name__)
 
+class OverdueScheduler(Periodic):
+    name, done = "notify-overdue", "overdue apologies queued"
 
-class OverdueScheduler:
     def __init__(
         self,
         store: NotificationStore,
@@ -33,7 +32,6 @@ class OverdueScheduler:
         self.planner = planner
         self.interval = interval
         self.clock = clock
-        self._task: asyncio.Task | None = None
 
     async def run_once(self) -> int:
         """How many apologies it queued."""
@@ -48,27 +46,3 @@ class OverdueScheduler:
             queued += added
             if not added:  # e.g. dossiers whose applicant cannot be found: do not spin
                 return queued
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="notify-overdue")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                found = await self.run_once()
-                if found:
-                    log.info("overdue apologies queued", extra={"count": found})
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise asyncio.CancelledError from None
-                log.exception("overdue scan failed")
-            await asyncio.sleep(self.interval)
