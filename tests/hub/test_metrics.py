@@ -16,26 +16,14 @@ from hub.api.auth import ApiKeys
 from hub.app import SERVICE, create_app
 from hub.keys import STORE
 from models.timeutil import VN_TZ, to_iso
+from tests.support.dossiers import DOSSIER
 from tests.support.waiting import eventually
 
 CODE = "BD-261201-0017"
 
 
 def dossier(received_at: datetime) -> dict:
-    return {
-        "procedure": "Đăng ký khai sinh",
-        "agency": "UBND phường Thạch Thang",
-        "received_at": to_iso(received_at),
-        "due_at": "2099-11-25T17:00:00",
-        "applicant": {
-            "full_name": "Lê Văn Cường",
-            "phone": "0987654321",
-            "email": "cuong@example.vn",
-            "telegram_chat_id": 5550001,
-            "preferred_channels": ["telegram", "email"],
-            "consents": [{"channel": "telegram", "granted": True}, {"channel": "email", "granted": True}],
-        },
-    }
+    return {**DOSSIER, "received_at": to_iso(received_at)}  # news, not back-filled history
 
 
 @pytest.fixture
