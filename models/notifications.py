@@ -178,8 +178,8 @@ class Notification:
     attempts: tuple[DeliveryAttempt, ...] = field(default=())
     legal_basis: str = CONSENT  # recorded when planned: what lets the sender use a channel
     reason: str | None = None  # a REASONS code while not sent, or once given up
-    # When the news it carries happened (ISO): decides which of two notices about
-    # one dossier is the newer, whatever order the bus delivered them in.
+    # When the news it carries happened (UTC ISO), as the event said; the
+    # store orders news by the dossier's recorded sequence first.
     event_at: str | None = None
     superseded_by: str | None = None
 

@@ -1,6 +1,7 @@
 """Issue 11 item 3: stale messages after a wait. A pending status notice is
 superseded by a newer one about the same dossier for the same citizen, in the
-order the events happened (not the order they arrived); the apology and a
+order the dossier's changes were recorded (not the order the bus delivers
+them); the apology and a
 result with collection details are kept. The day-one story runs through the
 real HTTP app: registered with name and phone only at 02:54, several status
 changes, then morning: one SMS, the current state."""

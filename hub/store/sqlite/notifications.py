@@ -121,27 +121,32 @@ async def insert_notifications(db, items: list[Notification], now: str) -> int:
 _PENDING = ("queued", "deferred", "temporary_failure")
 
 
-def _order(row) -> tuple[float, int]:
-    # Rows without an event time (planned before it was kept) sort first; ties
-    # go to the one planned last.
+def _order(row) -> tuple[int, float, int]:
+    # The dossier's own sequence first: the order its status changes were
+    # recorded, which is what its status follows, whatever order the bus
+    # delivers them in and whatever `at` a client gave. The registration has
+    # no event row and comes first. Then the event's time, then planning order.
     at = row["event_at"]
-    if not at:
-        return float("-inf"), row["rowid"]
-    moment = datetime.fromisoformat(at)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp(), row["rowid"]
+    moment = float("-inf")
+    if at:
+        parsed = datetime.fromisoformat(at)
+        moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    return (-1 if row["seq"] is None else row["seq"]), moment, row["rowid"]
 
 
 async def supersede(db, news: list[Notification], now: str) -> list[str]:
     """Within the transaction that planned `news`: for each (dossier, citizen)
-    they touch, every pending status notice older than the newest one (by the
-    time of its event, not by arrival) is cancelled as superseded by it. A
+    they touch, every pending status notice older than the newest one (in the
+    order the dossier's changes were recorded, not the order the bus delivered
+    them) is cancelled as superseded by it. A
     result with collection details is kept. Idempotent: a redelivered event
     inserts nothing and changes no order."""
     cancelled: list[str] = []
     for code, citizen_id in dict.fromkeys((n.dossier_code, n.citizen_id) for n in news):
         rows = await db.execute_fetchall(
-            f"SELECT rowid, id, status, template, event_at FROM notifications"  # noqa: S608  constant placeholders only
-            f" WHERE dossier_code = ? AND citizen_id = ? AND purpose IN ({placeholders(list(STATUS_NEWS))})",
+            f"SELECT n.rowid, n.id, n.status, n.template, n.event_at, e.rowid AS seq FROM notifications n"  # noqa: S608  constant placeholders only
+            f" LEFT JOIN dossier_events e ON e.event_id = n.source_event_id"
+            f" WHERE n.dossier_code = ? AND n.citizen_id = ? AND n.purpose IN ({placeholders(list(STATUS_NEWS))})",
             (code, citizen_id, *STATUS_NEWS),
         )
         if len(rows) < 2:
