@@ -8,14 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from hub.api.auth import ApiKeys
-from hub.app import SERVICE, create_app
-from hub.keys import BUS, STORE
+from hub.keys import STORE
 from hub.settings import Settings
 from models.timeutil import VN_TZ
-from tests.support.clock import FakeClock
+from tests.support.served import notifications, served, settle
 
 CODE = "000.00.21.H12-261125-0101"
 # A Wednesday mid-morning: no quiet hours, no holiday.
@@ -29,22 +27,9 @@ PHONE_ONLY = {
 }
 
 
-async def _client(tmp_path, **overrides):
-    clock = FakeClock()
-    clock.set(DAY)
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        bus_poll_seconds=0.05,
-        bus_backoff_base_seconds=0.01,
-        bus_backoff_max_seconds=0.05,
-        **overrides,
-    )
-    return TestClient(TestServer(await create_app(settings, clock=clock)))
-
-
 @pytest.fixture
 async def client(tmp_path):
-    async with await _client(tmp_path) as client:
+    async with served(tmp_path, DAY) as (client, _, _):
         yield client
 
 
@@ -52,16 +37,7 @@ async def _auth(client) -> dict:
     return {"Authorization": f"Bearer {await ApiKeys(client.app[STORE]).create('one-stop-shop')}"}
 
 
-async def settle(client):
-    for _ in range(3):
-        await client.app[BUS].wait_idle()
-        await client.app[SERVICE].notifier.sender.wait_idle()
-
-
-async def listed(client, auth, **query):
-    response = await client.get("/api/v1/notifications", params=query, headers=auth)
-    assert response.status == 200
-    return (await response.json())["notifications"]
+listed = notifications
 
 
 async def event(client, auth, event_id: str, status: str):
@@ -122,8 +98,7 @@ async def test_a_broadcast_needs_an_explicit_consent(client):
 
 
 async def test_the_basis_is_configurable_per_purpose(tmp_path):
-    async with await _client(tmp_path, legal_basis="dossier_received=consent") as client:
-        auth = await _auth(client)
+    async with served(tmp_path, DAY, legal_basis="dossier_received=consent") as (client, _, auth):
         assert (await client.put(f"/api/v1/dossiers/{CODE}", json=PHONE_ONLY, headers=auth)).status == 201
         await settle(client)
         [notice] = await listed(client, auth, dossier=CODE)

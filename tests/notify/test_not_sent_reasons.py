@@ -8,17 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from hub.api.auth import ApiKeys
-from hub.app import SERVICE, create_app
-from hub.keys import BUS, STORE
-from hub.settings import Settings
+from hub.keys import STORE
 from models.notifications import REASONS
 from models.notifications import DeliveryStatus as S
 from models.timeutil import VN_TZ
-from tests.support.clock import FakeClock
 from tests.support.harness import APPLICANT, make_harness
+from tests.support.served import notifications, served, settle
 from tests.support.server import cli, run_cli
 
 CODE = "000.00.21.H12-261125-0202"
@@ -34,26 +30,12 @@ PHONE_ONLY = {
 
 @pytest.fixture
 async def service(tmp_path):
-    clock = FakeClock()
-    clock.set(DAY)
-    settings = Settings(
-        data_dir=tmp_path / "data", bus_poll_seconds=0.05, bus_backoff_base_seconds=0.01, bus_backoff_max_seconds=0.05
-    )
-    async with TestClient(TestServer(await create_app(settings, clock=clock))) as client:
-        key = await ApiKeys(client.app[STORE]).create("one-stop-shop")
-        yield client, {"Authorization": f"Bearer {key}"}, tmp_path / "data"
-
-
-async def settle(client):
-    for _ in range(3):
-        await client.app[BUS].wait_idle()
-        await client.app[SERVICE].notifier.sender.wait_idle()
+    async with served(tmp_path, DAY) as (client, _, auth):
+        yield client, auth, tmp_path / "data"
 
 
 async def listed(client, auth):
-    response = await client.get("/api/v1/notifications", params={"dossier": CODE}, headers=auth)
-    assert response.status == 200
-    return (await response.json())["notifications"]
+    return await notifications(client, auth, dossier=CODE)
 
 
 async def withdrawn_then_granted(client, auth) -> dict:

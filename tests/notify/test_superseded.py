@@ -11,19 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from hub.api.auth import ApiKeys
-from hub.app import SERVICE, create_app
-from hub.keys import BUS, STORE
-from hub.settings import Settings
+from hub.keys import STORE
 from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus
 from models.events import DossierStatusChanged, Message
 from models.notifications import DeliveryStatus as S
 from models.timeutil import VN_TZ
-from tests.support.clock import FakeClock
 from tests.support.harness import make_harness
+from tests.support.served import notifications, served, settle
 
 CODE = "000.00.21.H12-261126-0254"
 # A Thursday, no holiday: quiet hours end at 07:00.
@@ -33,27 +29,12 @@ MORNING = datetime(2026, 11, 26, 7, 0, tzinfo=VN_TZ)
 
 @pytest.fixture
 async def night(tmp_path):
-    clock = FakeClock()
-    clock.set(NIGHT)
-    settings = Settings(
-        data_dir=tmp_path / "data", bus_poll_seconds=0.05, bus_backoff_base_seconds=0.01, bus_backoff_max_seconds=0.05
-    )
-    app = await create_app(settings, clock=clock)
-    async with TestClient(TestServer(app)) as client:
-        key = await ApiKeys(client.app[STORE]).create("one-stop-shop")
-        yield client, clock, {"Authorization": f"Bearer {key}"}
-
-
-async def settle(client):
-    for _ in range(3):
-        await client.app[BUS].wait_idle()
-        await client.app[SERVICE].notifier.sender.wait_idle()
+    async with served(tmp_path, NIGHT) as service:
+        yield service
 
 
 async def listed(client, auth):
-    response = await client.get("/api/v1/notifications", params={"dossier": CODE}, headers=auth)
-    assert response.status == 200
-    return (await response.json())["notifications"]
+    return await notifications(client, auth, dossier=CODE)
 
 
 def at(minutes: int) -> str:
