@@ -5,26 +5,14 @@ consent; the basis is configurable per purpose and checked at start."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from hub.api.auth import ApiKeys
 from hub.keys import STORE
 from hub.settings import Settings
-from models.timeutil import VN_TZ
-from tests.support.served import notifications, served, settle
+from tests.support.served import DAY, PHONE_ONLY, notifications, served, settle
 
 CODE = "000.00.21.H12-261125-0101"
-# A Wednesday mid-morning: no quiet hours, no holiday.
-DAY = datetime(2026, 11, 25, 10, 0, tzinfo=VN_TZ)
-PHONE_ONLY = {
-    "procedure": "Đăng ký khai sinh",
-    "agency": "UBND phường Thạch Thang",
-    "received_at": "2026-11-25T09:55:00+07:00",
-    "due_at": "2099-11-25T17:00:00+07:00",
-    "applicant": {"full_name": "Trần Thị Bình", "phone": "0913000901"},
-}
 
 
 @pytest.fixture

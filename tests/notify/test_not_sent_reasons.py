@@ -14,18 +14,10 @@ from models.notifications import REASONS
 from models.notifications import DeliveryStatus as S
 from models.timeutil import VN_TZ
 from tests.support.harness import APPLICANT, make_harness
-from tests.support.served import notifications, served, settle
+from tests.support.served import DAY, PHONE_ONLY, notifications, served, settle
 from tests.support.server import cli, run_cli
 
 CODE = "000.00.21.H12-261125-0202"
-DAY = datetime(2026, 11, 25, 10, 0, tzinfo=VN_TZ)
-PHONE_ONLY = {
-    "procedure": "Đăng ký khai sinh",
-    "agency": "UBND phường Thạch Thang",
-    "received_at": "2026-11-25T09:55:00+07:00",
-    "due_at": "2099-11-25T17:00:00+07:00",
-    "applicant": {"full_name": "Trần Thị Bình", "phone": "0913000901"},
-}
 
 
 @pytest.fixture

@@ -12,7 +12,19 @@ from hub.api.auth import ApiKeys
 from hub.app import SERVICE, create_app
 from hub.keys import BUS, STORE
 from hub.settings import Settings
+from models.timeutil import VN_TZ
 from tests.support.clock import FakeClock
+
+# A Wednesday mid-morning: no quiet hours, no holiday.
+DAY = datetime(2026, 11, 25, 10, 0, tzinfo=VN_TZ)
+# Issue 11's day-one application: a name and a phone, nothing else (no consent).
+PHONE_ONLY = {
+    "procedure": "Đăng ký khai sinh",
+    "agency": "UBND phường Thạch Thang",
+    "received_at": "2026-11-25T09:55:00+07:00",
+    "due_at": "2099-11-25T17:00:00+07:00",
+    "applicant": {"full_name": "Trần Thị Bình", "phone": "0913000901"},
+}
 
 
 @asynccontextmanager
