@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -138,39 +139,48 @@ async def supersede(db, news: list[Notification], now: str) -> list[str]:
     """Within the transaction that planned `news`: for each (dossier, citizen)
     they touch, every pending status notice older than the newest one (in the
     order the dossier's changes were recorded, not the order the bus delivered
-    them) is cancelled as superseded by it. A
-    result with collection details is kept. Idempotent: a redelivered event
-    inserts nothing and changes no order."""
-    cancelled: list[str] = []
-    for code, citizen_id in dict.fromkeys((n.dossier_code, n.citizen_id) for n in news):
+    them) is cancelled as superseded by it. A result with collection details
+    is kept. Idempotent: a redelivered event inserts nothing and changes no
+    order. One read per 500 dossiers, not one per dossier: it runs inside the
+    writer's transaction, which every other write waits for."""
+    pairs = set((n.dossier_code, n.citizen_id) for n in news)
+    codes = list(dict.fromkeys(code for code, _ in pairs))
+    by_pair: dict[tuple, list] = defaultdict(list)
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
         rows = await db.execute_fetchall(
-            f"SELECT n.rowid, n.id, n.status, n.template, n.event_at, e.rowid AS seq FROM notifications n"  # noqa: S608  constant placeholders only
-            f" LEFT JOIN dossier_events e ON e.event_id = n.source_event_id"
-            f" WHERE n.dossier_code = ? AND n.citizen_id = ? AND n.purpose IN ({placeholders(list(STATUS_NEWS))})",
-            (code, citizen_id, *STATUS_NEWS),
+            f"SELECT n.rowid, n.id, n.dossier_code, n.citizen_id, n.status, n.template, n.event_at,"  # noqa: S608  constant placeholders only
+            f" e.rowid AS seq FROM notifications n LEFT JOIN dossier_events e ON e.event_id = n.source_event_id"
+            f" WHERE n.dossier_code IN ({placeholders(chunk)}) AND n.purpose IN ({placeholders(list(STATUS_NEWS))})",
+            (*chunk, *STATUS_NEWS),
         )
+        for row in rows:
+            if (row["dossier_code"], row["citizen_id"]) in pairs:
+                by_pair[(row["dossier_code"], row["citizen_id"])].append(row)
+    updates = []
+    for (code, _), rows in by_pair.items():
         if len(rows) < 2:
             continue
         newest = max(rows, key=_order)
-        stale = [
-            r["id"]
-            for r in rows
-            if r["id"] != newest["id"] and r["status"] in _PENDING and r["template"] not in KEPT_TEMPLATES
-        ]
-        if not stale:
-            continue
+        for r in rows:
+            if r["id"] != newest["id"] and r["status"] in _PENDING and r["template"] not in KEPT_TEMPLATES:
+                updates.append((newest["id"], now, r["id"]))
+                log.info(
+                    "notification cancelled: superseded",
+                    extra={
+                        "notification": r["id"],
+                        "dossier": code,
+                        "reason": "superseded",
+                        "superseded_by": newest["id"],
+                    },
+                )
+    if updates:
         await db.executemany(
             "UPDATE notifications SET status = 'cancelled', reason = 'superseded', superseded_by = ?,"
             " next_at = NULL, updated_at = ? WHERE id = ? AND status IN ('queued', 'deferred', 'temporary_failure')",
-            [(newest["id"], now, one) for one in stale],
+            updates,
         )
-        for one in stale:
-            log.info(
-                "notification cancelled: superseded",
-                extra={"notification": one, "dossier": code, "reason": "superseded", "superseded_by": newest["id"]},
-            )
-        cancelled += stale
-    return cancelled
+    return [one for _, _, one in updates]
 
 
 async def dossier_targets(db, codes: list[str]) -> dict[str, DossierTargets]:
