@@ -7,7 +7,10 @@ DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench clean rasa
+.PHONY: run test lint bench clean rasa vendor
+
+# Playwright drives Debian's chromium (.ci/run installs it); it never fetches a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(RUN_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(RUN_VENV)
@@ -23,11 +26,23 @@ run: $(RUN_VENV)/.installed
 	$(RUN_VENV)/bin/tongdai demo --data-dir $(DATA_DIR)
 	$(RUN_VENV)/bin/tongdai serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
-# Real peers the channel tests talk to (Telegram Bot API emulator, Prism for Twilio).
+# Real peers the channel tests talk to (Telegram Bot API emulator, Prism for Twilio),
+# and axe-core, which the browser tests inject into each page.
 PEERS := tests/peers/node_modules/.installed
 $(PEERS): tests/peers/package.json tests/peers/package-lock.json
 	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Front-end libraries from npm, copied with their licence into hub/static/vendor
+# (listed in its VENDORED.md) and committed, so that `make run` needs Python only.
+# Add a package to frontend/package.json and its files to frontend/vendor.json.
+FRONTEND := frontend/node_modules/.installed
+$(FRONTEND): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(@D) && touch $@
+
+vendor: $(FRONTEND)
+	$(PYTHON) frontend/vendor.py
 
 # The Rasa assistant: its own Python 3.10 venv and trained model, cached outside
 # the repo (~/.cache/tongdai, by content hash) by assistant/rasa/manage.py. The

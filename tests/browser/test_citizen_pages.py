@@ -11,8 +11,8 @@ import aiohttp
 
 from hub.app import SERVICE
 from hub.keys import BUS, STORE
-from notify.keys import LINKS
 from models.citizen import Channel
+from notify.keys import LINKS
 from tests.support.browser import LiveApp, check_accessibility, screenshot
 
 CODE = "000.00.21.H12-261130-0201"

@@ -118,7 +118,8 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     yield opened
     context.close()
     # A script error on a page is a bug even when the assertions passed.
-    assert not messages, f"{request.node.name}: errors in the page's scripts: {json.dumps(messages, ensure_ascii=False)}"
+    shown = json.dumps(messages, ensure_ascii=False)
+    assert not messages, f"{request.node.name}: errors in the page's scripts: {shown}"
 
 
 @dataclass
