@@ -40,13 +40,14 @@ VIEWPORT = {"width": 1366, "height": 768}  # the office screen issue 12 names
 # Only these fail a test; "moderate" and "minor" are left to review.
 BLOCKING_IMPACTS = ("serious", "critical")
 STARTUP_SECONDS = 30
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 
 T = TypeVar("T")
 
 
 def chromium_path() -> str:
     """Debian's Chromium, or a failure that says how to get it."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    found = shutil.which("chromium") or (str(DEBIAN_CHROMIUM) if DEBIAN_CHROMIUM.exists() else None)
     if found is None:
         pytest.fail(
             "Chromium is not installed: browser tests need Debian's package "
