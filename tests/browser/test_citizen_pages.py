@@ -77,8 +77,8 @@ def test_follow_confirmation_page_in_chromium(live, page):
     screenshot(page, "follow-confirmation-asked")
     assert live.run(_email_consent(live, FOLLOWER)) is False  # opening the link confirmed nothing
 
-    page.get_by_role("button", name="Xác nhận nhận thông báo").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the POST's answer is a new page
+        page.get_by_role("button", name="Xác nhận nhận thông báo").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Đã xác nhận theo dõi hồ sơ"
     check_accessibility(page)
     screenshot(page, "follow-confirmation-done")
@@ -95,8 +95,8 @@ def test_unsubscribe_page_in_chromium(live, page):
     screenshot(page, "unsubscribe-asked")
     assert live.run(_email_consent(live, DOSSIER["applicant"]["email"])) is True  # a GET changes nothing
 
-    page.get_by_role("button", name="Xác nhận hủy nhận thông báo").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the POST's answer is a new page
+        page.get_by_role("button", name="Xác nhận hủy nhận thông báo").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Đã hủy nhận thông báo"
     check_accessibility(page)
     screenshot(page, "unsubscribe-done")
