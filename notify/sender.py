@@ -189,7 +189,7 @@ class Sender:
                 _log_cancelled(step.notification, step.update.reason)
         sending = [s for s in steps if s.outgoing is not None and s.notification.id not in gone]
         if self.metrics is not None:
-            self._count_unsent([s for s in steps if s.notification.id not in gone])
+            self._count_unsent(self.metrics, [s for s in steps if s.notification.id not in gone])
         if sending:
             outcomes = await self._send_all(sending)
             await self.store.record_progress([u for u, _ in outcomes], [a for _, a in outcomes])
@@ -200,16 +200,14 @@ class Sender:
                 listener([(s.notification, u) for s, (u, _) in zip(sending, outcomes, strict=True)])
         return len(due)
 
-    def _count_unsent(self, steps: list[_Step]) -> None:
+    def _count_unsent(self, metrics: Metrics, steps: list[_Step]) -> None:
         """Attempts that ended before any provider was called (a broken
         template, no address), and notices with nowhere to go."""
-        if self.metrics is None:
-            return
         for step in steps:
             if step.outgoing is None and step.attempt is not None:
-                self.metrics.attempt_recorded(step.attempt.channel, step.attempt.provider, step.attempt.status.value)
+                metrics.attempt_recorded(step.attempt.channel, step.attempt.provider, step.attempt.status.value)
             elif step.attempt is None and step.update.status is S.CANCELLED:
-                self.metrics.attempt_recorded("none", "none", S.CANCELLED.value)
+                metrics.attempt_recorded("none", "none", S.CANCELLED.value)
 
     # deciding
 
@@ -302,15 +300,21 @@ class Sender:
         tried: tuple[str, ...],
     ) -> _Step:
         update = Progress(n.id, S.SENDING, channel.value, tried, tries, attempt_id, now + self.policy.lease)
+
+        def failed(provider: str, error: str, reason: str | None) -> _Step:
+            """This channel cannot take it before any provider is called: the next channel, at once."""
+            attempt = DeliveryAttempt(
+                attempt_id, n.id, channel.value, provider, S.PERMANENT_FAILURE, stamp, stamp, error=error[:500]
+            )
+            progress = update._replace(
+                status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now, reason=reason
+            )
+            return _Step(n, progress, attempt)
+
         if not self.channels.available(channel):
             # Chosen before a restart that withdrew its provider (a real adapter
-            # configured since), or asked for by a consent request: the next channel.
-            failed = DeliveryAttempt(
-                attempt_id, n.id, channel.value, "none", S.PERMANENT_FAILURE, stamp, stamp, error="channel unavailable"
-            )
-            return _Step(
-                n, update._replace(status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now), failed
-            )
+            # configured since), or asked for by a consent request.
+            return failed("none", "channel unavailable", None)
         provider = self.channels.provider(channel)
         attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
         unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if REGISTRY[channel].unsubscribe_link else None
@@ -329,28 +333,10 @@ class Sender:
             rendered = self.templates.render(n.template, self.channels.kind(channel), context)
         except PermanentError as exc:  # a broken template for this channel: try the next one
             log.error("template failed", extra={"template": n.template, "channel": channel.value, "error": str(exc)})
-            failed = DeliveryAttempt(
-                attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp, stamp, error=str(exc)[:500]
-            )
-            return _Step(
-                n,
-                update._replace(
-                    status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now, reason="template_error"
-                ),
-                failed,
-            )
+            return failed(provider.name, str(exc), "template_error")
         address = self.channels.address(channel, citizen)
         if address is None:  # gone since a send whose lease ran out: like a broken template, the next channel
-            failed = DeliveryAttempt(
-                attempt_id, n.id, channel.value, provider.name, S.PERMANENT_FAILURE, stamp, stamp, error="no address"
-            )
-            return _Step(
-                n,
-                update._replace(
-                    status=S.PERMANENT_FAILURE, tried=(*tried, channel.value), next_at=now, reason="no_address"
-                ),
-                failed,
-            )
+            return failed(provider.name, "no address", "no_address")
         outgoing = Outgoing(
             attempt_id=attempt_id,
             channel=channel,
