@@ -64,14 +64,12 @@ async def metrics(request: web.Request) -> web.Response:
     m.outbox_pending.set(await store.count_pending())
     m.dead_letters.set(len(await store.dead_letters()))
     backlog = await request.app[STORE].notification_backlog()
-    oldest = await request.app[STORE].notification_backlog_oldest()
     now = utcnow()
     for status in DeliveryStatus:  # every status, so that an emptied queue reads 0, not its last value
-        m.notify_backlog.labels(status.value).set(backlog.get(status.value, 0))
-        since = oldest.get(status.value)
-        m.notify_oldest.labels(status.value).set(
-            max(0.0, (now - parse_datetime(since)).total_seconds()) if since else 0
-        )
+        waiting = backlog.get(status.value)
+        m.notify_backlog.labels(status.value).set(waiting.size if waiting else 0)
+        age = (now - parse_datetime(waiting.oldest)).total_seconds() if waiting else 0.0
+        m.notify_oldest.labels(status.value).set(max(0.0, age))
     m.escalations_open.set(await request.app[STORE].count_open_escalations())
     for channel, provider, up, _ in _channel_health(request):
         m.set_channel_up(channel, provider, up)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import orjson
 
@@ -127,6 +127,11 @@ class DossierTargets:
     received_at: str
     due_at: str | None
     recipients: list[tuple[str, str]]  # (citizen id, full name): applicant first, then followers
+
+
+class Waiting(NamedTuple):
+    size: int  # how many
+    oldest: str  # the creation time (ISO) of the oldest
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,11 +316,9 @@ class NotificationStore(Protocol):
     async def add_notifications(self, items: list[Notification]) -> int: ...
     async def due_notifications(self, now: float, limit: int) -> list[Notification]: ...
     async def next_notification_due(self) -> float | None: ...
-    async def notification_backlog(self) -> dict[str, int]:
-        """Notifications still to act on (next_at set), by status: the retry queue for /metrics."""
-
-    async def notification_backlog_oldest(self) -> dict[str, str]:
-        """The creation time (ISO) of the oldest notification still to act on, by status."""
+    async def notification_backlog(self) -> dict[str, Waiting]:
+        """Notifications still to act on (next_at set), by status: how many and
+        the oldest; the retry queue for /metrics."""
 
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         """Those of `ids` still due at `now`, leased to the caller until now + lease."""

@@ -345,9 +345,9 @@ class TestNotificationStore:
         assert [n.id for n in await store.get_notifications(["n1", "nope"])] == ["n1"]
         targets = await store.dossier_targets(["H12-0001"])
         assert targets["H12-0001"].recipients[0][0] == citizen
-        assert await store.notification_backlog() == {"queued": 1}
-        [(status, since)] = (await store.notification_backlog_oldest()).items()
-        assert status == "queued" and since == (await store.get_notifications(["n1"]))[0].created_at
+        [(status, waiting)] = (await store.notification_backlog()).items()
+        assert status == "queued" and waiting.size == 1
+        assert waiting.oldest == (await store.get_notifications(["n1"]))[0].created_at
 
     async def test_newer_news_supersedes_pending_older_in_event_order(self, store):
         """Issue 11 item 3: by the time the news happened, whatever order it is added in."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from hub.store.sqlite.db import placeholders
+from hub.store.sqlite.db import chunks, placeholders
 from hub.store.sqlite.dossiers import from_iso, iso
 from models.citizen import ADDRESS_FIELD, Channel, Citizen, ConsentRecord, Contact
 from models.events import new_id
@@ -14,8 +14,7 @@ from models.timeutil import utcnow
 async def get_citizens(db, ids: list[str]) -> dict[str, Citizen]:
     ids = list(dict.fromkeys(ids))
     found: dict[str, Citizen] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         rows = await db.execute_fetchall(f"SELECT * FROM citizens WHERE id IN ({placeholders(chunk)})", chunk)  # noqa: S608  only ? placeholders are interpolated
         consents: dict[str, list[ConsentRecord]] = {}
         for c in await db.execute_fetchall(
@@ -146,8 +145,7 @@ SELECT citizen_id, channel, granted FROM (
 async def get_contacts(db, ids: list[str]) -> dict[str, Contact]:
     ids = list(dict.fromkeys(ids))
     found: dict[str, Contact] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         marks = placeholders(chunk)
         consented: dict[str, set[Channel]] = {}
         withdrawn: dict[str, set[Channel]] = {}

@@ -228,3 +228,9 @@ class Database:
 
 def placeholders(values) -> str:
     return ",".join("?" * len(values))
+
+
+def chunks(values: list, size: int = 500):
+    """`values` in runs of `size`: SQLite binds at most 999 parameters per statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import orjson
 
-from hub.store.port import DossierTargets
-from hub.store.sqlite.db import placeholders
+from hub.store.port import DossierTargets, Waiting
+from hub.store.sqlite.db import chunks, placeholders
 from models.notifications import (
     KEPT_TEMPLATES,
     RANK,
@@ -146,8 +146,7 @@ async def supersede(db, news: list[Notification], now: str) -> list[str]:
     pairs = set((n.dossier_code, n.citizen_id) for n in news)
     codes = list(dict.fromkeys(code for code, _ in pairs))
     by_pair: dict[tuple, list] = defaultdict(list)
-    for start in range(0, len(codes), 500):
-        chunk = codes[start : start + 500]
+    for chunk in chunks(codes):
         rows = await db.execute_fetchall(
             f"SELECT n.rowid, n.id, n.dossier_code, n.citizen_id, n.status, n.template, n.event_at,"  # noqa: S608  constant placeholders only
             f" e.rowid AS seq FROM notifications n LEFT JOIN dossier_events e ON e.event_id = n.source_event_id"
@@ -230,18 +229,11 @@ async def next_due(db) -> float | None:
     return rows[0][0]
 
 
-async def backlog(db) -> dict[str, int]:
+async def backlog(db) -> dict[str, Waiting]:
     rows = await db.execute_fetchall(
-        "SELECT status, count(*) FROM notifications WHERE next_at IS NOT NULL GROUP BY status"
+        "SELECT status, count(*), min(created_at) FROM notifications WHERE next_at IS NOT NULL GROUP BY status"
     )
-    return {row[0]: row[1] for row in rows}
-
-
-async def oldest_waiting(db) -> dict[str, str]:
-    rows = await db.execute_fetchall(
-        "SELECT status, min(created_at) FROM notifications WHERE next_at IS NOT NULL GROUP BY status"
-    )
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: Waiting(row[1], row[2]) for row in rows}
 
 
 async def claim(db, ids: list[str], now: float, lease: float) -> set[str]:
@@ -294,8 +286,7 @@ async def update_attempts(db, attempts: list[DeliveryAttempt], now: str) -> None
 async def cancelled_among(db, ids: list[str]) -> set[str]:
     """Those of `ids` cancelled meanwhile (superseded while a round decided)."""
     found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         rows = await db.execute_fetchall(
             f"SELECT id FROM notifications WHERE id IN ({placeholders(chunk)}) AND status = 'cancelled'",  # noqa: S608  only ? placeholders are interpolated
             chunk,
@@ -402,8 +393,7 @@ async def get_notifications(db, ids: list[str]) -> list[Notification]:
 async def with_attempts(db, rows) -> list[Notification]:
     ids = [row[0] for row in rows]
     attempts: dict[str, list[DeliveryAttempt]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         for row in await db.execute_fetchall(
             f"SELECT * FROM notification_attempts WHERE notification_id IN ({placeholders(chunk)})"  # noqa: S608  only ? placeholders are interpolated
             f" ORDER BY created_at, rowid",

@@ -25,6 +25,7 @@ from hub.store.port import (
     StatusChange,
     StatusChangeResult,
     UpsertResult,
+    Waiting,
 )
 from hub.store.sqlite import (
     api_keys,
@@ -265,11 +266,8 @@ class SqliteStore:
     async def next_notification_due(self) -> float | None:
         return await notifications.next_due(self.db.reader)
 
-    async def notification_backlog(self) -> dict[str, int]:
+    async def notification_backlog(self) -> dict[str, Waiting]:
         return await notifications.backlog(self.db.reader)
-
-    async def notification_backlog_oldest(self) -> dict[str, str]:
-        return await notifications.oldest_waiting(self.db.reader)
 
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
         async with self.db.transaction() as db:
