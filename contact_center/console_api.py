@@ -48,13 +48,20 @@ class Console:
 
 
 CONSOLE = web.AppKey("console", Console)
-# Request keys: the signed-in Agent, and the session cookie's value.
-AGENT = "console_agent"
-SESSION = "console_session"
+
+
+@dataclass(frozen=True)
+class Signed:
+    """What `require` hands the handler: the signed-in agent and the session cookie's value."""
+
+    agent: Agent
+    session: str
+
 
 routes = web.RouteTableDef()
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.Request, Signed], Awaitable[web.StreamResponse]]
+Checked = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _is_api(request: web.Request) -> bool:
@@ -72,14 +79,14 @@ async def _csrf_given(request: web.Request) -> str:
     return ""
 
 
-def require(role: str) -> Callable[[Handler], Handler]:
+def require(role: str) -> Callable[[Handler], Checked]:
     """The session and the role, checked on the server before the handler
     runs: no live session → 401 JSON under /console/api/, a redirect to the
     sign-in page elsewhere; a lesser role → 403; a state-changing request
     without the session's CSRF token → 403."""
     needed = RANK[role]
 
-    def decorate(handler: Handler) -> Handler:
+    def decorate(handler: Handler) -> Checked:
         @functools.wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
             console = request.app[CONSOLE]
@@ -98,8 +105,7 @@ def require(role: str) -> Callable[[Handler], Handler]:
                 if _is_api(request):
                     raise ApiError(403, NO_CSRF)
                 return pages.forbidden(NO_CSRF)
-            request[AGENT], request[SESSION] = agent, token
-            return await handler(request)
+            return await handler(request, Signed(agent, token))
 
         return checked
 
@@ -158,17 +164,16 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/console")
 @require("agent")
-async def home(request: web.Request) -> web.StreamResponse:
-    agent: Agent = request[AGENT]
-    return pages.home(agent.name, agent.role, request.app[CONSOLE].sessions.csrf(request[SESSION]))
+async def home(request: web.Request, signed: Signed) -> web.StreamResponse:
+    agent = signed.agent
+    return pages.home(agent.name, agent.role, request.app[CONSOLE].sessions.csrf(signed.session))
 
 
 @routes.post("/console/logout")
 @require("agent")
-async def logout(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    agent: Agent = request[AGENT]
-    await console.sessions.end(request[SESSION])
+async def logout(request: web.Request, signed: Signed) -> web.StreamResponse:
+    console, agent = request.app[CONSOLE], signed.agent
+    await console.sessions.end(signed.session)
     await audit(console.agents.store, agent.id, "logout", "agent", agent.id, clock=console.agents.clock)
     log.info("console logout", extra={"audit": "console.logout", "agent_id": agent.id})
     response = _see_other("/console/login")
@@ -211,8 +216,8 @@ async def set_password(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/console/api/me")
 @require("agent")
-async def me(request: web.Request) -> web.Response:
-    agent: Agent = request[AGENT]
+async def me(request: web.Request, signed: Signed) -> web.Response:
+    agent = signed.agent
     return reply(
         {
             "id": agent.id,
@@ -220,6 +225,6 @@ async def me(request: web.Request) -> web.Response:
             "email": agent.email,
             "role": agent.role,
             "team": agent.team,
-            "csrf_token": request.app[CONSOLE].sessions.csrf(request[SESSION]),
+            "csrf_token": request.app[CONSOLE].sessions.csrf(signed.session),
         }
     )
