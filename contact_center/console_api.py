@@ -228,3 +228,56 @@ async def me(request: web.Request, signed: Signed) -> web.Response:
             "csrf_token": request.app[CONSOLE].sessions.csrf(signed.session),
         }
     )
+
+
+def _agent_json(agent: Agent) -> dict:
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "email": agent.email,
+        "role": agent.role,
+        "team": agent.team,
+        "disabled": agent.disabled,
+        "created_at": agent.created_at.isoformat(),
+    }
+
+
+@routes.get("/console/api/agents")
+@require("supervisor")
+async def agents(request: web.Request, signed: Signed) -> web.Response:
+    """The console's accounts, for the supervisor's team page (never a password hash)."""
+    listed = await request.app[CONSOLE].agents.store.list_agents()
+    return reply({"agents": [_agent_json(a) for a in listed]})
+
+
+@routes.get("/console/api/audit")
+@require("supervisor")
+async def audit_log(request: web.Request, signed: Signed) -> web.Response:
+    """The audit log as `tongdai audit` shows it, latest `limit` rows oldest
+    first, for the supervisor's page: ?agent=ID&object_type=&object_id=&limit=."""
+    query = request.query
+    try:
+        limit = int(query.get("limit", "100"))
+    except ValueError:
+        raise ApiError(422, "limit phải là một số nguyên.", field="limit") from None
+    if not 1 <= limit <= 1000:
+        raise ApiError(422, "limit phải từ 1 đến 1000.", field="limit")
+    entries = await request.app[CONSOLE].agents.store.audit_entries(
+        actor=query.get("agent") or None,
+        object_type=query.get("object_type") or None,
+        object_id=query.get("object_id") or None,
+        limit=limit,
+    )
+    rows = [
+        {
+            "id": e.id,
+            "at": e.at.isoformat() if e.at else None,
+            "agent": e.actor,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "reason": e.reason,
+        }
+        for e in entries
+    ]
+    return reply({"entries": rows})

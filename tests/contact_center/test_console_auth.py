@@ -95,8 +95,12 @@ async def test_a_reset_ends_sessions_and_the_earlier_link(tmp_path):
         agents = client.app[SERVICE].agents
         agent, first = await agents.create("Bình", "binh@example.vn", "agent", None, "cli:test")
         second = await agents.reset_password(agent, "cli:test")
-        assert (await client.post(f"/console/set-password/{token_of(first)}", data={"password": PASSWORD})).status == 410
-        assert (await client.post(f"/console/set-password/{token_of(second)}", data={"password": PASSWORD})).status == 200
+        assert (
+            await client.post(f"/console/set-password/{token_of(first)}", data={"password": PASSWORD})
+        ).status == 410
+        assert (
+            await client.post(f"/console/set-password/{token_of(second)}", data={"password": PASSWORD})
+        ).status == 200
         assert (await sign_in(client, "binh@example.vn")).status == 303
         await agents.reset_password(agent, "cli:test")
         assert (await client.get("/console/api/me")).status == 401
