@@ -95,3 +95,13 @@ async def test_an_api_key_opens_no_console_and_a_session_no_api(tmp_path):
         cookie = {"Cookie": f"tongdai_console={session_cookie(client)}"}
         for path in ("/api/v1/escalations", "/api/v1/conversations", "/api/v1/notifications"):
             assert (await client.get(path, headers=cookie)).status == 401, path
+
+
+async def test_the_sign_in_page_is_rate_limited_per_address(tmp_path):
+    from hub.api.ratelimit import DEFAULT_RATES
+
+    allowed, _ = DEFAULT_RATES["console_login"]
+    async with served(tmp_path, DAY) as (client, _, _):
+        statuses = [(await client.get("/console/login")).status for _ in range(allowed + 1)]
+        assert statuses[:allowed] == [200] * allowed and statuses[-1] == 429
+        assert (await client.post("/console/login", data={"email": "a@example.vn", "password": "x"})).status == 429
