@@ -73,9 +73,7 @@ async def _csrf_given(request: web.Request) -> str:
     if header:
         return header
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        value = form.get(CSRF_FIELD)
-        return value if isinstance(value, str) else ""
+        return (await _form(request)).get(CSRF_FIELD, "")
     return ""
 
 
@@ -125,7 +123,11 @@ def _cookie(response: web.StreamResponse, console: Console, value: str) -> None:
 async def _form(request: web.Request) -> dict[str, str]:
     if request.content_length is not None and request.content_length > FORM_MAX:
         raise ApiError(413, "Biểu mẫu quá lớn.")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, UnicodeDecodeError):
+        # A malformed form (a broken multipart boundary, a bad charset) is the client's fault.
+        raise ApiError(400, "Biểu mẫu gửi lên không đọc được.") from None
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 

@@ -37,7 +37,7 @@ from channels.port import Limit, Provider
 from channels.recording import RecordingProvider, StoreSink, parse_failures
 from channels.registry import SPECS, Channels, parse_deadlines
 from contact_center import api as contact_center_api
-from contact_center import console_api
+from contact_center import console_api, console_openapi
 from contact_center import openapi as contact_center_openapi
 from contact_center.agents import Agents
 from contact_center.inbox import Inbox
@@ -251,7 +251,11 @@ async def bootstrap(
     )
     notifier.subscribe(bus)
     openapi = build_spec(
-        notify_openapi.PATHS, assistant_openapi.PATHS, contact_center_openapi.PATHS, channels_openapi.WEBHOOKS
+        notify_openapi.PATHS,
+        assistant_openapi.PATHS,
+        contact_center_openapi.PATHS,
+        console_openapi.PATHS,
+        channels_openapi.WEBHOOKS,
     )
     return Service(
         settings=settings,
