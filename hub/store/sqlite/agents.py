@@ -41,7 +41,7 @@ async def add(db, agent: Agent) -> Agent:
             ),
         )
     except sqlite3.IntegrityError:
-        raise Conflict(f"an agent already has the email {agent.email}") from None
+        raise Conflict(f"đã có cán bộ dùng email {agent.email}") from None
     return agent
 
 
