@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -45,6 +46,7 @@ class Console:
     guard: FailureLimiter  # the service's one guard; keys "console:email:" and "console:addr:"
     client: Callable[[web.Request], str]  # the client's address, as the rate limits see it
     secure_cookie: bool  # the public URL is https: the cookie never goes over plain http
+    public_host: str  # TONGDAI_PUBLIC_URL's host[:port]: behind a proxy the Host header may differ
 
 
 CONSOLE = web.AppKey("console", Console)
@@ -131,6 +133,20 @@ async def _form(request: web.Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+def _cross_site(request: web.Request) -> bool:
+    """A browser's POST from another site's page (login CSRF: signing the
+    victim in as the attacker). Browsers send Origin on every POST; a client
+    without one (a script) is no victim's browser."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    host = urlsplit(origin).netloc
+    return host not in {request.host, request.app[CONSOLE].public_host}
+
+
+NOT_HERE = "Biểu mẫu này chỉ gửi được từ chính trang của Tổng đài."
+
+
 @routes.get("/console/login")
 async def login_page(request: web.Request) -> web.StreamResponse:
     return pages.login()
@@ -139,6 +155,8 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 @routes.post("/console/login")
 async def login(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
+    if _cross_site(request):
+        return pages.forbidden(NOT_HERE)
     form = await _form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     keys = ("console:email:" + email.lower()[:254], "console:addr:" + console.client(request))
@@ -195,6 +213,8 @@ async def set_password_page(request: web.Request) -> web.StreamResponse:
 async def set_password(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     token = request.match_info["token"]
+    if _cross_site(request):
+        return pages.forbidden(NOT_HERE)
     # Guessing links is guessing a secret: the same guard as passwords, by address.
     key = "console:addr:" + console.client(request)
     wait = console.guard.retry_after(key)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -455,6 +456,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
         guard=service.guard,
         client=lambda request: client_address(request, settings.trust_forwarded_for),
         secure_cookie=settings.base_url.startswith("https://"),
+        public_host=urlsplit(settings.base_url).netloc,
     )
 
     async def run(app: web.Application):

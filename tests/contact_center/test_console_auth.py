@@ -32,6 +32,8 @@ async def test_sign_in_with_the_password_set_through_the_link(tmp_path):
         page = await client.get("/console")
         assert page.status == 200 and "Nguyễn Văn An" in await page.text()
         assert await actions(client, agent.id) == ["agent.create", "agent.set_password", "login"]
+        stored = (await client.app[STORE].get_agent(agent.id)).password_hash
+        assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
 async def test_a_wrong_password_is_refused_in_vietnamese_and_audited(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from hub.app import PUBLIC_SCOPES
 from models.timeutil import VN_TZ
-from tests.support.console import csrf, new_agent, session_cookie, sign_in
+from tests.support.console import PASSWORD, csrf, new_agent, session_cookie, sign_in
 from tests.support.served import served
 
 DAY = datetime(2026, 12, 1, 8, 0, tzinfo=VN_TZ)
@@ -105,3 +105,22 @@ async def test_the_sign_in_page_is_rate_limited_per_address(tmp_path):
         statuses = [(await client.get("/console/login")).status for _ in range(allowed + 1)]
         assert statuses[:allowed] == [200] * allowed and statuses[-1] == 429
         assert (await client.post("/console/login", data={"email": "a@example.vn", "password": "x"})).status == 429
+
+
+async def test_sign_in_forms_posted_from_another_site_are_refused(tmp_path):
+    async with served(tmp_path, DAY, public_url="https://tongdai.example.gov.vn") as (client, _, _):
+        await new_agent(client)
+        evil = {"Origin": "https://evil.example"}
+        response = await sign_in_from(client, evil)
+        assert response.status == 403 and "chính trang của Tổng đài" in await response.text()
+        assert session_cookie(client) is None
+        assert (await client.post("/console/set-password/x", data={"password": "y" * 12}, headers=evil)).status == 403
+        # The service's own page, through its public address or directly.
+        assert (await sign_in_from(client, {"Origin": "https://tongdai.example.gov.vn"})).status == 303
+        assert (await sign_in_from(client, {"Origin": f"http://{client.host}:{client.port}"})).status == 303
+
+
+async def sign_in_from(client, headers: dict):
+    return await client.post(
+        "/console/login", data={"email": "an@example.vn", "password": PASSWORD}, headers=headers, allow_redirects=False
+    )
