@@ -24,6 +24,7 @@ from hub.api.errors import ApiError, after_minutes
 from hub.api.guard import FailureLimiter
 from hub.api.replies import reply
 from hub.store.port import Agent
+from models.email_address import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,14 @@ def _cross_site(request: web.Request) -> bool:
     return host not in {request.host, request.app[CONSOLE].public_host}
 
 
+def _email_key(email: str) -> str:
+    # Spelled another way (case, an internationalised domain) it is the same account and the same count.
+    try:
+        return normalize_email(email)
+    except ValueError:
+        return email.lower()[:254]
+
+
 NOT_HERE = "Biểu mẫu này chỉ gửi được từ chính trang của Tổng đài."
 
 
@@ -159,7 +168,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return pages.forbidden(NOT_HERE)
     form = await _form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
-    keys = ("console:email:" + email.lower()[:254], "console:addr:" + console.client(request))
+    keys = ("console:email:" + _email_key(email), "console:addr:" + console.client(request))
     wait = console.guard.retry_after(*keys)
     if wait is not None:
         message = "Đăng nhập sai quá nhiều lần. " + after_minutes(wait)
