@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -37,8 +38,11 @@ from channels.port import Limit, Provider
 from channels.recording import RecordingProvider, StoreSink, parse_failures
 from channels.registry import SPECS, Channels, parse_deadlines
 from contact_center import api as contact_center_api
+from contact_center import console_api, console_openapi
 from contact_center import openapi as contact_center_openapi
+from contact_center.agents import Agents
 from contact_center.inbox import Inbox
+from contact_center.sessions import Sessions
 from contact_center.status import StatusAnswers
 from hub.api import dossiers, ops
 from hub.api.auth import ApiKeys
@@ -113,6 +117,8 @@ class Service:
     inbox: Inbox
     notifier: Notifier
     openapi: dict
+    agents: Agents
+    sessions: Sessions
     _sender_process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     async def open(self) -> None:
@@ -188,7 +194,10 @@ async def bootstrap(
     guard = FailureLimiter(
         settings.lookup_max_failures,
         settings.lookup_window_seconds,
-        limits={"code:": settings.lookup_max_failures_per_code},
+        limits={
+            "code:": settings.lookup_max_failures_per_code,
+            "console:addr:": settings.console_login_failures_per_address,
+        },
     )
     secret = secret if secret is not None else await load_secret(settings)
     templates = await asyncio.to_thread(Templates, Path(settings.templates_dir) if settings.templates_dir else None)
@@ -243,7 +252,11 @@ async def bootstrap(
     )
     notifier.subscribe(bus)
     openapi = build_spec(
-        notify_openapi.PATHS, assistant_openapi.PATHS, contact_center_openapi.PATHS, channels_openapi.WEBHOOKS
+        notify_openapi.PATHS,
+        assistant_openapi.PATHS,
+        contact_center_openapi.PATHS,
+        console_openapi.PATHS,
+        channels_openapi.WEBHOOKS,
     )
     return Service(
         settings=settings,
@@ -263,6 +276,21 @@ async def bootstrap(
         inbox=inbox,
         notifier=notifier,
         openapi=openapi,
+        agents=agents_of(settings, store, now),
+        sessions=Sessions(
+            store,
+            secret,
+            idle=timedelta(minutes=settings.console_idle_minutes),
+            absolute=timedelta(hours=settings.console_session_hours),
+            clock=now,
+        ),
+    )
+
+
+def agents_of(settings: Settings, store, clock: Callable[[], float]) -> Agents:
+    """Console accounts as the service and `tongdai agent` manage them."""
+    return Agents(
+        store, base_url=settings.base_url, link_valid=timedelta(hours=settings.console_set_password_hours), clock=clock
     )
 
 
@@ -380,6 +408,10 @@ PUBLIC_SCOPES = {
     ("POST", "/follow/{token}"): "unsubscribe",
     ("GET", "/unsubscribe/{token}"): "unsubscribe",
     ("POST", "/unsubscribe/{token}"): "unsubscribe",
+    ("GET", "/console/login"): "console_login",
+    ("POST", "/console/login"): "console_login",
+    ("GET", "/console/set-password/{token}"): "console_login",
+    ("POST", "/console/set-password/{token}"): "console_login",
 }
 
 
@@ -418,6 +450,14 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     app[TEMPLATES], app[LINKS] = service.templates, service.links
     app[CHANNEL_HEALTH] = lambda: [(c, p, h.up, h.reason) for c, p, h in service.adapters.health()]
     app[CLOCK] = service.notifier.sender.clock
+    app[console_api.CONSOLE] = console_api.Console(
+        agents=service.agents,
+        sessions=service.sessions,
+        guard=service.guard,
+        client=lambda request: client_address(request, settings.trust_forwarded_for),
+        secure_cookie=settings.base_url.startswith("https://"),
+        public_host=urlsplit(settings.base_url).netloc,
+    )
 
     async def run(app: web.Application):
         await service.start(before_bus=lambda: [load_plugin(spec)(app) for spec in settings.plugins])
@@ -435,6 +475,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
         notify_api.routes,
         notify_follow.routes,
         contact_center_api.routes,
+        console_api.routes,
         assistant_api.routes,
         ops.routes,
     ):

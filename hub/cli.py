@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import time
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -182,6 +183,125 @@ def cmd_apikey_rotate(args) -> int:
         "đã thu hồi. Hãy lưu lại: khóa chỉ hiện một lần.",
         file=sys.stderr,
     )
+    return 0
+
+
+async def _with_agents(settings: Settings, work):
+    """A command's work on the console's accounts, on the service's store."""
+    from hub.app import agents_of, bootstrap
+
+    service = await bootstrap(settings)
+    await service.open()
+    try:
+        return await work(agents_of(settings, service.store, time.time))
+    finally:
+        await service.close()
+
+
+def cmd_agent_create(args) -> int:
+    from models.errors import Conflict
+
+    settings = _audited(args)
+
+    async def create(agents):
+        return await agents.create(args.name, args.email, args.role, args.team, _operator())
+
+    try:
+        agent, link = asyncio.run(_with_agents(settings, create))
+    except ValueError as exc:
+        print(f"Không tạo được: {exc}.", file=sys.stderr)
+        return 2
+    except Conflict:
+        print(f"Đã có cán bộ dùng email '{_printable(args.email)}'.", file=sys.stderr)
+        return 1
+    print(link)
+    print(
+        f"Đã tạo cán bộ {agent.id} ({_printable(agent.email)}, {agent.role}). Gửi liên kết trên cho cán bộ để đặt "
+        f"mật khẩu: dùng được một lần, trong {settings.console_set_password_hours:g} giờ.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_agent_list(args) -> int:
+    agents = asyncio.run(_with_store(_settings(args), lambda store: store.list_agents()))
+    print(f"{'id':<16} {'email':<32} {'vai trò':<11} {'nhóm':<16} {'trạng thái':<12} tên")
+    for a in agents:
+        state = "đã khóa" if a.disabled else ("đang dùng" if a.password_hash else "chưa đặt MK")
+        print(
+            f"{a.id:<16} {_printable(a.email):<32} {a.role:<11} {_printable(a.team or '-'):<16} {state:<12} "
+            f"{_printable(a.name)}"
+        )
+    return 0
+
+
+def _agent_action(args, act) -> int:
+    settings = _audited(args)
+
+    async def work(agents):
+        agent = await agents.find(args.agent)
+        return None if agent is None else (agent, await act(agents, agent))
+
+    done = asyncio.run(_with_agents(settings, work))
+    if done is None:
+        print(f"Không có cán bộ nào có id hoặc email '{_printable(args.agent)}'.", file=sys.stderr)
+        return 1
+    return 0 if done[1] is None else done[1]
+
+
+def cmd_agent_disable(args) -> int:
+    async def disable(agents, agent):
+        await agents.disable(agent, _operator())
+        print(f"Đã khóa cán bộ {agent.id} ({_printable(agent.email)}); các phiên đăng nhập đã kết thúc.")
+
+    return _agent_action(args, disable)
+
+
+def cmd_agent_reset_password(args) -> int:
+    async def reset(agents, agent):
+        print(await agents.reset_password(agent, _operator()))
+        print(
+            f"Liên kết đặt mật khẩu mới cho {agent.id} ({_printable(agent.email)}); các phiên đăng nhập đã kết thúc, "
+            "liên kết cũ không còn dùng được.",
+            file=sys.stderr,
+        )
+
+    return _agent_action(args, reset)
+
+
+def _since(text: str):
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"--since {text!r}: cần dạng ISO, ví dụ 2026-12-01 hoặc 2026-12-01T08:00:00+07:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_audit(args) -> int:
+    """The console's audit log, oldest first: who, when, what, on which object, why."""
+    since = _since(args.since) if args.since else None
+    object_type, _, object_id = (args.object or "").rpartition(":")
+
+    async def rows(store):
+        actor = args.agent
+        if actor:
+            agent = await store.get_agent(actor.strip().lower() if "@" in actor else actor)
+            actor = agent.id if agent is not None else actor
+        return await store.audit_entries(
+            actor=actor or None,
+            object_type=object_type or None,
+            object_id=object_id or None,
+            since=since,
+            limit=args.lines,
+        )
+
+    for entry in asyncio.run(_with_store(_settings(args), rows)):
+        at = entry.at.isoformat() if entry.at else "?"
+        target = f"{entry.object_type}:{entry.object_id}" if entry.object_type else entry.object_id or "-"
+        line = f"[{at}] {_printable(entry.actor)} {_printable(entry.action)} {_printable(target)}"
+        print(line + (f" · {_printable(entry.reason)}" if entry.reason else ""))
     return 0
 
 
@@ -428,6 +548,23 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("key", help="the key's id (digits) or its name")
     rotate = nested(apikey, "rotate", cmd_apikey_rotate, "a new key for this name, printed once; the old one revoked")
     rotate.add_argument("name")
+
+    agent = sub.add_parser("agent", help="help-center console accounts").add_subparsers(dest="action", required=True)
+    made = nested(agent, "create", cmd_agent_create, "create an agent; prints a one-time set-password link")
+    made.add_argument("--name", required=True)
+    made.add_argument("--email", required=True)
+    made.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
+    made.add_argument("--team", default=None)
+    nested(agent, "list", cmd_agent_list, "every agent: id, email, role, team, state (never a password)")
+    off = nested(agent, "disable", cmd_agent_disable, "lock an agent out; their sessions end")
+    off.add_argument("agent", help="the agent's id or email")
+    reset = nested(agent, "reset-password", cmd_agent_reset_password, "a new set-password link; sessions end")
+    reset.add_argument("agent", help="the agent's id or email")
+    audit = command("audit", cmd_audit, "the console's audit log, oldest first")
+    audit.add_argument("--agent", default=None, help="an agent's id or email (or cli:LOGIN)")
+    audit.add_argument("--object", default=None, help="TYPE:ID, e.g. agent:ag_1234 or dossier:H12.22-261120-0001")
+    audit.add_argument("--since", default=None, help="ISO date or time (UTC unless it says)")
+    audit.add_argument("-n", "--lines", type=int, default=100)
 
     outbox = sub.add_parser("outbox", help="what was sent, on every channel and provider").add_subparsers(
         dest="action", required=True

@@ -71,6 +71,15 @@ class Settings:
     public_url: str = ""
     # Signs unsubscribe links; generated into the data dir when not given.
     secret_key: str = ""
+    # The help-center console (contact_center): a session ends after this long
+    # without a request, and in any case this long after sign-in; a
+    # set-password link works once, for this long.
+    console_idle_minutes: float = 30.0
+    console_session_hours: float = 12.0
+    console_set_password_hours: float = 72.0
+    # Failed sign-ins per client address before it must wait (the email has
+    # lookup_max_failures): an office behind one NAT address has many agents.
+    console_login_failures_per_address: int = 20
     org_name: str = "Trung tâm Phục vụ hành chính công tỉnh"
     org_hotline: str = "1900 0000"
     org_website: str = "https://dichvucong.example.gov.vn"

@@ -22,6 +22,9 @@ DEFAULT_RATES: dict[str, tuple[int, float]] = {
     "lookup": (60, 60.0),
     "follow": (10, 60.0),
     "unsubscribe": (30, 60.0),
+    # The console's sign-in and set-password pages, per address: an office
+    # of agents behind one NAT address signs in a few times a day each.
+    "console_login": (30, 60.0),
     # Before the signature check, per address: providers post every citizen's
     # messages and receipts from a handful of addresses, and a receipt refused
     # is not sent again. Only a flood far past any provider's pace meets this.

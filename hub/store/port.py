@@ -310,6 +310,91 @@ class ApiKeyStore(Protocol):
         name revoked: (new id, revoked); None when no live key has that name."""
 
 
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """A help-center agent. `password_hash` (argon2id) never leaves the
+    console's own modules; None until the agent uses a set-password link."""
+
+    id: str
+    name: str
+    email: str  # normalised (models/email_address.py): the sign-in name
+    role: str  # agent | supervisor | admin
+    team: str | None
+    disabled: bool
+    created_at: datetime
+    password_hash: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSession:
+    """A console session as stored: the cookie's value is never kept, only its digest."""
+
+    agent_id: str
+    created_at: datetime
+    last_seen: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the append-only audit log: who (an agent's id, or
+    'cli:<login>'), when, what they did or saw, on which object, and why."""
+
+    actor: str
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+    reason: str = ""
+    at: datetime | None = None  # set by the caller's clock; the store keeps it as given
+    id: int | None = None
+
+
+class AgentStore(Protocol):
+    """Console accounts, their one-time set-password links, their sessions,
+    and the audit log, which has no method to change or remove a row."""
+
+    async def add_agent(self, agent: Agent) -> Agent:
+        """Conflict (models.errors) when an agent already has that email."""
+
+    async def get_agent(self, ref: str) -> Agent | None:
+        """By id, or by (normalised) email."""
+
+    async def list_agents(self) -> list[Agent]: ...
+    async def set_agent_disabled(self, agent_id: str, disabled: bool, now: datetime) -> bool:
+        """Disabling also revokes the agent's sessions; False for an unknown id."""
+
+    async def add_password_token(self, token_hash: str, agent_id: str, now: datetime, expires_at: datetime) -> None:
+        """A new link; any earlier unused link of the agent stops working."""
+
+    async def password_token_agent(self, token_hash: str, now: datetime) -> str | None:
+        """The agent an unused, unexpired link is for."""
+
+    async def use_password_token(self, token_hash: str, password_hash: str, now: datetime) -> str | None:
+        """In one transaction: the link used up, the password set, the agent's
+        sessions revoked; the agent's id, or None for a used, expired or unknown link."""
+
+    async def add_session(self, id_hash: str, agent_id: str, now: datetime) -> None: ...
+    async def get_session(self, id_hash: str) -> AgentSession | None: ...
+    async def touch_session(self, id_hash: str, now: datetime) -> None: ...
+    async def revoke_session(self, id_hash: str, now: datetime) -> None: ...
+    async def revoke_agent_sessions(self, agent_id: str, now: datetime) -> int:
+        """How many live sessions were revoked."""
+
+    async def append_audit(self, entry: AuditEntry) -> int:
+        """The new row's id."""
+
+    async def audit_entries(
+        self,
+        *,
+        actor: str | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """The latest `limit` rows that match, oldest first."""
+
+
 class NotificationStore(Protocol):
     def on_notifications_added(self, listener: Callable[[], None]) -> None: ...
     async def dossier_targets(self, codes: list[str]) -> dict[str, DossierTargets]: ...
@@ -408,6 +493,7 @@ class Store(
     DossierStore,
     CitizenStore,
     ApiKeyStore,
+    AgentStore,
     NotificationStore,
     RecordedMessages,
     ConversationStore,

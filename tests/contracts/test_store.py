@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from hub.store.port import ROLES, ApplicantData, Broadcast, DeliveryResult, InboundRecord
+from hub.store.port import ROLES, Agent, ApplicantData, AuditEntry, Broadcast, DeliveryResult, InboundRecord
 from models.citizen import Channel, ConsentRecord
 from models.dossier import DossierStatus as S
 from models.errors import Conflict, StoreUnavailable
@@ -290,6 +290,103 @@ class TestApiKeyStore:
         await store.add_api_key("one-stop-shop", "ab" * 32)
         assert await store.api_key_name("ab" * 32) == "one-stop-shop"
         assert await store.api_key_name("cd" * 32) is None
+
+
+def an_agent(agent_id: str = "ag_1", email: str = "an@example.vn", role: str = "agent") -> Agent:
+    return Agent(id=agent_id, name="Nguyễn An", email=email, role=role, team="Một cửa", disabled=False, created_at=T0)
+
+
+class TestAgentStore:
+    """Console accounts, their links and sessions, and the append-only audit log."""
+
+    async def test_agents_by_id_or_email_and_an_email_only_once(self, store):
+        await store.add_agent(an_agent())
+        assert (await store.get_agent("ag_1")).email == "an@example.vn"
+        found = await store.get_agent("An@Example.VN")
+        assert (found.id, found.role, found.team, found.disabled, found.password_hash) == (
+            "ag_1",
+            "agent",
+            "Một cửa",
+            False,
+            None,
+        )
+        with pytest.raises(Conflict):
+            await store.add_agent(an_agent("ag_2"))
+        assert [a.id for a in await store.list_agents()] == ["ag_1"]
+        assert await store.get_agent("ag_9") is None
+
+    async def test_a_password_link_works_once_until_it_expires(self, store):
+        await store.add_agent(an_agent())
+        await store.add_password_token("t1", "ag_1", T0, T0 + timedelta(hours=1))
+        assert await store.password_token_agent("t1", T0 + timedelta(minutes=59)) == "ag_1"
+        assert await store.password_token_agent("t1", T0 + timedelta(hours=1)) is None
+        assert await store.use_password_token("t1", "hash-1", T0 + timedelta(hours=2)) is None
+        assert await store.use_password_token("t1", "hash-1", T0) == "ag_1"
+        assert (await store.get_agent("ag_1")).password_hash == "hash-1"
+        assert await store.use_password_token("t1", "hash-2", T0) is None
+        assert await store.use_password_token("unknown", "hash-2", T0) is None
+
+    async def test_a_new_link_ends_the_earlier_one(self, store):
+        await store.add_agent(an_agent())
+        await store.add_password_token("t1", "ag_1", T0, T0 + timedelta(hours=1))
+        await store.add_password_token("t2", "ag_1", T0, T0 + timedelta(hours=1))
+        assert await store.password_token_agent("t1", T0) is None
+        assert await store.password_token_agent("t2", T0) == "ag_1"
+
+    async def test_sessions_are_touched_and_revoked(self, store):
+        await store.add_agent(an_agent())
+        await store.add_session("s1", "ag_1", T0)
+        await store.add_session("s2", "ag_1", T0)
+        await store.touch_session("s1", T0 + timedelta(minutes=5))
+        session = await store.get_session("s1")
+        assert (session.agent_id, session.created_at, session.last_seen, session.revoked) == (
+            "ag_1",
+            T0,
+            T0 + timedelta(minutes=5),
+            False,
+        )
+        await store.revoke_session("s1", T0)
+        assert (await store.get_session("s1")).revoked
+        assert await store.revoke_agent_sessions("ag_1", T0) == 1  # s2; s1 was already
+        assert (await store.get_session("s2")).revoked
+        assert await store.get_session("unknown") is None
+
+    async def test_setting_a_password_or_disabling_ends_every_session(self, store):
+        await store.add_agent(an_agent())
+        await store.add_session("s1", "ag_1", T0)
+        await store.add_password_token("t1", "ag_1", T0, T0 + timedelta(hours=1))
+        await store.use_password_token("t1", "hash-1", T0)
+        assert (await store.get_session("s1")).revoked
+        await store.add_session("s2", "ag_1", T0)
+        assert await store.set_agent_disabled("ag_1", True, T0)
+        assert (await store.get_session("s2")).revoked and (await store.get_agent("ag_1")).disabled
+        assert not await store.set_agent_disabled("ag_9", True, T0)
+
+    async def test_the_audit_log_filters_and_keeps_its_order(self, store):
+        for i, (actor, kind, obj) in enumerate(
+            [("ag_1", "dossier", "D-1"), ("ag_2", "dossier", "D-1"), ("ag_1", "citizen", "c-1")]
+        ):
+            await store.append_audit(
+                AuditEntry(
+                    actor=actor,
+                    action="view",
+                    object_type=kind,
+                    object_id=obj,
+                    reason="hỏi",
+                    at=T0 + timedelta(minutes=i),
+                )
+            )
+        everything = await store.audit_entries()
+        assert [(e.actor, e.object_id) for e in everything] == [("ag_1", "D-1"), ("ag_2", "D-1"), ("ag_1", "c-1")]
+        assert everything[0].at == T0 and everything[0].reason == "hỏi"
+        assert [e.object_id for e in await store.audit_entries(actor="ag_1")] == ["D-1", "c-1"]
+        assert [e.actor for e in await store.audit_entries(object_type="dossier", object_id="D-1")] == ["ag_1", "ag_2"]
+        assert [e.actor for e in await store.audit_entries(since=T0 + timedelta(minutes=1))] == ["ag_2", "ag_1"]
+        assert [e.object_id for e in await store.audit_entries(limit=2)] == ["D-1", "c-1"]  # the latest two
+
+    def test_the_audit_log_has_no_method_to_change_or_remove_a_row(self, store):
+        names = [n for n in dir(store) if "audit" in n and not n.startswith("_")]
+        assert sorted(names) == ["append_audit", "audit_entries"]
 
 
 class TestOutbox:

@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.store.port import (
+    Agent,
+    AgentSession,
     ApiKeyInfo,
+    AuditEntry,
     Broadcast,
     DeadLetter,
     DeliveryResult,
@@ -28,6 +31,7 @@ from hub.store.port import (
     Waiting,
 )
 from hub.store.sqlite import (
+    agents,
     api_keys,
     broadcasts,
     citizens,
@@ -455,6 +459,76 @@ class SqliteStore:
     async def rotate_api_key(self, name: str, key_hash: str, actor: str) -> tuple[int, list[ApiKeyInfo]] | None:
         async with self.db.transaction() as db:
             return await api_keys.rotate(db, name, key_hash, actor, iso(utcnow()))
+
+    # console agents, sessions and the audit log
+
+    async def add_agent(self, agent: Agent) -> Agent:
+        async with self.db.transaction() as db:
+            return await agents.add(db, agent)
+
+    async def get_agent(self, ref: str) -> Agent | None:
+        return await agents.get(self.db.opened_reader(), ref)
+
+    async def list_agents(self) -> list[Agent]:
+        return await agents.listing(self.db.opened_reader())
+
+    async def set_agent_disabled(self, agent_id: str, disabled: bool, now: datetime) -> bool:
+        async with self.db.transaction() as db:
+            return await agents.set_disabled(db, agent_id, disabled, now)
+
+    async def add_password_token(self, token_hash: str, agent_id: str, now: datetime, expires_at: datetime) -> None:
+        async with self.db.transaction() as db:
+            await agents.add_password_token(db, token_hash, agent_id, now, expires_at)
+
+    async def password_token_agent(self, token_hash: str, now: datetime) -> str | None:
+        return await agents.password_token_agent(self.db.opened_reader(), token_hash, now)
+
+    async def use_password_token(self, token_hash: str, password_hash: str, now: datetime) -> str | None:
+        async with self.db.transaction() as db:
+            return await agents.use_password_token(db, token_hash, password_hash, now)
+
+    async def add_session(self, id_hash: str, agent_id: str, now: datetime) -> None:
+        async with self.db.transaction() as db:
+            await agents.add_session(db, id_hash, agent_id, now)
+
+    async def get_session(self, id_hash: str) -> AgentSession | None:
+        return await agents.get_session(self.db.opened_reader(), id_hash)
+
+    async def touch_session(self, id_hash: str, now: datetime) -> None:
+        async with self.db.transaction() as db:
+            await db.execute("UPDATE agent_sessions SET last_seen = ? WHERE id_hash = ?", (iso(now), id_hash))
+
+    async def revoke_session(self, id_hash: str, now: datetime) -> None:
+        async with self.db.transaction() as db:
+            await db.execute(
+                "UPDATE agent_sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL", (iso(now), id_hash)
+            )
+
+    async def revoke_agent_sessions(self, agent_id: str, now: datetime) -> int:
+        async with self.db.transaction() as db:
+            return await agents.revoke_sessions(db, agent_id, now)
+
+    async def append_audit(self, entry: AuditEntry) -> int:
+        async with self.db.transaction() as db:
+            return await agents.append_audit(db, entry)
+
+    async def audit_entries(
+        self,
+        *,
+        actor: str | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        return await agents.audit_entries(
+            self.db.opened_reader(),
+            actor=actor,
+            object_type=object_type,
+            object_id=object_id,
+            since=since,
+            limit=limit,
+        )
 
     # outbox, for the bus
 
