@@ -306,13 +306,31 @@ def cmd_audit(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from contact_center.demo import seed_accounts, seed_waiting
+    from hub.app import agents_of
     from hub.demo import seed
 
-    rows, key = asyncio.run(_with_store(_settings(args), seed))
+    settings = _settings(args)
+
+    async def everything(store):
+        agents = agents_of(settings, store, time.time)
+        return await seed(store), await seed_accounts(agents), await seed_waiting(store)
+
+    (rows, key), accounts, waiting = asyncio.run(_with_store(settings, everything))
     print(f"{'Mã hồ sơ':<28} {'4 số':<5} {'Trạng thái':<34} Thủ tục")
     for code, verify, status, procedure in rows:
         print(f"{code:<28} {verify:<5} {status:<34} {procedure}")
     print(f"\nKhóa API demo (chỉ hiện một lần): {key}")
+    print(f"\nBảng điều khiển cán bộ: {settings.base_url.rstrip('/')}/console ({waiting} cuộc trò chuyện đang chờ)")
+    for account, link in accounts:
+        role = "giám sát" if account.role == "supervisor" else "cán bộ"
+        where = link or f"đã đặt mật khẩu; đăng nhập tại {settings.base_url.rstrip('/')}/console/login"
+        print(f"  {role:<9} {account.email:<26} {where}")
+    if any(link for _, link in accounts):
+        print(
+            "  Mở liên kết để đặt mật khẩu (dùng một lần, trong "
+            f"{settings.console_set_password_hours:g} giờ), rồi đăng nhập bằng email ở trên."
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 MAX_KEYS = 100_000
+MAX_LOCK = 24 * 3600.0  # the longest a key waits, however often it comes back
 
 
 class FailureLimiter:
@@ -24,7 +25,12 @@ class FailureLimiter:
     reset their own count that way: their key moves to the back with every
     failure, and a key at its limit, refused before it can fail again, is
     evicted only after `max_keys` keys have failed more recently (see
-    hub/lookup.py for what that costs them)."""
+    hub/lookup.py for what that costs them).
+
+    Backoff: a key that reaches its limit again soon after a lockout (before
+    a quiet window has passed) waits twice as long as the time before, up to
+    a day: a patient guesser gets `limit` tries per 15 minutes once, then
+    per 30, per hour… instead of `limit` every 15 minutes for ever."""
 
     def __init__(
         self,
@@ -39,6 +45,8 @@ class FailureLimiter:
         self.max_keys = max_keys
         self._limits = tuple((limits or {}).items())
         self._failures: OrderedDict[str, tuple[float, ...]] = OrderedDict()
+        # key -> (lockouts in a row, locked until): only keys that reached their limit.
+        self._strikes: dict[str, tuple[int, float]] = {}
         self.evicted = 0  # keys dropped by the cap while still in their window
 
     def __len__(self) -> int:
@@ -55,6 +63,9 @@ class FailureLimiter:
         now = self.clock()
         waits = []
         for key in keys:
+            strikes = self._strikes.get(key)
+            if strikes is not None and strikes[1] > now:
+                waits.append(strikes[1] - now)
             failures = self._failures.get(key)
             limit = self.limit_of(key)
             if failures and len(failures) >= limit:
@@ -68,11 +79,24 @@ class FailureLimiter:
         now = self.clock()
         self._expire(now)
         for key in keys:
-            earlier = self._failures.pop(key, ())
-            self._failures[key] = (*earlier, now)[-self.limit_of(key) :]
+            limit = self.limit_of(key)
+            failures = (*self._failures.pop(key, ()), now)[-limit:]
+            self._failures[key] = failures
+            if len(failures) >= limit and failures[0] > now - self.window:
+                self._strike(key, now)
         while len(self._failures) > self.max_keys:
-            self._failures.popitem(last=False)
+            evicted, _ = self._failures.popitem(last=False)
+            self._strikes.pop(evicted, None)
             self.evicted += 1
+
+    def _strike(self, key: str, now: float) -> None:
+        """The key just reached its limit: the first time the sliding window
+        alone decides; each lockout in a row after it doubles the wait."""
+        count, until = self._strikes.get(key, (0, 0.0))
+        count += 1
+        if count > 1:
+            until = max(until, now + min(self.window * 2 ** (count - 1), MAX_LOCK))
+        self._strikes[key] = (count, until)
 
     def _expire(self, now: float) -> None:
         failures = self._failures
@@ -80,7 +104,11 @@ class FailureLimiter:
             key = next(iter(failures))
             if failures[key][-1] > now - self.window:
                 return
+            strikes = self._strikes.get(key)
+            if strikes is not None and strikes[1] > now - self.window:
+                return  # still locked, or not yet quiet for a window after it: the backoff holds
             del failures[key]
+            self._strikes.pop(key, None)
 
 
 def client_address(request, trust: int) -> str:
