@@ -7,7 +7,7 @@ DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench clean rasa vendor
+.PHONY: run test lint bench bench-console clean rasa vendor
 
 # Playwright drives Debian's chromium (.ci/run installs it); it never fetches a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -77,6 +77,11 @@ test: lint $(TEST_VENV)/.installed $(PEERS) $(RASA_STAMP)
 bench: $(RUN_VENV)/.installed $(TEST_VENV)/.installed
 	PATH="$(CURDIR)/$(RUN_VENV)/bin:$$PATH" PYTHON=$(RUN_VENV)/bin/python DEV_PYTHON=$(TEST_VENV)/bin/python \
 		bash bench/run.sh
+
+# The help-center console under load (issue 12): 50 agents, 2,000 conversations, 20 messages/s for 60 s;
+# BENCH_ARGS=--quick for 10 s.
+bench-console: $(RUN_VENV)/.installed
+	$(RUN_VENV)/bin/python bench/console.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(RUN_VENV) $(TEST_VENV) *.egg-info

@@ -274,6 +274,7 @@ class SmtpProvider(Provider):
         mail["Subject"] = _header(message.subject or "", "Subject")  # type: ignore[assignment]  # compat32 takes a Header
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = self.message_id(message.attempt_id)
+        in_reply_to = in_reply_to or message.in_reply_to
         if in_reply_to:
             mail["In-Reply-To"] = _one_line(in_reply_to)
             mail["References"] = _one_line(in_reply_to)

@@ -20,6 +20,9 @@ class Outgoing:
     subject: str | None = None
     html: str | None = None
     unsubscribe_url: str | None = None
+    # The provider message id this one answers (an agent's reply), for channels
+    # that thread by reference (email's In-Reply-To); others ignore it.
+    in_reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

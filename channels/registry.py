@@ -63,6 +63,9 @@ class ChannelSpec:
     threads_by_reference: bool = False  # a message naming no earlier one starts a new conversation
     web_session: bool = False  # written from our own pages (assistant API), by a session id
     letters: bool = False  # one message may ask several things, answered by one reply, point by point
+    # A contact a web chat or kiosk visitor may leave: an agent's answer goes
+    # there once they have left the page (a channel that does not notify cannot push it).
+    away_contact: bool = False
 
     @property
     def address_field(self) -> str | None:
@@ -94,6 +97,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             mask=mask_phone,
             quiet=True,
             receipt_deadline=1800,
+            away_contact=True,
         ),
         ChannelSpec(
             Channel.PHONE,
@@ -120,6 +124,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             unsubscribe_link=True,
             threads_by_reference=True,
             letters=True,
+            away_contact=True,
         ),
         ChannelSpec(
             Channel.TELEGRAM,

@@ -4,7 +4,10 @@ its session cookie, never by an API key."""
 
 from __future__ import annotations
 
-from hub.api.openapi import error, json_response
+from typing import Any
+
+from hub.api.body import OPTIONAL_TEXT_PATTERN, TEXT_PATTERN
+from hub.api.openapi import error, json_body, json_response
 
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
 _TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -22,11 +25,11 @@ _PASSWORD_FORM = {
         }
     }
 }
-_SESSION = {
+_SESSION: dict[str, Any] = {
     "401": error("No live console session (an API key is no session)"),
     "403": error("The agent's role is not enough"),
 }
-_PAGE = {
+_PAGE: dict[str, Any] = {
     "303": {"description": "No live session: to /console/login"},
     "403": {"description": "The agent's role is not enough, or no CSRF token", **_HTML},
 }
@@ -82,12 +85,6 @@ PATHS = {
             "responses": {"200": json_response("The agent"), **_SESSION},
         }
     },
-    "/console/api/agents": {
-        "get": {
-            "summary": "The console's accounts (supervisor)",
-            "responses": {"200": json_response("Agents"), **_SESSION},
-        }
-    },
     "/console/api/audit": {
         "get": {
             "summary": "The audit log, latest rows oldest first (supervisor)",
@@ -106,3 +103,185 @@ PATHS = {
         }
     },
 }
+
+# The queue and conversations (contact_center/console_queue.py) and the rest
+# of the console's JSON (contact_center/console_admin.py). Every write needs
+# the session's X-CSRF-Token header (403 without it).
+_CID = {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_REASON = {"name": "reason", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}
+_WRITE: dict[str, Any] = {
+    "401": error("No live console session"),
+    "403": error("The role is not enough, the conversation is not this agent's, or no CSRF token"),
+    "404": error("No such conversation"),
+    "413": error("Body too large"),
+    "422": error("A field is wrong (named in 'field')"),
+}
+_READ: dict[str, Any] = {**_SESSION, "403": error("The role is not enough, or the conversation is not this agent's")}
+_TEXT = {"type": "string", "pattern": TEXT_PATTERN, "maxLength": 4000}
+_OPT = {"type": "string", "pattern": OPTIONAL_TEXT_PATTERN, "maxLength": 100}
+
+
+def _q(name: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema or {"type": "string"}}
+
+
+def _action(summary: str, body: dict | None = None, ok: str = "200") -> dict:
+    operation: dict = {"summary": summary, "parameters": [_CID], "responses": {ok: json_response("Done"), **_WRITE}}
+    if body is not None:
+        operation["requestBody"] = json_body({"type": "object", "properties": body})
+    return {"post": operation}
+
+
+_CONV = "/console/api/conversations/{conversation_id}"
+_QUEUE_PATHS: dict[str, Any] = {
+    "/console/api/queue": {
+        "get": {
+            "summary": "A page of the queue as this agent may see it, and the count of each view",
+            "parameters": [
+                _q("view", {"type": "string", "enum": ["mine", "unassigned", "team", "all"]}),
+                _q("status", {"type": "string", "enum": ["open", "pending", "snoozed", "resolved", "any"]}),
+                _q("channel"),
+                _q("priority", {"type": "integer", "minimum": 0, "maximum": 2}),
+                _q("label"),
+                _q("dossier"),
+                _q("q"),
+                _q("before"),
+                _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+            ],
+            "responses": {
+                "200": json_response("{items, next, counts}"),
+                "422": error("A filter is wrong"),
+                **_READ,
+                "403": error("'all' is for supervisors"),
+            },
+        }
+    },
+    _CONV: {
+        "get": {
+            "summary": "The conversation, its messages and notes, why it escalated (an audited view)",
+            "parameters": [_CID, _REASON],
+            "responses": {"200": json_response("{item, messages}"), "404": error("No such conversation"), **_READ},
+        }
+    },
+    _CONV + "/citizen": {
+        "get": {
+            "summary": "The citizen beside the conversation: history, dossiers, notices (each shown record audited)",
+            "parameters": [_CID, _REASON],
+            "responses": {"200": json_response("Citizen view"), "404": error("No such conversation"), **_READ},
+        }
+    },
+    _CONV + "/claim": _action("Take an unassigned conversation (409: another agent has it)"),
+    _CONV + "/assign": _action(
+        "Transfer to an agent or a team, with a note (the assignee, or a supervisor)",
+        {"agent_id": _OPT, "team": _OPT, "note": {**_TEXT, "pattern": OPTIONAL_TEXT_PATTERN}},
+    ),
+    _CONV + "/reply": _action(
+        "Answer the citizen on their channel (the assignee, or a supervisor)", {"text": _TEXT}, "201"
+    ),
+    _CONV + "/notes": _action("A private note; @mentions alert the agents named", {"text": _TEXT}, "201"),
+    _CONV + "/status": _action(
+        "open, pending, snoozed (until snooze_until) or resolved (the assignee, or a supervisor)",
+        {
+            "status": {"type": "string", "enum": ["open", "pending", "snoozed", "resolved"]},
+            "snooze_until": {"type": "string", "format": "date-time"},
+        },
+    ),
+    _CONV + "/handback": _action("Back to the assistant (the assignee, or a supervisor)"),
+    _CONV + "/labels": _action(
+        "The conversation's labels", {"labels": {"type": "array", "maxItems": 20, "items": {"type": "string"}}}
+    ),
+    _CONV + "/priority": _action(
+        "0 normal, 1 high, 2 urgent", {"priority": {"type": "integer", "minimum": 0, "maximum": 2}}
+    ),
+    "/console/api/sms-preview": {
+        "get": {
+            "summary": "Encoding, segments and characters of a text as an SMS",
+            "parameters": [_q("text")],
+            "responses": {"200": json_response("Preview"), "422": error("Text too long"), **_SESSION},
+        }
+    },
+    "/console/api/live": {
+        "get": {
+            "summary": "Websocket of live console events; ?since=SEQ replays what was missed (exactly once by seq)",
+            "parameters": [_q("since", {"type": "integer", "minimum": 0})],
+            "responses": {
+                "101": {"description": "Switching to the websocket"},
+                "400": error("Not a websocket upgrade"),
+                **_SESSION,
+            },
+        }
+    },
+    "/console/api/canned": {
+        "get": {
+            "summary": "Canned responses of the agent's team and of every team",
+            "parameters": [_q("q")],
+            "responses": {"200": json_response("{items}"), "422": error("q is wrong"), **_SESSION},
+        },
+        "post": {
+            "summary": "A new canned response (supervisor)",
+            "requestBody": json_body(
+                {
+                    "type": "object",
+                    "properties": {"shortcut": _OPT, "title": _OPT, "body": _TEXT, "team": _OPT},
+                    "required": ["shortcut", "title", "body"],
+                }
+            ),
+            "responses": {"201": json_response("Created"), "409": error("Shortcut taken"), **_WRITE},
+        },
+    },
+    "/console/api/canned/{canned_id}": {
+        "delete": {
+            "summary": "Delete a canned response (supervisor)",
+            "parameters": [{"name": "canned_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": json_response("Deleted"), **_WRITE},
+        }
+    },
+    "/console/api/canned/{canned_id}/render": {
+        "post": {
+            "summary": "The canned body with the conversation's citizen and dossier filled in (audited)",
+            "parameters": [{"name": "canned_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": json_body({"type": "object", "properties": {"conversation_id": _OPT}}),
+            "responses": {"200": json_response("{text}"), **_WRITE},
+        }
+    },
+    "/console/api/presence": {
+        "post": {
+            "summary": "The agent's presence: online, away or offline",
+            "requestBody": json_body(
+                {
+                    "type": "object",
+                    "properties": {"presence": {"type": "string", "enum": ["online", "away", "offline"]}},
+                }
+            ),
+            "responses": {"200": json_response("Set"), **_WRITE},
+        }
+    },
+    "/console/api/agents": {
+        "get": {
+            "summary": "Agents with team, presence and workload; supervisors also get emails and disabled accounts",
+            "responses": {"200": json_response("{agents}"), **_SESSION},
+        }
+    },
+    "/console/api/citizens/merge": {
+        "post": {
+            "summary": "Merge two citizen records of one person (supervisor; audited, reversible)",
+            "requestBody": json_body(
+                {
+                    "type": "object",
+                    "properties": {"keep": _OPT, "merge": _OPT, "reason": _OPT},
+                    "required": ["keep", "merge", "reason"],
+                }
+            ),
+            "responses": {"201": json_response("Merged"), "409": error("Already merged away"), **_WRITE},
+        }
+    },
+    "/console/api/citizens/merges/{merge_id}/undo": {
+        "post": {
+            "summary": "Undo a merge (supervisor; audited)",
+            "parameters": [{"name": "merge_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": json_body({"type": "object", "properties": {"reason": _OPT}, "required": ["reason"]}),
+            "responses": {"200": json_response("Undone"), "409": error("Already undone, or blocked"), **_WRITE},
+        }
+    },
+}
+PATHS.update(_QUEUE_PATHS)

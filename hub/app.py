@@ -38,10 +38,13 @@ from channels.port import Limit, Provider
 from channels.recording import RecordingProvider, StoreSink, parse_failures
 from channels.registry import SPECS, Channels, parse_deadlines
 from contact_center import api as contact_center_api
-from contact_center import console_api, console_openapi
+from contact_center import console_admin, console_api, console_openapi, console_queue
 from contact_center import openapi as contact_center_openapi
 from contact_center.agents import Agents
 from contact_center.inbox import Inbox
+from contact_center.live import ConsoleTick, LiveHub
+from contact_center.merges import Merges
+from contact_center.replies import Replies
 from contact_center.sessions import Sessions
 from contact_center.status import StatusAnswers
 from hub.api import dossiers, ops
@@ -70,6 +73,7 @@ from hub.secrets import load_secret
 from hub.settings import Settings
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
+from models.events import EscalationRequested, InboundMessageReceived
 from models.notifications import parse_legal_bases
 from notify import api as notify_api
 from notify import follow as notify_follow
@@ -119,6 +123,10 @@ class Service:
     openapi: dict
     agents: Agents
     sessions: Sessions
+    replies: Replies
+    live: LiveHub
+    console_tick: ConsoleTick
+    merges: Merges
     _sender_process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     async def open(self) -> None:
@@ -138,11 +146,15 @@ class Service:
         if self.settings.notify_sender_process:
             self._sender_process = await _start_sender_process(self.settings)
         await self.notifier.start(send=self._sender_process is None)
+        await self.live.start()
+        await self.console_tick.start()
         before_bus()
         await self.bus.start()
 
     async def stop(self) -> None:
         await self.bus.stop()
+        await self.console_tick.stop()
+        await self.live.stop()
         await self.notifier.stop()
         if self._sender_process is not None:
             self._sender_process.terminate()
@@ -180,7 +192,7 @@ async def bootstrap(
     assistant engine, the signing secret, the sender's policy. File reads happen
     here, in threads; connections and tasks open only at `start()`."""
     now = clock or time.time
-    store = store or SqliteStore(settings.database_path, settings.sqlite_synchronous)
+    store = store or SqliteStore(settings.database_path, settings.sqlite_synchronous, mask=console_queue.mask)
     metrics = Metrics()
     bus = InProcessBus(
         store,
@@ -236,11 +248,12 @@ async def bootstrap(
         policy=policy or notify_policy(settings),
         clock=now,
         metrics=metrics,
+        replies_moved=store.message_delivery_changed,
     )
     notifier = Notifier(
         planner,
         sender,
-        Receipts(store, now, metrics),
+        Receipts(store, now, metrics, replies_moved=store.message_delivery_changed),
         OverdueScheduler(
             store,
             planner,
@@ -251,6 +264,12 @@ async def bootstrap(
         SentTextPurge(store, keep=_hours(settings.sent_text_retention_days * 24), interval=PURGE_INTERVAL, clock=now),
     )
     notifier.subscribe(bus)
+    # Consoles hear of a change from its feed row; the store says when one is
+    # committed, and the bus's events are a second wake-up (the hub also reads every second).
+    live = LiveHub(store, now)
+    store.on_feed_append(live.wake)
+    bus.subscribe(InboundMessageReceived, "console.live.inbound", live.on_event)
+    bus.subscribe(EscalationRequested, "console.live.escalation", live.on_event)
     openapi = build_spec(
         notify_openapi.PATHS,
         assistant_openapi.PATHS,
@@ -284,6 +303,10 @@ async def bootstrap(
             absolute=timedelta(hours=settings.console_session_hours),
             clock=now,
         ),
+        replies=Replies(store, channels, clock=utc_now),
+        live=live,
+        console_tick=ConsoleTick(store, live, clock=now),
+        merges=Merges(store, now),
     )
 
 
@@ -397,6 +420,7 @@ async def _measure(request: web.Request, handler):
 
 
 SERVICE = web.AppKey("service", Service)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # The unauthenticated routes and their rate-limit scope (hub/api/ratelimit.py).
 PUBLIC_SCOPES = {
@@ -412,6 +436,7 @@ PUBLIC_SCOPES = {
     ("POST", "/console/login"): "console_login",
     ("GET", "/console/set-password/{token}"): "console_login",
     ("POST", "/console/set-password/{token}"): "console_login",
+    ("GET", "/static"): "static",
 }
 
 
@@ -469,6 +494,22 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
         await service.stop()
 
     app.cleanup_ctx.append(run)
+    app[console_queue.DESK] = console_queue.Desk(
+        store=service.store,
+        clock=service.notifier.sender.clock,
+        live=service.live,
+        replies=service.replies,
+        sms_preview=Replies.sms_preview,
+        merges=service.merges,
+    )
+
+    async def close_sockets(app: web.Application) -> None:
+        # Before the server waits for its handlers: an open websocket would hold it.
+        await service.live.close_sockets()
+
+    app.on_shutdown.append(close_sockets)
+    # The console's script and style, as written (no build step): `make run` serves them as they are.
+    app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.add_routes(service.adapters.routes)
     for package_routes in (
         dossiers.routes,
@@ -476,6 +517,8 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
         notify_follow.routes,
         contact_center_api.routes,
         console_api.routes,
+        console_queue.routes,
+        console_admin.routes,
         assistant_api.routes,
         ops.routes,
     ):

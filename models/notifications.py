@@ -65,6 +65,13 @@ BROADCAST = "broadcast"
 # one), and never to an address whose latest consent record is a withdrawal.
 FOLLOW_CONFIRMATION = "follow_confirmation"
 ASKS_CONSENT = frozenset({FOLLOW_CONFIRMATION})
+# An agent's answer in a conversation (contact_center/replies.py). It answers
+# the citizen's own message, so it needs no consent and no quiet hours (it is
+# planned urgent), and it goes only to the address the conversation is with,
+# named in its context: "reply_to": {"channel", "address", "in_reply_to"}.
+# Retried there as usual, never moved to another channel.
+AGENT_REPLY = "agent_reply"
+REPLIES = frozenset({AGENT_REPLY})
 
 # A dossier's news: a newer one makes a pending older one stale (the citizen
 # gets the current state once), unless it must be kept (KEPT_TEMPLATES).
@@ -81,6 +88,7 @@ KEPT_TEMPLATES = frozenset({"result_ready"})
 PUBLIC_TASK = "public_task"
 CONSENT = "consent"
 CONSENT_REQUEST = "consent_request"
+CITIZEN_REQUEST = "citizen_request"  # an answer to what the citizen wrote (REPLIES)
 BASES = (PUBLIC_TASK, CONSENT)
 DEFAULT_LEGAL_BASES: dict[str, str] = {
     DOSSIER_RECEIVED: PUBLIC_TASK,

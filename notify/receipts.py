@@ -3,14 +3,17 @@ attempt makes the notification fall back to the next channel."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from hub.metrics import Metrics
 from hub.store.port import NotificationStore
 from models.events import DeliveryReceiptReceived, Message
-from models.notifications import DeliveryAttempt, DeliveryStatus, Progress, Receipt, advances
+from models.notifications import REPLIES, DeliveryAttempt, DeliveryStatus, Progress, Receipt, advances
+
+log = logging.getLogger(__name__)
 
 S = DeliveryStatus
 FAILED = frozenset({S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE, S.TEMPORARY_FAILURE})
@@ -18,11 +21,16 @@ FAILED = frozenset({S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE, S.TEMPORARY_FAILUR
 
 class Receipts:
     def __init__(
-        self, store: NotificationStore, clock: Callable[[], float] = time.time, metrics: Metrics | None = None
+        self,
+        store: NotificationStore,
+        clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
+        replies_moved: Callable[[list[str]], Awaitable[object]] | None = None,
     ):
         self.store = store
         self.clock = clock
         self.metrics = metrics
+        self.replies_moved = replies_moved  # as the sender's: agent replies whose status a receipt moved
 
     async def handle(self, events: list[Message]) -> None:
         await self.apply(
@@ -39,6 +47,7 @@ class Receipts:
             by_provider[receipt.provider][receipt.provider_ref] = receipt  # the latest word wins
         attempts: list[DeliveryAttempt] = []
         updates: dict[str, Progress] = {}
+        replies: set[str] = set()
         for provider, refs in by_provider.items():
             for attempt, n in await self.store.attempts_by_ref(provider, list(refs)):
                 if attempt.provider_ref is None:  # matched on its ref, so never; narrows the type
@@ -59,6 +68,8 @@ class Receipts:
                         receipt.error,
                     )
                 )
+                if n.purpose in REPLIES:
+                    replies.add(n.id)
                 p = updates.get(n.id) or Progress.of(n)
                 if p.status in (S.DELIVERED, S.CANCELLED):
                     continue
@@ -77,3 +88,8 @@ class Receipts:
             if self.metrics is not None:
                 for attempt in attempts:
                     self.metrics.attempt_recorded(attempt.channel, attempt.provider, attempt.status.value)
+            if replies and self.replies_moved is not None:
+                try:
+                    await self.replies_moved(sorted(replies))
+                except Exception:  # the receipt is recorded; a console sees it on its next read
+                    log.exception("could not tell the consoles of agent replies' delivery")

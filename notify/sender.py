@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -29,6 +29,7 @@ from models.events import new_id
 from models.notifications import (
     ASKS_CONSENT,
     PUBLIC_TASK,
+    REPLIES,
     DeliveryAttempt,
     DeliveryStatus,
     Notification,
@@ -93,9 +94,13 @@ class Sender:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
+        replies_moved: Callable[[list[str]], Awaitable[object]] | None = None,
     ):
         self.store = store
         self.metrics = metrics
+        # Told which agent replies a round moved, so that the consoles show their
+        # delivery status live (the store writes the feed rows).
+        self.replies_moved = replies_moved
         self.channels = channels
         self.templates = templates
         self.quiet = quiet
@@ -198,6 +203,8 @@ class Sender:
                     self.metrics.attempt_recorded(attempt.channel, attempt.provider, attempt.status.value)
             for listener in self._listeners:
                 listener([(s.notification, u) for s, (u, _) in zip(sending, outcomes, strict=True)])
+        if self.replies_moved is not None:
+            await _tell_replies(self.replies_moved, [s.notification for s in steps])
         return len(due)
 
     def _count_unsent(self, metrics: Metrics, steps: list[_Step]) -> None:
@@ -225,6 +232,8 @@ class Sender:
         public_task = n.legal_basis == PUBLIC_TASK
         if n.purpose in ASKS_CONSENT:
             channel = self._asking(n, citizen, tried)
+        elif n.purpose in REPLIES:
+            channel = self._replying(n, tried)
         else:
             channel = None
             if n.status is S.TEMPORARY_FAILURE and n.channel and n.channel not in tried:
@@ -273,6 +282,14 @@ class Sender:
             return None
         return channel
 
+    def _replying(self, n: Notification, tried: tuple[str, ...]) -> Channel | None:
+        """An agent's reply goes back where the citizen wrote from, or nowhere:
+        no consent is asked (they wrote to us) and no other channel is tried."""
+        target = reply_target(n)
+        if target is None or target[0].value in tried:
+            return None
+        return target[0]
+
     def _exhausted(self, n: Notification, citizen: Contact, tried: tuple[str, ...]) -> Progress:
         """No channel left: the last failure stands, with its reason; with no
         attempt at all there was nothing to send, and the reason says why
@@ -284,6 +301,8 @@ class Sender:
             reason = (
                 "withdrawn" if any(c.value == n.context.get("channel") for c in citizen.withdrawn) else "no_address"
             )
+        elif n.purpose in REPLIES:
+            reason = "no_address"
         else:
             reason = self.channels.unroutable(citizen, tried)
         return Progress(n.id, S.CANCELLED, n.channel, tried, n.tries, n.current_attempt, None, reason)
@@ -317,7 +336,13 @@ class Sender:
             return failed("none", "channel unavailable", None)
         provider = self.channels.provider(channel)
         attempt = DeliveryAttempt(attempt_id, n.id, channel.value, provider.name, S.SENDING, stamp, stamp)
-        unsubscribe = self.links.unsubscribe_url(citizen.id, channel) if REGISTRY[channel].unsubscribe_link else None
+        reply = n.purpose in REPLIES
+        # A reply answers a letter: nothing to unsubscribe from.
+        unsubscribe = (
+            self.links.unsubscribe_url(citizen.id, channel)
+            if REGISTRY[channel].unsubscribe_link and not reply
+            else None
+        )
         # A name the notification carries (the applicant as named on the dossier) wins over the contact's.
         context = {"citizen_name": citizen.full_name, **n.context, "org": self.org, "unsubscribe_url": unsubscribe}
         secrets: list[str] = []
@@ -334,7 +359,11 @@ class Sender:
         except PermanentError as exc:  # a broken template for this channel: try the next one
             log.error("template failed", extra={"template": n.template, "channel": channel.value, "error": str(exc)})
             return failed(provider.name, str(exc), "template_error")
-        address = self.channels.address(channel, citizen)
+        if reply:  # only ever where the citizen wrote from
+            target = reply_target(n)
+            address = target[1] if target is not None else None
+        else:
+            address = self.channels.address(channel, citizen)
         if address is None:  # gone since a send whose lease ran out: like a broken template, the next channel
             return failed(provider.name, "no address", "no_address")
         outgoing = Outgoing(
@@ -345,6 +374,7 @@ class Sender:
             subject=rendered.subject,
             html=rendered.html,
             unsubscribe_url=unsubscribe,
+            in_reply_to=(n.context["reply_to"].get("in_reply_to") or None) if reply else None,
         )
         # Kept with the attempt, on every provider, so that an agent can say what was sent;
         # never a follow confirmation's code or link: whoever reads the attempt could confirm.
@@ -447,6 +477,28 @@ class Sender:
             ),
             _attempt(attempt, status, error=error[:500]),
         )
+
+
+def reply_target(n: Notification) -> tuple[Channel, str] | None:
+    """Where an agent's reply goes: its context's channel and address."""
+    target = n.context.get("reply_to")
+    if not isinstance(target, dict) or not target.get("address"):
+        return None
+    try:
+        return Channel(target.get("channel")), str(target["address"])
+    except ValueError:
+        return None
+
+
+async def _tell_replies(moved: Callable[[list[str]], Awaitable[object]], notifications: list[Notification]) -> None:
+    # The common round has no reply in it: one pass over the purposes, nothing more.
+    ids = [n.id for n in notifications if n.purpose in REPLIES]
+    if not ids:
+        return
+    try:
+        await moved(ids)
+    except Exception:  # the progress is recorded; a console sees it on its next read
+        log.exception("could not tell the consoles of agent replies' delivery")
 
 
 def _log_cancelled(n: Notification, reason: str | None) -> None:

@@ -25,6 +25,8 @@ DEFAULT_RATES: dict[str, tuple[int, float]] = {
     # The console's sign-in and set-password pages, per address: an office
     # of agents behind one NAT address signs in a few times a day each.
     "console_login": (30, 60.0),
+    # The console's script and style: a page load fetches two files, revalidated on reload.
+    "static": (600, 60.0),
     # Before the signature check, per address: providers post every citizen's
     # messages and receipts from a handful of addresses, and a receipt refused
     # is not sent again. Only a flood far past any provider's pace meets this.

@@ -186,6 +186,68 @@ class InboundResult:
     conversation_id: str
     new_message: bool  # False: the same provider message came before (a webhook retried)
     new_conversation: bool
+    # A person has the conversation (queued, not resolved; a resolved one the
+    # message reopened included): the assistant does not answer it.
+    queued: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    """One page of the console's queue, as one agent may see it."""
+
+    viewer: str  # agent id
+    viewer_team: str | None
+    viewer_is_supervisor: bool
+    view: str = "mine"  # mine | unassigned | team | all ("all" only for supervisors; agents get 'team')
+    status: str | None = "open"  # None = any queued status
+    channel: str | None = None
+    priority: int | None = None
+    label: str | None = None
+    dossier: str | None = None  # exact code, upper case
+    search: str | None = None  # a dossier code, the last 3-4+ digits of a phone, or part of a name
+    limit: int = 50
+    before: str | None = None  # cursor: last_message_at|id of the previous page's last row
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    conversation_id: str
+    channel: str
+    status: str
+    priority: int
+    assignee: str | None
+    team: str | None
+    citizen_id: str | None
+    citizen_name: str | None
+    address_masked: str  # by the `mask(channel, address)` the caller hands in: the store never imports channels
+    dossier_code: str | None
+    subject: str | None
+    last_text: str  # the latest message (not note), cut to 140 characters
+    last_at: str  # ISO
+    queued_at: str | None
+    escalation_reason: str | None
+    labels: tuple[str, ...]
+    snooze_until: str | None
+
+    @property
+    def cursor(self) -> str:
+        """What QueueQuery.before takes to get the page after this row."""
+        return f"{self.last_at}|{self.conversation_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """One change a console must see (console_feed); `assignee`/`team` are the
+    conversation's after the change, `agent_id` whom a mention or presence is about."""
+
+    seq: int
+    at: str
+    kind: str
+    conversation_id: str | None
+    assignee: str | None
+    team: str | None
+    agent_id: str | None
+    payload: dict
 
 
 class Lifecycle(Protocol):
@@ -478,6 +540,94 @@ class ConversationStore(Protocol):
     async def count_open_escalations(self) -> int: ...
 
 
+Mask = Callable[[str, str], str]  # (channel value, address) -> the address as an agent may see it
+
+
+class QueueStore(Protocol):
+    """The console's queue: conversations a person must answer, their
+    assignment, agents' presence, and the feed of changes consoles follow.
+    Every write appends its console_feed row(s) in the same transaction."""
+
+    def on_feed_append(self, listener: Callable[[], None]) -> None:
+        """`listener()` after any commit that appended feed rows (the live hub's wake-up)."""
+
+    async def queue(self, query: QueueQuery, mask: Mask) -> list[QueueItem]:
+        """One page, newest activity first; one query whatever the page's size."""
+
+    async def queue_counts(self, query: QueueQuery) -> dict[str, int]:
+        """How many rows each view (mine, unassigned, team, all) holds for the
+        query's viewer and filters (its view, limit and cursor ignored); "all"
+        is 0 for an agent who is not a supervisor."""
+
+    async def queue_item(self, conversation_id: str, mask: Mask) -> QueueItem | None:
+        """Any conversation, queued or not; None when unknown."""
+
+    async def conversation_messages(self, conversation_id: str, *, include_notes: bool = True) -> list[dict]:
+        """{"id", "direction", "kind", "author", "text", "at", "channel", "buttons",
+        "delivery": {"status", "reason", "channel"} | None}, oldest first."""
+
+    async def set_queue_status(
+        self, conversation_id: str, status: str | None, *, by: str, now: datetime, snooze_until: datetime | None = None
+    ) -> bool:
+        """open | pending | snoozed (needs snooze_until) | resolved; None hands
+        it back to the assistant (its open escalation closed). False: unknown."""
+
+    async def assign(
+        self,
+        conversation_id: str,
+        agent_id: str | None,
+        *,
+        by: str,
+        now: datetime,
+        note: str | None = None,
+        team: str | None = None,
+        only_if_unassigned: bool = False,
+    ) -> bool:
+        """False when unknown, or (only_if_unassigned: a claim) when another agent has it."""
+
+    async def assign_next(self, conversation_id: str, now: datetime) -> str | None:
+        """Auto-assignment of an open unassigned conversation, round-robin among
+        online agents of its team with room; the agent chosen, or None."""
+
+    async def waiting_unassigned(self, team: str | None, limit: int) -> list[str]:
+        """Open unassigned conversations an agent of `team` may take: most
+        urgent, then longest waiting, first."""
+
+    async def add_agent_message(
+        self,
+        conversation_id: str,
+        *,
+        author: str,
+        kind: str,
+        text: str,
+        now: datetime,
+        notification_id: str | None = None,
+        mentions: tuple[str, ...] = (),
+    ) -> dict:
+        """kind 'message' (a reply) or 'note'; the message as conversation_messages gives it."""
+
+    async def set_labels(self, conversation_id: str, labels: tuple[str, ...], *, by: str, now: datetime) -> bool: ...
+    async def set_priority(self, conversation_id: str, priority: int, *, by: str, now: datetime) -> bool: ...
+    async def set_presence(self, agent_id: str, presence: str, now: datetime) -> None: ...
+    async def agent_workload(self) -> list[dict]:
+        """{"agent_id", "name", "team", "presence", "capacity", "open"} for every enabled agent."""
+
+    async def queue_load(self, team: str | None) -> tuple[int, int]:
+        """(open unassigned conversations of the team, online agents of the team with room)."""
+
+    async def mentioned_in(self, agent_id: str) -> set[str]:
+        """The conversations where a note mentions the agent (the visibility rule's last clause)."""
+
+    async def feed_since(self, seq: int, limit: int = 500) -> list[FeedRow]: ...
+    async def feed_last_seq(self) -> int: ...
+    async def wake_snoozed(self, now: datetime) -> int:
+        """Snoozed conversations whose time came are open again; how many."""
+
+    async def prune_feed(self, before: datetime) -> int: ...
+    async def message_delivery_changed(self, notification_ids: list[str]) -> int:
+        """One message.status feed row per agent message whose notification is among these."""
+
+
 class BroadcastStore(Protocol):
     async def create_broadcast(self, broadcast: Broadcast) -> Broadcast: ...
     async def add_broadcast_recipients(
@@ -485,6 +635,99 @@ class BroadcastStore(Protocol):
     ) -> None: ...
     async def get_broadcast(self, broadcast_id: str) -> Broadcast | None: ...
     async def cancel_broadcast(self, broadcast_id: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CannedResponse:
+    """An answer agents insert with `/shortcut`; its body may name variables
+    that contact_center/canned.py fills per conversation."""
+
+    id: str
+    shortcut: str  # [a-z0-9_-]{1,32}, unique
+    title: str
+    body: str
+    team: str | None  # None: every team's
+    created_by: str | None
+    created_at: datetime
+
+
+class CannedStore(Protocol):
+    async def add_canned(self, canned_response: CannedResponse) -> CannedResponse:
+        """Conflict (models.errors) when another one has that shortcut."""
+
+    async def get_canned(self, ref: str) -> CannedResponse | None:
+        """By id, or by shortcut."""
+
+    async def list_canned(
+        self, *, query: str | None = None, team: str | None = None, every_team: bool = False, limit: int = 50
+    ) -> list[CannedResponse]:
+        """By shortcut; those of no team and of `team` (of every team when
+        `every_team`); `query` matches the start of the shortcut or any part
+        of the title, case-insensitively."""
+
+    async def update_canned(self, canned_response: CannedResponse) -> bool:
+        """Shortcut, title, body and team of the row with that id; False when
+        unknown; Conflict when another one has the shortcut."""
+
+    async def delete_canned(self, canned_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenMerge:
+    """Two citizen records found to be one person: `moved` says exactly what
+    went from `merged_id` to `kept_id`, for the undo."""
+
+    id: str
+    kept_id: str
+    merged_id: str
+    agent_id: str
+    at: datetime
+    reason: str
+    moved: dict
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MergeOutcome:
+    # merged | undone | same (a citizen with itself) | unknown (no such citizen or merge) |
+    # merged_away (a citizen already merged into another) | different_people (two ID numbers) | already_undone |
+    # blocked (the kept citizen was merged away since: undo that merge first)
+    outcome: str
+    merge: CitizenMerge | None = None
+
+
+class CitizenViewStore(Protocol):
+    """What the console shows of one citizen beside a conversation, and the
+    merge of two records of the same person (reversible)."""
+
+    async def citizen_conversations(
+        self, citizen_ids: list[str], channel: str, address: str, *, limit: int = 20, messages: int = 100
+    ) -> list[dict]:
+        """Conversations of these citizens, or from this channel address,
+        newest first: {"id", "channel", "address", "citizen_id", "dossier_code",
+        "state", "queue_status", "subject", "started_at", "updated_at",
+        "escalation": {"id", "reason", "state", "created_at", "transcript"} | None,
+        "messages": [{"direction", "kind", "author", "text", "at", "channel"}]}
+        (the last `messages` of each, oldest first, private notes left out)."""
+
+    async def citizen_dossier_codes(self, citizen_ids: list[str], *, limit: int = 20) -> list[tuple[str, str]]:
+        """(code, "applicant" | "follower") of these citizens' dossiers, newest first."""
+
+    async def merge_citizens(
+        self, merge_id: str, kept_id: str, merged_id: str, *, agent_id: str, reason: str, now: datetime
+    ) -> MergeOutcome:
+        """In one transaction: every row naming `merged_id` (consents,
+        conversations, escalations, notifications, follows, follow requests,
+        links, and dossiers whose lookup phone stays the same) and each
+        contact `kept_id` lacks move to `kept_id`; recorded as `merge_id`."""
+
+    async def undo_citizen_merge(self, merge_id: str, *, agent_id: str, now: datetime) -> MergeOutcome:
+        """Puts back what the merge moved (what still sits on the kept citizen)."""
+
+    async def get_citizen_merge(self, merge_id: str) -> CitizenMerge | None: ...
+    async def citizen_merges(self, citizen_id: str) -> list[CitizenMerge]:
+        """Merges that kept or merged this citizen, oldest first, undone ones included."""
 
 
 class Store(
@@ -497,7 +740,10 @@ class Store(
     NotificationStore,
     RecordedMessages,
     ConversationStore,
+    QueueStore,
     BroadcastStore,
+    CannedStore,
+    CitizenViewStore,
     Protocol,
 ):
     """Every role: what one backend offers as a whole. Consumers ask for the

@@ -7,6 +7,7 @@ import copy
 from notify.rendering import Templates
 
 SHIPPED = [
+    "agent_reply",
     "broadcast",
     "dossier_received",
     "follow_confirmation",

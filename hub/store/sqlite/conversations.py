@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import orjson
 
-from hub.store.port import InboundRecord, InboundResult
+from hub.store.port import InboundRecord, InboundResult, Mask
+from hub.store.sqlite import queue
 from hub.store.sqlite.dossiers import insert_outbox, iso
 from models.citizen import ADDRESS_FIELD, Channel
 from models.events import new_id
@@ -30,15 +31,17 @@ async def _thread(db, record: InboundRecord, now) -> str | None:
             return rows[0][0]
     if record.threads_by_reference:
         return None  # a new email without references is a new thread
+    # One a person still has (open, pending, snoozed) is joined however long it was quiet.
     rows = await db.execute_fetchall(
-        "SELECT id FROM conversations WHERE channel = ? AND address = ? AND state != 'closed' AND updated_at >= ?"
+        "SELECT id FROM conversations WHERE channel = ? AND address = ? AND state != 'closed'"
+        " AND (updated_at >= ? OR queue_status IN ('open', 'pending', 'snoozed'))"
         " ORDER BY updated_at DESC LIMIT 1",
         (record.channel.value, record.address, iso(now - QUIET_GAP)),
     )
     return rows[0][0] if rows else None
 
 
-async def add_inbound(db, record: InboundRecord, events_for) -> InboundResult:
+async def add_inbound(db, record: InboundRecord, events_for, mask: Mask) -> InboundResult:
     now = utcnow()
     seen = await db.execute_fetchall(
         "SELECT conversation_id FROM conversation_messages WHERE direction = 'in' AND channel = ?"
@@ -53,7 +56,7 @@ async def add_inbound(db, record: InboundRecord, events_for) -> InboundResult:
         conversation_id = "cv_" + new_id()[:20]
         await db.execute(
             "INSERT INTO conversations (id, channel, address, citizen_id, dossier_code, subject, started_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " updated_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 conversation_id,
                 record.channel.value,
@@ -63,29 +66,39 @@ async def add_inbound(db, record: InboundRecord, events_for) -> InboundResult:
                 record.subject,
                 iso(now),
                 iso(now),
+                iso(now),
             ),
         )
     else:
         # A dossier named later in the thread attaches it; one named before stays.
         await db.execute(
-            "UPDATE conversations SET updated_at = ?, dossier_code = coalesce(dossier_code, ?),"
-            " citizen_id = coalesce(citizen_id, ?) WHERE id = ?",
+            "UPDATE conversations SET updated_at = ?1, last_message_at = ?1, dossier_code = coalesce(dossier_code, ?2),"
+            " citizen_id = coalesce(citizen_id, ?3) WHERE id = ?4",
             (iso(now), record.dossier_code, record.citizen_id, conversation_id),
         )
-    await db.execute(
+    cursor = await db.execute(
         "INSERT INTO conversation_messages (conversation_id, direction, channel, provider_message_id, text, at)"
         " VALUES (?, 'in', ?, ?, ?, ?)",
         (conversation_id, record.channel.value, record.provider_message_id, record.text, iso(now)),
     )
+    queued = False
+    if not new_conversation:
+        # A citizen writing into a conversation a person has (or had: resolved)
+        # puts it back in the open queue, and every console sees the message.
+        await queue.reopen(db, conversation_id, now, mask)
+        if await queue.queued_status(db, conversation_id) is not None:
+            queued = True
+            await queue.message_created(db, conversation_id, cursor.lastrowid, now)
     await insert_outbox(db, events_for(conversation_id))
-    return InboundResult(conversation_id, new_message=True, new_conversation=new_conversation)
+    return InboundResult(conversation_id, new_message=True, new_conversation=new_conversation, queued=queued)
 
 
 async def add_outbound(
     db, conversation_id: str, channel: Channel, text: str, buttons: list, provider_message_id: str | None
 ) -> None:
-    now = iso(utcnow())
-    await db.execute(
+    moment = utcnow()
+    now = iso(moment)
+    cursor = await db.execute(
         "INSERT INTO conversation_messages (conversation_id, direction, channel, provider_message_id, text, buttons,"
         " at) VALUES (?, 'out', ?, ?, ?, ?, ?)",
         (
@@ -97,12 +110,17 @@ async def add_outbound(
             now,
         ),
     )
-    await db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+    await db.execute(
+        "UPDATE conversations SET updated_at = ?1, last_message_at = ?1 WHERE id = ?2", (now, conversation_id)
+    )
+    if await queue.queued_status(db, conversation_id) is not None:
+        await queue.message_created(db, conversation_id, cursor.lastrowid, moment)
 
 
 def _message(row) -> dict:
     return {
         "direction": row["direction"],
+        "kind": row["kind"],
         "channel": row["channel"],
         "text": row["text"],
         "buttons": orjson.loads(row["buttons"]) if row["buttons"] else [],

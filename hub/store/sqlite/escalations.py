@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import orjson
 
+from hub.store.port import Mask
+from hub.store.sqlite import queue
 from hub.store.sqlite.conversations import get_conversation
 from hub.store.sqlite.dossiers import insert_outbox, iso
 from models.events import EscalationRequested, new_id
 from models.timeutil import utcnow
 
+# A complaint goes ahead of ordinary questions in the queue.
+PRIORITY = {"complaint": 1}
 
-async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested | None:
+
+async def escalate(db, conversation_id: str, reason: str, mask: Mask) -> EscalationRequested | None:
     """None when the sender already waits for a person, in this conversation or
-    an earlier one: one place in the queue each, however often they ask."""
+    an earlier one: one place in the queue each, however often they ask.
+    The conversation enters the console's open queue, unassigned (the
+    assignment service picks an agent), with a conversation.queued feed row."""
     conversation = await get_conversation(db, conversation_id)
     if conversation is None:
         raise LookupError(f"no conversation {conversation_id} to escalate")
@@ -23,8 +30,11 @@ async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested
     )
     if open_:
         return None
+    now = utcnow()
     transcript = tuple(
-        {"direction": m["direction"], "text": m["text"], "at": m["at"]} for m in conversation["messages"]
+        {"direction": m["direction"], "text": m["text"], "at": m["at"]}
+        for m in conversation["messages"]
+        if m.get("kind", "message") == "message"  # agents' notes are not what the citizen said
     )
     event = EscalationRequested(
         escalation_id="esc_" + new_id()[:20],
@@ -43,10 +53,18 @@ async def escalate(db, conversation_id: str, reason: str) -> EscalationRequested
             conversation["citizen_id"],
             reason,
             orjson.dumps(transcript).decode(),
-            iso(utcnow()),
+            iso(now),
         ),
     )
-    await db.execute("UPDATE conversations SET state = 'escalated' WHERE id = ?", (conversation_id,))
+    await db.execute(
+        "UPDATE conversations SET state = 'escalated', queue_status = 'open', queued_at = ?, escalation_reason = ?,"
+        " priority = max(priority, ?), assignee = NULL, snooze_until = NULL,"
+        " last_message_at = coalesce(last_message_at, updated_at) WHERE id = ?",
+        (iso(now), reason, PRIORITY.get(reason, 0), conversation_id),
+    )
+    item = await queue.queue_item(db, conversation_id, mask)
+    if item is not None:
+        await queue.append_feed(db, "conversation.queued", now, queue.item_payload(item), conversation_id=conversation_id)
     await insert_outbox(db, [event])
     return event
 

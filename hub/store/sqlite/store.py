@@ -15,16 +15,23 @@ from hub.store.port import (
     ApiKeyInfo,
     AuditEntry,
     Broadcast,
+    CannedResponse,
+    CitizenMerge,
     DeadLetter,
     DeliveryResult,
     DossierData,
     DossierLookup,
     DossierTargets,
+    FeedRow,
     FollowOutcome,
     FollowRequest,
     InboundRecord,
     InboundResult,
+    Mask,
+    MergeOutcome,
     OutboxRow,
+    QueueItem,
+    QueueQuery,
     StatusChange,
     StatusChangeResult,
     UpsertResult,
@@ -34,13 +41,17 @@ from hub.store.sqlite import (
     agents,
     api_keys,
     broadcasts,
+    canned,
+    citizen_view,
     citizens,
     conversations,
     dossiers,
     escalations,
     follows,
+    merges,
     notifications,
     outbox,
+    queue,
 )
 from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
@@ -57,9 +68,18 @@ MAX_BATCH = 512
 CONTACT_CACHE_SECONDS = 5.0
 
 
+def _hidden(channel: str, address: str) -> str:
+    # Without the channels' own masks, nothing of an address but its end.
+    return "***" + str(address)[-2:]
+
+
 class SqliteStore:
-    def __init__(self, path: Path | str, synchronous: str = "FULL"):
+    def __init__(self, path: Path | str, synchronous: str = "FULL", *, mask: Mask = _hidden):
         self.db = Database(path, synchronous)
+        # How the feed's queue items show an address (the composition root
+        # hands in the channels' masks: the store imports no channel).
+        self.mask = mask
+        self._feed_listeners: list[Callable[[], None]] = []
         self._pending: list[tuple[StatusChange, asyncio.Future]] = []
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()  # set while no status change waits to be committed
@@ -343,9 +363,11 @@ class SqliteStore:
 
     async def add_inbound(self, record: InboundRecord, events_for) -> InboundResult:
         async with self.db.transaction() as db:
-            result = await conversations.add_inbound(db, record, events_for)
+            result = await conversations.add_inbound(db, record, events_for, self.mask)
         if result.new_message:
             self.db.outbox_appended()
+        if result.queued:
+            self._feed_appended()
         return result
 
     async def add_outbound(
@@ -353,6 +375,7 @@ class SqliteStore:
     ) -> None:
         async with self.db.transaction() as db:
             await conversations.add_outbound(db, conversation_id, channel, text, buttons, provider_message_id)
+        self._feed_appended()  # a spurious wake-up costs the live hub one empty read
 
     async def list_conversations(
         self, *, channel: Channel | None = None, citizen: str | None = None, dossier: str | None = None, limit: int = 50
@@ -402,9 +425,10 @@ class SqliteStore:
 
     async def escalate(self, conversation_id: str, reason: str):
         async with self.db.transaction() as db:
-            event = await escalations.escalate(db, conversation_id, reason)
+            event = await escalations.escalate(db, conversation_id, reason, self.mask)
         if event is not None:
             self.db.outbox_appended()
+            self._feed_appended()
         return event
 
     async def count_open_escalations(self) -> int:
@@ -529,6 +553,211 @@ class SqliteStore:
             since=since,
             limit=limit,
         )
+
+    # the console's citizen panel, merges and canned responses
+
+    async def citizen_conversations(
+        self, citizen_ids: list[str], channel: str, address: str, *, limit: int = 20, messages: int = 100
+    ) -> list[dict]:
+        return await citizen_view.citizen_conversations(
+            self.db.opened_reader(), citizen_ids, channel, address, limit=limit, messages=messages
+        )
+
+    async def citizen_dossier_codes(self, citizen_ids: list[str], *, limit: int = 20) -> list[tuple[str, str]]:
+        return await citizen_view.citizen_dossier_codes(self.db.opened_reader(), citizen_ids, limit=limit)
+
+    async def merge_citizens(
+        self, merge_id: str, kept_id: str, merged_id: str, *, agent_id: str, reason: str, now: datetime
+    ) -> MergeOutcome:
+        async with self.db.transaction() as db:
+            outcome = await merges.merge(db, merge_id, kept_id, merged_id, agent_id=agent_id, reason=reason, now=now)
+        self._forget_every_contact()
+        return outcome
+
+    async def undo_citizen_merge(self, merge_id: str, *, agent_id: str, now: datetime) -> MergeOutcome:
+        async with self.db.transaction() as db:
+            outcome = await merges.undo(db, merge_id, agent_id=agent_id, now=now)
+        self._forget_every_contact()
+        return outcome
+
+    def _forget_every_contact(self) -> None:
+        # Addresses and consents moved between two citizens: nothing cached about either holds.
+        self._contacts_generation += 1
+        self._contacts.clear()
+        self._feed_appended()  # queued conversations that moved told the consoles
+
+    async def get_citizen_merge(self, merge_id: str) -> CitizenMerge | None:
+        return await merges.get(self.db.opened_reader(), merge_id)
+
+    async def citizen_merges(self, citizen_id: str) -> list[CitizenMerge]:
+        return await merges.of_citizen(self.db.opened_reader(), citizen_id)
+
+    async def add_canned(self, canned_response: CannedResponse) -> CannedResponse:
+        async with self.db.transaction() as db:
+            return await canned.add(db, canned_response)
+
+    async def get_canned(self, ref: str) -> CannedResponse | None:
+        return await canned.get(self.db.opened_reader(), ref)
+
+    async def list_canned(
+        self, *, query: str | None = None, team: str | None = None, every_team: bool = False, limit: int = 50
+    ) -> list[CannedResponse]:
+        return await canned.listing(
+            self.db.opened_reader(), query=query, team=team, every_team=every_team, limit=limit
+        )
+
+    async def update_canned(self, canned_response: CannedResponse) -> bool:
+        async with self.db.transaction() as db:
+            return await canned.update(db, canned_response)
+
+    async def delete_canned(self, canned_id: str) -> bool:
+        async with self.db.transaction() as db:
+            return await canned.delete(db, canned_id)
+
+    # the console's queue and its feed
+
+    def on_feed_append(self, listener: Callable[[], None]) -> None:
+        self._feed_listeners.append(listener)
+
+    def _feed_appended(self) -> None:
+        for listener in self._feed_listeners:
+            listener()
+
+    async def queue(self, query: QueueQuery, mask: Mask) -> list[QueueItem]:
+        return await queue.queue(self.db.opened_reader(), query, mask)
+
+    async def queue_counts(self, query: QueueQuery) -> dict[str, int]:
+        return await queue.queue_counts(self.db.opened_reader(), query)
+
+    async def queue_item(self, conversation_id: str, mask: Mask) -> QueueItem | None:
+        return await queue.queue_item(self.db.opened_reader(), conversation_id, mask)
+
+    async def mentioned_in(self, agent_id: str) -> set[str]:
+        return await queue.mentioned_in(self.db.opened_reader(), agent_id)
+
+    async def conversation_messages(self, conversation_id: str, *, include_notes: bool = True) -> list[dict]:
+        return await queue.conversation_messages(self.db.opened_reader(), conversation_id, include_notes=include_notes)
+
+    async def set_queue_status(
+        self, conversation_id: str, status: str | None, *, by: str, now: datetime, snooze_until: datetime | None = None
+    ) -> bool:
+        async with self.db.transaction() as db:
+            changed = await queue.set_queue_status(
+                db, conversation_id, status, by=by, now=now, snooze_until=snooze_until
+            )
+        self._feed_appended()
+        return changed
+
+    async def assign(
+        self,
+        conversation_id: str,
+        agent_id: str | None,
+        *,
+        by: str,
+        now: datetime,
+        note: str | None = None,
+        team: str | None = None,
+        only_if_unassigned: bool = False,
+    ) -> bool:
+        async with self.db.transaction() as db:
+            changed = await queue.assign(
+                db,
+                conversation_id,
+                agent_id,
+                by=by,
+                now=now,
+                note=note,
+                team=team,
+                only_if_unassigned=only_if_unassigned,
+            )
+        if changed:
+            self._feed_appended()
+        return changed
+
+    async def assign_next(self, conversation_id: str, now: datetime) -> str | None:
+        async with self.db.transaction() as db:
+            agent_id = await queue.assign_next(db, conversation_id, now)
+        if agent_id is not None:
+            self._feed_appended()
+        return agent_id
+
+    async def waiting_unassigned(self, team: str | None, limit: int) -> list[str]:
+        return await queue.waiting_unassigned(self.db.opened_reader(), team, limit)
+
+    async def add_agent_message(
+        self,
+        conversation_id: str,
+        *,
+        author: str,
+        kind: str,
+        text: str,
+        now: datetime,
+        notification_id: str | None = None,
+        mentions: tuple[str, ...] = (),
+    ) -> dict:
+        async with self.db.transaction() as db:
+            message = await queue.add_agent_message(
+                db,
+                conversation_id,
+                author=author,
+                kind=kind,
+                text=text,
+                now=now,
+                notification_id=notification_id,
+                mentions=mentions,
+            )
+        self._feed_appended()
+        return message
+
+    async def set_labels(self, conversation_id: str, labels: tuple[str, ...], *, by: str, now: datetime) -> bool:
+        async with self.db.transaction() as db:
+            changed = await queue.set_labels(db, conversation_id, labels, by=by, now=now)
+        self._feed_appended()
+        return changed
+
+    async def set_priority(self, conversation_id: str, priority: int, *, by: str, now: datetime) -> bool:
+        async with self.db.transaction() as db:
+            changed = await queue.set_priority(db, conversation_id, priority, by=by, now=now)
+        self._feed_appended()
+        return changed
+
+    async def set_presence(self, agent_id: str, presence: str, now: datetime) -> None:
+        async with self.db.transaction() as db:
+            changed = await queue.set_presence(db, agent_id, presence, now)
+        if changed:
+            self._feed_appended()
+
+    async def agent_workload(self) -> list[dict]:
+        return await queue.agent_workload(self.db.opened_reader())
+
+    async def queue_load(self, team: str | None) -> tuple[int, int]:
+        return await queue.queue_load(self.db.opened_reader(), team)
+
+    async def feed_since(self, seq: int, limit: int = 500) -> list[FeedRow]:
+        return await queue.feed_since(self.db.opened_reader(), seq, limit)
+
+    async def feed_last_seq(self) -> int:
+        return await queue.feed_last_seq(self.db.opened_reader())
+
+    async def wake_snoozed(self, now: datetime) -> int:
+        async with self.db.transaction() as db:
+            woken = await queue.wake_snoozed(db, now)
+        if woken:
+            self._feed_appended()
+        return woken
+
+    async def prune_feed(self, before: datetime) -> int:
+        async with self.db.transaction() as db:
+            return await queue.prune_feed(db, before)
+
+    async def message_delivery_changed(self, notification_ids: list[str]) -> int:
+        if not notification_ids:
+            return 0
+        async with self.db.transaction() as db:
+            count = await queue.message_delivery_changed(db, notification_ids, utcnow())
+        if count:
+            self._feed_appended()
+        return count
 
     # outbox, for the bus
 
