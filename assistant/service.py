@@ -6,6 +6,7 @@ not when a citizen reaches an agent."""
 from __future__ import annotations
 
 import json
+import math
 import time as _time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -33,11 +34,31 @@ def _working_day(day, holidays) -> bool:
     return day.weekday() < 5 and not (holidays is not None and holidays.is_holiday(day))
 
 
-def when_answered(now: datetime, holidays=None) -> str:
-    """Roughly when a person will answer, in the citizen's words."""
+# How long until a person answers this conversation, from the queue as it
+# stands (contact_center/waiting.py, handed in by the composition root).
+WaitEstimate = Callable[[str, datetime], Awaitable[timedelta]]
+
+
+def in_minutes(wait: timedelta) -> str:
+    """'khoảng 10 phút', 'khoảng 1 giờ 15 phút': rounded up to 5 minutes, so
+    that the citizen is not promised sooner than the estimate."""
+    minutes = max(5, math.ceil(wait.total_seconds() / 300) * 5)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"khoảng {minutes} phút"
+    return f"khoảng {hours} giờ" + (f" {minutes} phút" if minutes else "")
+
+
+def when_answered(now: datetime, holidays=None, wait: timedelta | None = None) -> str:
+    """Roughly when a person will answer, in the citizen's words: within
+    `wait` (the queue's estimate) when that ends before closing time, else
+    when the help desk next opens. Without an estimate, the fixed 30 minutes."""
     local = now.astimezone(VN_TZ)
-    if _working_day(local.date(), holidays) and OPENS <= local.time() < CLOSES:
+    open_now = _working_day(local.date(), holidays) and OPENS <= local.time() < CLOSES
+    if open_now and wait is None:
         return "trong khoảng 30 phút"
+    if open_now and wait is not None and (local + wait).time() <= CLOSES and (local + wait).date() == local.date():
+        return f"trong {in_minutes(wait)}"
     day = local.date() if local.time() < OPENS else local.date() + timedelta(days=1)
     while not _working_day(day, holidays):
         day += timedelta(days=1)
@@ -49,15 +70,15 @@ def when_answered(now: datetime, holidays=None) -> str:
     return f"từ 7 giờ 30 {when} ({day.day:02d}/{day.month:02d}), khi bộ phận hỗ trợ bắt đầu làm việc"
 
 
-def handoff_text(now: datetime, holidays=None, *, already: bool = False) -> str:
+def handoff_text(now: datetime, holidays=None, *, already: bool = False, wait: timedelta | None = None) -> str:
     if already:
         return (
             "Yêu cầu của Ông/Bà đã được chuyển tới cán bộ; cán bộ sẽ trả lời trên kênh này "
-            f"{when_answered(now, holidays)}. Xin Ông/Bà vui lòng chờ."
+            f"{when_answered(now, holidays, wait)}. Xin Ông/Bà vui lòng chờ."
         )
     return (
         "Tôi đã chuyển cuộc trò chuyện tới cán bộ hỗ trợ. Cán bộ sẽ trả lời Ông/Bà ngay trên kênh này "
-        f"{when_answered(now, holidays)}."
+        f"{when_answered(now, holidays, wait)}."
     )
 
 
@@ -71,10 +92,13 @@ class Assistant:
         clock=_time.time,
         max_conversations=100_000,
         on_turn: Callable[[str, str], None] = lambda intent, outcome: None,
+        wait: WaitEstimate | None = None,
     ):
         """`on_turn(intent, outcome)` is told of every turn (answered, fallback,
-        escalated): the service counts them for /metrics."""
+        escalated): the service counts them for /metrics. `wait` estimates
+        when a person answers from the queue; without it, a fixed 30 minutes."""
         self.engine = engine
+        self.wait = wait
         self.on_turn = on_turn
         self.store = store
         self.holidays = holidays
@@ -122,8 +146,12 @@ class Assistant:
         self.on_turn(parse.intent, "escalated")
         self._not_understood.pop(conversation_id, None)
         event = await self.store.escalate(conversation_id, reason)
+        return [Reply(await self._handoff(conversation_id, already=event is None))]
+
+    async def _handoff(self, conversation_id: str, *, already: bool) -> str:
         now = datetime.fromtimestamp(self.clock(), VN_TZ)
-        return [Reply(handoff_text(now, self.holidays, already=event is None))]
+        wait = await self.wait(conversation_id, now) if self.wait is not None else None
+        return handoff_text(now, self.holidays, already=already, wait=wait)
 
     async def _from_own(self, parse, own: OwnDossiers) -> list[Reply] | None:
         """The status of the conversation's own dossier it asks about, or which
@@ -169,8 +197,7 @@ class Assistant:
         if reason is None:
             return answers, None
         event = await self.store.escalate(conversation_id, reason)
-        now = datetime.fromtimestamp(self.clock(), VN_TZ)
-        return answers, handoff_text(now, self.holidays, already=event is None)
+        return answers, await self._handoff(conversation_id, already=event is None)
 
 
 def status_payload(code: str) -> str:

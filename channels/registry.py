@@ -66,6 +66,9 @@ class ChannelSpec:
     # A contact a web chat or kiosk visitor may leave: an agent's answer goes
     # there once they have left the page (a channel that does not notify cannot push it).
     away_contact: bool = False
+    # The longest text a person may write to it: providers refuse longer (Twilio
+    # takes at most 1600 characters, some ten concatenated UCS-2 segments).
+    max_text: int | None = None
 
     @property
     def address_field(self) -> str | None:
@@ -98,6 +101,7 @@ REGISTRY: dict[Channel, ChannelSpec] = {
             quiet=True,
             receipt_deadline=1800,
             away_contact=True,
+            max_text=1600,
         ),
         ChannelSpec(
             Channel.PHONE,

@@ -1,15 +1,18 @@
 """The console's supporting endpoints: canned responses, presence, the
-agents list (for transfers and @mentions), and merging two citizen records
-that are one person (supervisors; audited, reversible)."""
+agents list (for transfers and @mentions), merging two citizen records
+that are one person (supervisors; audited, reversible), the SMS preview
+while typing, and the live websocket."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from contact_center import canned as canned_responses
+from contact_center.agents import digest
 from contact_center.audit import audit
-from contact_center.console_api import Signed, require
-from contact_center.console_queue import DESK, can_see, is_supervisor, mask
+from contact_center.console_api import CONSOLE, Signed, require
+from contact_center.console_queue import DESK, TEXT_MAX, can_see, is_supervisor, mask
+from contact_center.sessions import Sessions
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
@@ -197,3 +200,40 @@ async def undo_merge(request: web.Request, signed: Signed) -> web.Response:
     reason = b.text(body, "reason", max_len=500)
     done = await _merging(request, lambda merges: merges.undo(merge_id, signed.agent.id, reason))
     return reply(_merge_json(done))
+
+
+@routes.get("/console/api/sms-preview")
+@require("agent")
+async def sms_preview(request: web.Request, signed: Signed) -> web.Response:
+    """Encoding and segment count of a reply being typed (SMS)."""
+    text = request.query.get("text", "")
+    if len(text) > TEXT_MAX:
+        raise ApiError(422, f"'text' dài quá {TEXT_MAX} ký tự.", field="text")
+    return reply(request.app[DESK].sms_preview(text))
+
+
+@routes.get("/console/api/live")
+@require("agent")
+async def live(request: web.Request, signed: Signed) -> web.StreamResponse:
+    """The websocket of live rows: ?since=SEQ resumes after the last one seen."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise ApiError(400, "Địa chỉ này chỉ dùng cho kết nối websocket.")
+    sessions = request.app[CONSOLE].sessions
+
+    async def still_signed() -> bool:
+        return await session_live(sessions, signed.session)
+
+    return await request.app[DESK].live.serve(request, signed.agent, still_signed)
+
+
+async def session_live(sessions: Sessions, token: str) -> bool:
+    """Whether the session is still live, without counting the check as the
+    agent's activity (an open console tab is not someone at the desk)."""
+    session = await sessions.store.get_session(digest(token))
+    now = sessions.now()
+    if session is None or session.revoked:
+        return False
+    if now - session.last_seen > sessions.idle or now - session.created_at > sessions.absolute:
+        return False
+    agent = await sessions.store.get_agent(session.agent_id)
+    return agent is not None and not agent.disabled

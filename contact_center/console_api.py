@@ -198,7 +198,15 @@ async def login(request: web.Request) -> web.StreamResponse:
 @require("agent")
 async def home(request: web.Request, signed: Signed) -> web.StreamResponse:
     agent = signed.agent
-    return pages.home(agent.name, agent.role, request.app[CONSOLE].sessions.csrf(signed.session))
+    return pages.home(agent.name, agent.role, request.app[CONSOLE].sessions.csrf(signed.session), agent.id)
+
+
+@routes.get("/console/audit")
+@require("supervisor")
+async def audit_page(request: web.Request, signed: Signed) -> web.StreamResponse:
+    """The supervisors' audit page (its rows come from /console/api/audit)."""
+    agent = signed.agent
+    return pages.audit(agent.name, agent.role, request.app[CONSOLE].sessions.csrf(signed.session), agent.id)
 
 
 @routes.post("/console/logout")

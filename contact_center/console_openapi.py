@@ -56,6 +56,12 @@ PATHS = {
         }
     },
     "/console": {"get": {"summary": "The console", "responses": {"200": {"description": "Page", **_HTML}, **_PAGE}}},
+    "/console/audit": {
+        "get": {
+            "summary": "The audit page (supervisor)",
+            "responses": {"200": {"description": "Page", **_HTML}, **_PAGE},
+        }
+    },
     "/console/set-password/{token}": {
         "get": {
             "summary": "The one-time set-password page",

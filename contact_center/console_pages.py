@@ -115,7 +115,7 @@ def _header(name: str, role: str, csrf: str, here: str) -> str:
         '<h1 class="brand"><span data-i18n="app.title">Tổng đài · Bảng điều khiển</span></h1>'
         f'<nav class="top-links" aria-label="Trang" data-i18n-label="nav.pages">{audit}</nav>'
         '<div class="top-tools">'
-        '<label for="presence" data-i18n="presence.label">Trạng thái</label>'
+        '<label for="presence" data-i18n="presence.label">Trạng thái trực</label>'
         '<select id="presence">'
         '<option value="online" data-i18n="presence.online">Trực tuyến</option>'
         '<option value="away" data-i18n="presence.away">Tạm vắng</option>'
@@ -253,7 +253,8 @@ def audit(name: str, role: str, csrf: str, agent_id: str = "") -> web.Response:
         '<main id="audit" class="audit">'
         '<h2 data-i18n="audit.title">Nhật ký truy cập dữ liệu cá nhân và thao tác</h2>'
         f'<form id="audit-filters" class="filters row">{inputs}'
-        '<p><label for="a-since" data-i18n="audit.since">Từ ngày</label><input id="a-since" name="since" type="date"></p>'
+        '<p><label for="a-since" data-i18n="audit.since">Từ ngày</label>'
+        '<input id="a-since" name="since" type="date"></p>'
         '<p><label for="a-limit" data-i18n="audit.limit">Số dòng</label>'
         '<input id="a-limit" name="limit" type="number" min="1" max="1000" value="100"></p>'
         '<p><button type="submit" class="primary" data-i18n="audit.search">Tra cứu</button></p></form>'
@@ -261,7 +262,8 @@ def audit(name: str, role: str, csrf: str, agent_id: str = "") -> web.Response:
         '<table id="audit-table" class="grid"><caption class="visually-hidden" data-i18n="audit.title">'
         "Nhật ký truy cập dữ liệu cá nhân và thao tác</caption><thead><tr>"
         '<th scope="col" data-i18n="audit.at">Thời điểm</th><th scope="col" data-i18n="audit.agent">Mã cán bộ</th>'
-        '<th scope="col" data-i18n="audit.action">Thao tác</th><th scope="col" data-i18n="audit.type">Loại đối tượng</th>'
+        '<th scope="col" data-i18n="audit.action">Thao tác</th>'
+        '<th scope="col" data-i18n="audit.type">Loại đối tượng</th>'
         '<th scope="col" data-i18n="audit.object">Mã đối tượng</th><th scope="col" data-i18n="audit.reason">Lý do</th>'
         "</tr></thead><tbody></tbody></table></main>"
     )

@@ -20,13 +20,11 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from channels.registry import REGISTRY
-from contact_center.agents import digest
 from contact_center.audit import audit
 from contact_center.citizen_view import citizen_view
-from contact_center.console_api import CONSOLE, Signed, require
+from contact_center.console_api import Signed, require
 from contact_center.live import LiveHub
 from contact_center.mentions import find_mentions
-from contact_center.sessions import Sessions
 from hub.api import body as b
 from hub.api.errors import ApiError
 from hub.api.replies import reply
@@ -291,6 +289,8 @@ async def answer(request: web.Request, signed: Signed) -> web.Response:
         message = await desk.replies.send(item.conversation_id, signed.agent, text)
     except ValueError as exc:
         raise ApiError(422, f"Không gửi được trả lời: {exc}", field="text") from None
+    except LookupError:
+        raise ApiError(404, NOT_FOUND) from None
     await _act(request, signed, "reply", item.conversation_id)
     return reply(message, status=201)
 
@@ -379,40 +379,3 @@ async def priority(request: web.Request, signed: Signed) -> web.Response:
         raise ApiError(404, NOT_FOUND)
     await _act(request, signed, "priority", item.conversation_id, str(value))
     return reply({"conversation_id": item.conversation_id, "priority": value})
-
-
-@routes.get("/console/api/sms-preview")
-@require("agent")
-async def sms_preview(request: web.Request, signed: Signed) -> web.Response:
-    """Encoding and segment count of a reply being typed (SMS)."""
-    text = request.query.get("text", "")
-    if len(text) > TEXT_MAX:
-        raise ApiError(422, f"'text' dài quá {TEXT_MAX} ký tự.", field="text")
-    return reply(request.app[DESK].sms_preview(text))
-
-
-@routes.get("/console/api/live")
-@require("agent")
-async def live(request: web.Request, signed: Signed) -> web.StreamResponse:
-    """The websocket of live rows: ?since=SEQ resumes after the last one seen."""
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        raise ApiError(400, "Địa chỉ này chỉ dùng cho kết nối websocket.")
-    sessions = request.app[CONSOLE].sessions
-
-    async def still_signed() -> bool:
-        return await session_live(sessions, signed.session)
-
-    return await request.app[DESK].live.serve(request, signed.agent, still_signed)
-
-
-async def session_live(sessions: Sessions, token: str) -> bool:
-    """Whether the session is still live, without counting the check as the
-    agent's activity (an open console tab is not someone at the desk)."""
-    session = await sessions.store.get_session(digest(token))
-    now = sessions.now()
-    if session is None or session.revoked:
-        return False
-    if now - session.last_seen > sessions.idle or now - session.created_at > sessions.absolute:
-        return False
-    agent = await sessions.store.get_agent(session.agent_id)
-    return agent is not None and not agent.disabled

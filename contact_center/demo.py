@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contact_center import canned
 from contact_center.agents import Agents
 from hub.store.port import InboundRecord
 from models.citizen import Channel
@@ -85,6 +86,11 @@ async def seed_accounts(agents: Agents) -> list[tuple[DemoAccount, str | None]]:
             link = None
         shown.append((account, link))
     return shown
+
+
+async def seed_canned(store, clock) -> int:
+    """The Vietnamese canned answers agents start from; those already there stay as edited."""
+    return await canned.add_defaults(store, clock)
 
 
 async def seed_waiting(store) -> int:

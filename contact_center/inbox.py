@@ -99,6 +99,11 @@ class Inbox:
             message, command = await self._chosen_option(stored.conversation_id, message)
         if command is not None:
             replies = await self._command(message, command, citizen_id)
+        elif stored.queued:
+            # A person has this conversation (or had it, and the message put it
+            # back in their queue): the assistant answering beside them would
+            # contradict them. The message reaches the console through the feed.
+            replies = []
         elif self.assistant is not None and self.assistant.ready and len(questions := self._questions(message)) > 1:
             replies = await self._answer_each(stored.conversation_id, message, questions)
         elif self.assistant is not None and self.assistant.ready:

@@ -212,7 +212,6 @@ class LiveHub:
         sock.closed = True
         if sock.writer is not None and sock.writer is not asyncio.current_task():
             sock.writer.cancel()
-            await asyncio.gather(sock.writer, return_exceptions=True)
         with contextlib.suppress(Exception):
             await sock.ws.close(code=code, message=why.encode())
 
@@ -258,7 +257,8 @@ class LiveHub:
             while True:
                 await sock.ws.send_str(await sock.queue.get())
         except (ConnectionError, RuntimeError):
-            # The peer went away mid-send: closing ends the reading loop, which drops the socket.
+            # The peer went away mid-send: no more rows for it; closing ends the reading loop.
+            self._sockets.discard(sock)
             sock.closed = True
             with contextlib.suppress(Exception):
                 await sock.ws.close(code=GOING_AWAY)
@@ -288,9 +288,11 @@ class LiveHub:
                 if message.type == WSMsgType.ERROR:
                     break
         finally:
+            # Before any await: aiohttp may cancel this handler when the peer goes,
+            # and a cancelled clean-up must not leave the socket in the hub.
+            self._sockets.discard(sock)
             if watch is not None:
                 watch.cancel()
-                await asyncio.gather(watch, return_exceptions=True)
             await self._drop(sock, GOING_AWAY, "bye")
         return ws
 
@@ -321,24 +323,15 @@ def _since(raw: str | None) -> int | None:
 
 
 class ConsoleTick(Periodic):
-    """Snoozed conversations whose time came back to the open queue, and
-    feed rows older than two days pruned (consoles resync from at most that)."""
+    """Feed rows older than `keep` (two days) pruned: a console away longer
+    than that reloads over HTTP (the hello's `reset`). Snoozed conversations
+    are woken by the assignment sweep (contact_center/assignment.py)."""
 
-    name, done = "console-tick", "console tick"
+    name, done = "console-feed-prune", "console feed rows pruned"
 
-    def __init__(self, store, live: LiveHub, *, clock: Callable[[], float], interval: float = 30.0):
-        self.store = store
+    def __init__(self, live: LiveHub, *, interval: float = 3600.0):
         self.live = live
-        self.clock = clock
         self.interval = interval
-        self._pruned_at = 0.0
 
     async def run_once(self) -> int:
-        woken = await self.store.wake_snoozed(datetime.fromtimestamp(self.clock(), UTC))
-        if woken:
-            self.live.wake()
-        pruned = 0
-        if self.clock() - self._pruned_at >= 3600:
-            pruned = await self.live.prune()
-            self._pruned_at = self.clock()
-        return woken + pruned
+        return await self.live.prune()

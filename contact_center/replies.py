@@ -92,6 +92,7 @@ class Replies:
         channel = Channel(conversation["channel"])
         spec = REGISTRY[channel]
         if spec.notifies:
+            _fits(channel, text)
             # A followable channel's inbox links every sender to a citizen; an older
             # conversation that lacks one gets the nameless contact the inbox would make.
             citizen_id = conversation["citizen_id"] or await self.store.ensure_contact(
@@ -106,6 +107,7 @@ class Replies:
             citizen_id, target, address = away
             left = spec.label
             stored = f"{text}\n\n({AWAY_NOTE.format(label=REGISTRY[target].label)})"
+            _fits(target, text)
         same = target is channel
         notification = Notification(
             id=new_id(),
@@ -171,6 +173,13 @@ class Replies:
             if address is not None and not citizen.withdrew(channel):
                 return citizen.id, channel, address
         return None
+
+
+def _fits(channel: Channel, text: str) -> None:
+    limit = REGISTRY[channel].max_text
+    if limit is not None and len(text) > limit:
+        label = REGISTRY[channel].label
+        raise ValueError(f"{label[0].upper()}{label[1:]} dài tối đa {limit} ký tự: xin viết ngắn lại.")
 
 
 def _away_order(citizen: Citizen) -> list[Channel]:

@@ -41,12 +41,14 @@ from contact_center import api as contact_center_api
 from contact_center import console_admin, console_api, console_openapi, console_queue
 from contact_center import openapi as contact_center_openapi
 from contact_center.agents import Agents
+from contact_center.assignment import Assignment, AssignmentSweep
 from contact_center.inbox import Inbox
 from contact_center.live import ConsoleTick, LiveHub
 from contact_center.merges import Merges
 from contact_center.replies import Replies
 from contact_center.sessions import Sessions
 from contact_center.status import StatusAnswers
+from contact_center.waiting import Waiting
 from hub.api import dossiers, ops
 from hub.api.auth import ApiKeys
 from hub.api.errors import json_errors
@@ -127,6 +129,8 @@ class Service:
     live: LiveHub
     console_tick: ConsoleTick
     merges: Merges
+    assignment: Assignment
+    assignment_sweep: AssignmentSweep
     _sender_process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     async def open(self) -> None:
@@ -148,11 +152,13 @@ class Service:
         await self.notifier.start(send=self._sender_process is None)
         await self.live.start()
         await self.console_tick.start()
+        await self.assignment_sweep.start()
         before_bus()
         await self.bus.start()
 
     async def stop(self) -> None:
         await self.bus.stop()
+        await self.assignment_sweep.stop()
         await self.console_tick.stop()
         await self.live.stop()
         await self.notifier.stop()
@@ -220,7 +226,14 @@ async def bootstrap(
         return datetime.fromtimestamp(now(), UTC)
 
     engine = engine or _engine(settings, StatusAnswers(store, guard, utc_now).text, org_of(settings))
-    assistant = Assistant(engine, store, holidays=holidays, clock=now, on_turn=metrics.assistant_turn)
+    assistant = Assistant(
+        engine,
+        store,
+        holidays=holidays,
+        clock=now,
+        on_turn=metrics.assistant_turn,
+        wait=Waiting(store, timedelta(minutes=settings.console_handling_minutes)),
+    )
     inbox = Inbox(
         store,
         bus,
@@ -270,6 +283,8 @@ async def bootstrap(
     store.on_feed_append(live.wake)
     bus.subscribe(InboundMessageReceived, "console.live.inbound", live.on_event)
     bus.subscribe(EscalationRequested, "console.live.escalation", live.on_event)
+    assignment = Assignment(store, now)
+    assignment.subscribe(bus)
     openapi = build_spec(
         notify_openapi.PATHS,
         assistant_openapi.PATHS,
@@ -305,8 +320,10 @@ async def bootstrap(
         ),
         replies=Replies(store, channels, clock=utc_now),
         live=live,
-        console_tick=ConsoleTick(store, live, clock=now),
+        console_tick=ConsoleTick(live),
         merges=Merges(store, now),
+        assignment=assignment,
+        assignment_sweep=AssignmentSweep(assignment),
     )
 
 
@@ -501,6 +518,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
         replies=service.replies,
         sms_preview=Replies.sms_preview,
         merges=service.merges,
+        assignment=service.assignment,
     )
 
     async def close_sockets(app: web.Application) -> None:

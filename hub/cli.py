@@ -306,7 +306,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from contact_center.demo import seed_accounts, seed_waiting
+    from contact_center.demo import seed_accounts, seed_canned, seed_waiting
     from hub.app import agents_of
     from hub.demo import seed
 
@@ -314,6 +314,7 @@ def cmd_demo(args) -> int:
 
     async def everything(store):
         agents = agents_of(settings, store, time.time)
+        await seed_canned(store, time.time)
         return await seed(store), await seed_accounts(agents), await seed_waiting(store)
 
     (rows, key), accounts, waiting = asyncio.run(_with_store(settings, everything))

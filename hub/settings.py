@@ -80,6 +80,10 @@ class Settings:
     # Failed sign-ins per client address before it must wait (the email has
     # lookup_max_failures): an office behind one NAT address has many agents.
     console_login_failures_per_address: int = 20
+    # About how long an agent takes over one conversation: the waiting time a
+    # citizen is told on escalation is the queue ahead of them times this,
+    # shared among the agents online with room (contact_center/waiting.py).
+    console_handling_minutes: float = 8.0
     org_name: str = "Trung tâm Phục vụ hành chính công tỉnh"
     org_hotline: str = "1900 0000"
     org_website: str = "https://dichvucong.example.gov.vn"

@@ -69,7 +69,8 @@ ASKS_CONSENT = frozenset({FOLLOW_CONFIRMATION})
 # the citizen's own message, so it needs no consent and no quiet hours (it is
 # planned urgent), and it goes only to the address the conversation is with,
 # named in its context: "reply_to": {"channel", "address", "in_reply_to"}.
-# Retried there as usual, never moved to another channel.
+# Retried there as usual, never moved to another channel; a withdrawal on
+# that channel still wins.
 AGENT_REPLY = "agent_reply"
 REPLIES = frozenset({AGENT_REPLY})
 

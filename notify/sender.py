@@ -233,7 +233,7 @@ class Sender:
         if n.purpose in ASKS_CONSENT:
             channel = self._asking(n, citizen, tried)
         elif n.purpose in REPLIES:
-            channel = self._replying(n, tried)
+            channel = self._replying(n, citizen, tried)
         else:
             channel = None
             if n.status is S.TEMPORARY_FAILURE and n.channel and n.channel not in tried:
@@ -282,11 +282,12 @@ class Sender:
             return None
         return channel
 
-    def _replying(self, n: Notification, tried: tuple[str, ...]) -> Channel | None:
+    def _replying(self, n: Notification, citizen: Contact, tried: tuple[str, ...]) -> Channel | None:
         """An agent's reply goes back where the citizen wrote from, or nowhere:
-        no consent is asked (they wrote to us) and no other channel is tried."""
+        no consent is needed (they wrote to us), no other channel is tried, and
+        a withdrawal still wins (README "Consent and legal basis")."""
         target = reply_target(n)
-        if target is None or target[0].value in tried:
+        if target is None or target[0].value in tried or target[0] in citizen.withdrawn:
             return None
         return target[0]
 
@@ -302,7 +303,8 @@ class Sender:
                 "withdrawn" if any(c.value == n.context.get("channel") for c in citizen.withdrawn) else "no_address"
             )
         elif n.purpose in REPLIES:
-            reason = "no_address"
+            target = reply_target(n)
+            reason = "withdrawn" if target is not None and target[0] in citizen.withdrawn else "no_address"
         else:
             reason = self.channels.unroutable(citizen, tried)
         return Progress(n.id, S.CANCELLED, n.channel, tried, n.tries, n.current_attempt, None, reason)

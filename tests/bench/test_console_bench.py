@@ -15,7 +15,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_console_bench_produces_figures():
     run = subprocess.run(
-        [sys.executable, "bench/console.py", "--agents", "3", "--conversations", "20", "--rate", "5", "--seconds", "2"],
+        [
+            sys.executable,
+            "bench/console.py",
+            "--agents",
+            "3",
+            "--conversations",
+            "20",
+            "--rate",
+            "5",
+            "--seconds",
+            "2",
+            "--baseline",
+            "1",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -22,7 +22,6 @@ from hub.keys import STORE
 from hub.store.port import QueueQuery
 from tests.support.browser import browser, check_accessibility, screenshot  # noqa: F401
 from tests.support.console_browser import (
-    TEAM,
     console_page,
     console_service,
     console_settings,
@@ -104,7 +103,9 @@ def _open_view(page: Page, view: str) -> None:
 
 
 def _conversation_id(page: Page) -> str:
-    return re.search(r"#c/(.+)$", page.url).group(1)
+    found = re.search(r"#c/(.+)$", page.url)
+    assert found, f"no conversation open at {page.url}"
+    return found.group(1)
 
 
 def test_sign_in_and_set_password_pages(live, accounts, page):
@@ -295,11 +296,11 @@ def test_transfer_then_the_new_assignee_resolves_with_the_keyboard(live, account
 
         page.get_by_role("button", name="Chuyển…").click()
         dialog = page.get_by_role("dialog", name="Chuyển hội thoại")
-        dialog.get_by_label("Chuyển cho").select_option(label=re.compile("Trần Văn Cường"))
+        dialog.get_by_label("Chuyển cho").select_option("agent:" + accounts[CUONG])
         dialog.get_by_label("Ghi chú cho người nhận").fill("Công dân hỏi về lệ phí, anh Cường nắm rõ hơn.")
         check_accessibility(page)  # with the dialog open
         dialog.get_by_role("button", name="Chuyển").click()
-        expect(page.locator("#conv-meta")).to_contain_text("Trần Văn Cường")
+        expect(page.locator("#conv-done")).to_have_text("Đã chuyển hội thoại cho Trần Văn Cường.")
 
         # Cường: alerted, the conversation in his own view, the note with it.
         expect(_item(other, cid)).to_have_count(1, timeout=15000)
@@ -385,7 +386,9 @@ def test_english_switch_is_kept(live, accounts, page):
     expect(page.get_by_label("Channel")).to_be_visible()
     page.reload()
     expect(page.locator("#views button[data-view='unassigned']")).to_contain_text("Unassigned")
+    expect(page).to_have_title("Console · Tổng đài")
     check_accessibility(page)
+    screenshot(page, "console-english")
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.locator("#views button[data-view='mine']")).to_contain_text("Của tôi")
     assert page.locator("html").get_attribute("lang") == "vi"
@@ -403,3 +406,89 @@ def test_the_supervisor_audit_page(live, accounts, page):
     for row in rows.all():
         expect(row).to_contain_text("conversation")
     check_accessibility(page)
+
+
+def test_labels_priority_pending_snooze_and_hand_back(live, accounts, emulator, page):  # noqa: F811
+    cid = _escalation(live, emulator, 5550207, "Quang")
+    sign_in(page, live, AN)
+    _claim(page, cid)
+    page.get_by_label("Nhãn của hội thoại").fill("lệ phí, khai sinh")
+    page.get_by_role("button", name="Lưu nhãn").click()
+    page.get_by_label("Ưu tiên của hội thoại").select_option("2")
+    _open_view(page, "mine")
+    expect(_item(page, cid)).to_contain_text("#lệ phí")
+    expect(_item(page, cid)).to_contain_text("Khẩn")
+
+    page.get_by_role("button", name="Chờ công dân").click()
+    expect(page.locator("#conv-meta")).to_contain_text("Chờ công dân")
+    page.get_by_label("Trạng thái", exact=True).select_option("")  # the queue's filter: every status
+    expect(_item(page, cid)).to_contain_text("Chờ công dân")
+
+    page.get_by_label("Tạm ẩn").select_option("1h")
+    expect(page.locator("#conv-meta")).to_contain_text("Tạm ẩn đến")
+    page.get_by_role("button", name="Mở lại").click()
+    expect(page.locator("#conv-meta")).to_contain_text("Đang mở")
+
+    page.get_by_role("button", name="Trả lại trợ lý ảo").click()
+    expect(page.locator("#conv-meta")).to_contain_text("Trợ lý ảo đang xử lý")
+    expect(_item(page, cid)).to_have_count(0)
+
+
+def test_the_citizen_panel_masks_contacts_and_shows_dossiers_and_notices(live, accounts, emulator, page):  # noqa: F811
+    cid = _escalation(live, emulator, CHAT, "Hồng")
+    sign_in(page, live, BINH)
+    _open_view(page, "all")
+    expect(_item(page, cid)).to_have_count(1)
+    _item(page, cid).click()
+    panel = page.locator("#citizen")
+    expect(panel.locator("#citizen-name")).to_have_text("Lê Thị Hồng")
+    expect(panel.locator(".contact").first).to_be_visible()
+    assert "0912345042" not in panel.inner_text() and "912345042" not in panel.inner_text()
+    dossier = panel.locator(f".dossier[data-code='{CODE}']")
+    expect(dossier).to_contain_text("Đăng ký khai sinh")
+    expect(dossier).to_contain_text("Mới đăng ký")
+    expect(panel.locator(".notice").first).to_contain_text(re.compile("đã gửi|đã nhận|đang gửi|thất bại"))
+    entries = live.run(live.app[STORE].audit_entries(actor=accounts[BINH], object_type="dossier", limit=50))
+    assert CODE in {e.object_id for e in entries}  # the dossier shown is an audited view
+
+
+def test_an_online_agent_is_alerted_of_a_conversation_assigned_to_them(live, accounts, emulator, page):  # noqa: F811
+    sign_in(page, live, AN)
+    page.get_by_label("Trạng thái trực").select_option("online")
+    try:
+        page.reload()
+        expect(page.get_by_label("Trạng thái trực")).to_have_value("online")
+        _open_view(page, "mine")
+        cid = _escalation(live, emulator, 5550208, "Hoa")
+        expect(_item(page, cid)).to_have_count(1, timeout=15000)
+        expect(page).to_have_title(re.compile(r"^\(1\) "))
+        expect(page.locator("#announcer")).to_have_text("Hội thoại mới được giao cho Ông/Bà")
+        _item(page, cid).click()
+        expect(page).not_to_have_title(re.compile(r"^\(\d+\)"))
+    finally:
+        page.get_by_label("Trạng thái trực").select_option("offline")
+        page.wait_for_timeout(300)
+
+
+def test_filters_and_search_narrow_the_queue(live, accounts, emulator, page):  # noqa: F811
+    applicant = _escalation(live, emulator, CHAT, "Hồng")
+    other = _escalation(live, emulator, 5550209, "Khoa")
+    sign_in(page, live, BINH)
+    _open_view(page, "all")
+    expect(_item(page, applicant)).to_have_count(1)
+    expect(_item(page, other)).to_have_count(1)
+
+    page.get_by_label("Mã hồ sơ", exact=True).fill(CODE.lower())  # typed in lower case: the code is upper case
+    expect(_item(page, other)).to_have_count(0)
+    expect(_item(page, applicant)).to_have_count(1)
+    page.get_by_label("Mã hồ sơ", exact=True).fill("")
+
+    page.get_by_label("Tìm (mã hồ sơ, số điện thoại, tên)").fill("Lê Thị")
+    expect(_item(page, other)).to_have_count(0)
+    expect(_item(page, applicant)).to_have_count(1)
+    page.get_by_label("Tìm (mã hồ sơ, số điện thoại, tên)").fill("")
+
+    page.get_by_label("Kênh").select_option("sms")
+    expect(_item(page, applicant)).to_have_count(0)
+    page.get_by_label("Kênh").select_option("telegram")
+    expect(_item(page, applicant)).to_have_count(1)

@@ -36,3 +36,5 @@ def test_demo_prints_a_link_per_account_and_leaves_escalations_waiting(tmp_path,
         assert db.execute("SELECT count(*) FROM agents").fetchone()[0] == 2
         assert db.execute("SELECT count(*) FROM escalations WHERE state = 'open'").fetchone()[0] == 3
         assert db.execute("SELECT count(*) FROM conversation_messages").fetchone()[0] == 7
+        shortcuts = {r[0] for r in db.execute("SELECT shortcut FROM canned_responses")}
+    assert {"chao", "trangthai"} <= shortcuts

@@ -270,3 +270,62 @@ def test_a_three_digit_sequence_and_the_national_format_are_found_in_free_text()
     assert keywords.parse("tracuu 000.00.21.h12-261130-0505 1606") == keywords.Command(
         "lookup", "000.00.21.h12-261130-0505", "1606"
     )
+
+
+class Talkative:
+    """An assistant that answers everything, and counts what it was asked."""
+
+    ready = True
+
+    def __init__(self):
+        self.asked: list[str] = []
+
+    async def converse(self, conversation_id, text, *, asker=None, own=None):
+        from models.messages import Reply
+
+        self.asked.append(text)
+        return [Reply("Trợ lý trả lời: " + text)]
+
+
+async def test_the_assistant_stays_silent_while_a_person_has_the_conversation(setup):
+    store, inbox, _ = setup
+    inbox.assistant = Talkative()
+    await inbox.receive(sms("cho hỏi lệ phí", "Q1"))
+    [conversation] = await store.list_conversations()
+    await store.escalate(conversation["id"], "request_human")
+
+    assert await inbox.receive(sms("tôi vẫn đang chờ", "Q2")) == []
+    assert inbox.assistant.asked == ["cho hỏi lệ phí"]
+    # Keywords still answer at once: a lookup needs no person.
+    [answer] = await inbox.receive(sms(f"TRACUU {CODE} 5678", "Q3"))
+    assert CODE in answer.text
+    messages = await store.conversation_messages(conversation["id"])
+    assert [m["text"] for m in messages if m["direction"] == "in"] == [
+        "cho hỏi lệ phí",
+        "tôi vẫn đang chờ",
+        f"TRACUU {CODE} 5678",
+    ]
+    # The console saw each of them.
+    created = [r.payload["message"]["text"] for r in await store.feed_since(0) if r.kind == "message.created"]
+    assert "tôi vẫn đang chờ" in created and answer.text in created
+
+
+async def test_a_citizen_writing_into_a_resolved_conversation_reopens_it_and_the_assistant_stays_silent(setup):
+    store, inbox, _ = setup
+    inbox.assistant = Talkative()
+    await inbox.receive(sms("cho hỏi lệ phí", "R1"))
+    [conversation] = await store.list_conversations()
+    cid = conversation["id"]
+    await store.escalate(cid, "request_human")
+    now = datetime.now(UTC)
+    await store.set_queue_status(cid, "resolved", by="ag_1", now=now)
+
+    assert await inbox.receive(sms("chưa xong ạ", "R2")) == []
+    assert inbox.assistant.asked == ["cho hỏi lệ phí"]
+    item = await store.queue_item(cid, lambda channel, address: "***")
+    assert item is not None and item.status == "open"
+
+    # Handed back to the assistant, it answers again.
+    await store.set_queue_status(cid, None, by="ag_1", now=now)
+    [reply] = await inbox.receive(sms("lệ phí là bao nhiêu", "R3"))
+    assert reply.text == "Trợ lý trả lời: lệ phí là bao nhiêu"

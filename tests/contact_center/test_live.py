@@ -174,4 +174,42 @@ async def test_a_socket_whose_session_ends_is_closed_with_4001(tmp_path):
         signed_out = await client.post("/console/logout", headers=an_h, allow_redirects=False)
         assert signed_out.status == 303
         message = await ws.receive(timeout=5)
-        assert message.type == aiohttp.WSMsgType.CLOSE and ws.close_code == 4001
+        assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4001
+
+
+async def test_a_socket_too_slow_to_keep_up_is_closed_with_4000_and_resumes_by_seq(tmp_path):
+    async with served(tmp_path, DAY) as (client, _, _):
+        live = client.app[SERVICE].live
+        live.bound = 3
+        _, sup = await agent_headers(client, "sup@example.vn", role="supervisor")
+        ws, hello = await connect(client, sup)
+        async with live._lock:  # noqa: SLF001  rows pile up while the reader waits: one burst of 6
+            created = [await queued(client) for _ in range(6)]
+        got = await frames(ws)
+        closing = await ws.receive(timeout=5) if not ws.closed else None
+        assert ws.closed and (closing is None or closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED))
+        assert ws.close_code == 4000 or (closing is not None and closing.data == 4000)
+        last = max([hello["head"], *(f["seq"] for f in got)])
+        live.bound = 1000
+        ws2, again = await connect(client, sup, since=last)
+        assert again["reset"] is False
+        rest = await frames(ws2)
+        await ws2.close()
+        queued_ids = [f["conversation_id"] for f in got + rest if f["kind"] == "conversation.queued"]
+        assert queued_ids == created  # each once, in order, across the forced reconnect
+
+
+async def test_rows_older_than_two_days_are_pruned_and_a_console_that_old_is_told_to_reload(tmp_path):
+    async with served(tmp_path, DAY) as (client, clock, _):
+        cid = await queued(client)
+        first = await client.app[STORE].feed_last_seq()
+        clock.advance(3 * 24 * 3600)
+        _, sup = await agent_headers(client, "sup@example.vn", role="supervisor")
+        await post(client, sup, f"/console/api/conversations/{cid}/priority", {"priority": 2})
+        assert await client.app[SERVICE].console_tick.run_once() == first
+        ws, hello = await connect(client, sup, since=0)
+        assert hello["reset"] is True  # what came after 0 is partly gone: the console reloads over HTTP
+        await ws.close()
+        ws, hello = await connect(client, sup, since=first)
+        assert hello["reset"] is False and [f["kind"] for f in await frames(ws)] == ["conversation.updated"]
+        await ws.close()

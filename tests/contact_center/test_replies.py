@@ -130,6 +130,7 @@ async def agent(world):
         ("", "không được để trống"),
         ("   \n\t ", "không được để trống"),
         ("x" * 2001, "dài quá 2000"),
+        ("x" * 1601, "Tin nhắn SMS dài tối đa 1600 ký tự"),  # what Twilio takes
         ("chuông\x07", "ký tự điều khiển"),
         (None, "chuỗi ký tự"),
     ],
@@ -258,6 +259,24 @@ async def test_an_email_reply_is_threaded_under_the_citizens_letter(world, agent
     assert "đăng ký khai sinh đúng hạn không mất lệ phí" in mail.text and "không mất lệ phí" in mail.html
     # Answerable, and nothing to unsubscribe from: it answers their letter.
     assert "không trả lời thư này" not in mail.text and mail.unsubscribe_url is None
+    # Their answer, as a mail client threads it, lands in the same conversation.
+    ours = f"<{mail.attempt_id}@tongdai.example.gov.vn>"
+    await world.service.inbox.receive(
+        Incoming(
+            Channel.EMAIL,
+            EMAIL,
+            "Cảm ơn cán bộ.",
+            "<letter-2@mail.example.vn>",
+            subject="Re: Re: Hỏi lệ phí",
+            references=(ours, "<letter-1@mail.example.vn>"),
+        )
+    )
+    [conversation] = await world.store.list_conversations(channel=Channel.EMAIL)
+    assert conversation["id"] == cid
+    assert [m["text"] for m in await world.store.conversation_messages(cid) if m["direction"] == "in"] == [
+        "Xin hỏi lệ phí khai sinh?",
+        "Cảm ơn cán bộ.",
+    ]
 
 
 # web chat and kiosk: nothing to push to
@@ -376,3 +395,18 @@ async def test_the_sender_tells_the_consoles_only_of_rounds_with_a_reply(world, 
     await world.send()
     [reply] = await world.reply_notifications()
     assert told == [[reply.id]]
+
+
+async def test_a_withdrawal_still_wins_and_the_agent_sees_why(world, agent):
+    cid = await world.writes(Channel.SMS, PHONE, "cho hỏi", "sms-1")
+    citizen = await world.store.find_contact(Channel.SMS, PHONE)
+    assert citizen is not None
+    await world.store.add_consent(citizen, ConsentRecord(Channel.SMS, False, MORNING, "sms_stop", "withdrawal"))
+    message = await world.replies.send(cid, agent, "Dạ.")
+    await world.send()
+    assert not world.sent(Channel.SMS)
+    assert (await world.statuses())[-1] == {
+        "conversation_id": cid,
+        "message_id": message["id"],
+        "delivery": {"status": "cancelled", "reason": "withdrawn", "channel": None},
+    }

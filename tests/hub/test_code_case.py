@@ -14,10 +14,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from channels.sms import INBOUND_PATH
-from hub.store.port import ApplicantData, DossierData, InboundRecord
+from hub.store.port import ApplicantData, DossierData
 from hub.store.sqlite import db as sqlite_db
 from hub.store.sqlite.store import SqliteStore
-from models.citizen import Channel
 from models.dossier import DossierStatus as S
 from tests.support.dossiers import DOSSIER, change
 
@@ -83,8 +82,15 @@ async def test_migration_0009_moves_older_codes_to_upper_case(tmp_path, monkeypa
         # Two dossiers told apart only by case stay two: neither moves.
         await store.upsert_dossier(data("hs-1", "+84912341602"))
         await store.upsert_dossier(data("HS-1", "+84912341603"))
-        record = InboundRecord(Channel.SMS, "+84912341601", "hồ sơ", "SM-m1", dossier_code="mc.free-form-1")
-        conversation = (await store.add_inbound(record, lambda _: [])).conversation_id
+        # Written as the schema of then had it: today's add_inbound needs later columns.
+        conversation = "cv_before_0009"
+        async with store.db.transaction() as db:
+            await db.execute(
+                "INSERT INTO conversations (id, channel, address, dossier_code, started_at, updated_at)"
+                " VALUES (?, 'sms', '+84912341601', 'mc.free-form-1', '2026-11-30T01:00:00+00:00',"
+                " '2026-11-30T01:00:00+00:00')",
+                (conversation,),
+            )
     finally:
         await store.close()
 

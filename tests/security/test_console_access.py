@@ -63,6 +63,7 @@ async def test_every_console_route_goes_through_require(tmp_path):
             ("DELETE", "/console/api/canned/{canned_id}"),
             ("POST", "/console/api/citizens/merge"),
             ("POST", "/console/api/citizens/merges/{merge_id}/undo"),
+            ("GET", "/console/audit"),
         } <= supervisor_only
 
 

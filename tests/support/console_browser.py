@@ -9,6 +9,7 @@ outside the page polls with `wait_for`."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -67,7 +68,7 @@ def console_service(settings: Settings) -> Iterator[LiveApp]:
     """The service on a real port, its assistant trained (it decides what escalates)."""
     for live in live_app(_create, settings):
         live.run(live.app[STORE].add_api_key("console-browser", hashlib.sha256(API_KEY.encode()).hexdigest()))
-        wait_for(lambda: live.app[SERVICE].assistant.ready, within=120, what="the assistant trained")
+        wait_for(functools.partial(getattr, live.app[SERVICE].assistant, "ready"), within=120, what="the assistant")
         yield live
 
 
@@ -125,15 +126,17 @@ def console_page(browser: Browser, *, for_axe: bool = False) -> Iterator[Page]:
     anything the pages' Content-Security-Policy refused (an inline script or
     style would be). `for_axe`: Chromium lets the test inject axe-core, which
     the policy would refuse, so that page cannot check the policy."""
-    context = browser.new_context(locale=LOCALE, viewport=VIEWPORT, bypass_csp=for_axe)  # type: ignore[arg-type]
+    context = browser.new_context(locale=LOCALE, viewport=VIEWPORT, bypass_csp=for_axe)
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.on(
         "console",
-        lambda message: errors.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
     )
     try:
         yield opened

@@ -25,10 +25,12 @@
   const STRINGS = {
     vi: {
       "app.title": "Tổng đài · Bảng điều khiển",
+      "title.console": "Bảng điều khiển · Tổng đài",
+      "title.audit": "Nhật ký truy cập · Tổng đài",
       "nav.audit": "Nhật ký truy cập",
       "nav.console": "Hàng đợi",
       "nav.pages": "Trang",
-      "presence.label": "Trạng thái",
+      "presence.label": "Trạng thái trực",
       "presence.online": "Trực tuyến",
       "presence.away": "Tạm vắng",
       "presence.offline": "Ngoại tuyến",
@@ -92,6 +94,8 @@
       "conv.address": "Địa chỉ",
       "conv.dossier": "Hồ sơ",
       "conv.labels": "Nhãn",
+      "conv.labels_field": "Nhãn của hội thoại",
+      "conv.priority_field": "Ưu tiên của hội thoại",
       "conv.snoozed_until": "Tạm ẩn đến",
       "conv.reason": "Lý do chuyển cho cán bộ",
       "conv.transcript": "Hội thoại với trợ lý ảo trước khi chuyển",
@@ -137,7 +141,7 @@
       "mention.label": "Nhắc tên cán bộ",
       "transfer.title": "Chuyển hội thoại",
       "transfer.agent": "Chuyển cho",
-      "transfer.team_only": "Chỉ chuyển nhóm (chưa giao ai)",
+      "transfer.team_only": "Nhóm {team} (chưa giao ai)",
       "transfer.note": "Ghi chú cho người nhận",
       "transfer.ok": "Chuyển",
       "citizen.label": "Công dân",
@@ -159,6 +163,7 @@
       "done.note": "Đã lưu ghi chú.",
       "done.status": "Đã cập nhật trạng thái.",
       "done.transfer": "Đã chuyển hội thoại.",
+      "done.transfer_to": "Đã chuyển hội thoại cho {name}.",
       "done.saved": "Đã lưu.",
       "audit.title": "Nhật ký truy cập dữ liệu cá nhân và thao tác",
       "audit.agent": "Mã cán bộ",
@@ -174,6 +179,8 @@
     },
     en: {
       "app.title": "Tổng đài · Console",
+      "title.console": "Console · Tổng đài",
+      "title.audit": "Audit log · Tổng đài",
       "nav.audit": "Audit log",
       "nav.console": "Queue",
       "nav.pages": "Pages",
@@ -241,6 +248,8 @@
       "conv.address": "Address",
       "conv.dossier": "Dossier",
       "conv.labels": "Labels",
+      "conv.labels_field": "Conversation labels",
+      "conv.priority_field": "Conversation priority",
       "conv.snoozed_until": "Snoozed until",
       "conv.reason": "Why it came to a person",
       "conv.transcript": "The conversation with the assistant before the handoff",
@@ -286,7 +295,7 @@
       "mention.label": "Mention an agent",
       "transfer.title": "Transfer the conversation",
       "transfer.agent": "Transfer to",
-      "transfer.team_only": "Team only (nobody assigned)",
+      "transfer.team_only": "Team {team} (nobody assigned)",
       "transfer.note": "Note for the new assignee",
       "transfer.ok": "Transfer",
       "citizen.label": "Citizen",
@@ -308,6 +317,7 @@
       "done.note": "Note saved.",
       "done.status": "Status updated.",
       "done.transfer": "Conversation transferred.",
+      "done.transfer_to": "Conversation transferred to {name}.",
       "done.saved": "Saved.",
       "audit.title": "Audit log: personal-data views and actions",
       "audit.agent": "Agent id",
@@ -341,6 +351,8 @@
     document.querySelectorAll("[data-i18n-label]").forEach((el) => {
       el.setAttribute("aria-label", t(el.dataset.i18nLabel));
     });
+    state.baseTitle = t(document.body.dataset.page === "audit" ? "title.audit" : "title.console");
+    updateTitle();
     const button = $("#lang");
     if (button) {
       button.textContent = t("lang.switch");
@@ -595,6 +607,9 @@
         if (item.priority > 0) {
           tags.push(el("span", { class: "tag p" + item.priority, text: t("priority." + item.priority) }));
         }
+        if (item.escalation_reason === "complaint") {
+          tags.push(el("span", { class: "tag p1", text: t("reason.complaint") }));
+        }
         if (item.dossier_code) tags.push(el("span", { class: "tag", text: item.dossier_code }));
         for (const label of item.labels || []) tags.push(el("span", { class: "tag", text: "#" + label }));
         if (state.alerts.has(item.conversation_id)) tags.push(el("span", { class: "tag alert", text: "●" }));
@@ -679,9 +694,9 @@
         i18n("label", "snooze.label", { for: "snooze" }),
         snooze,
         button("btn-handback", "btn.handback", onHandback),
-        i18n("label", "conv.priority", { for: "priority" }),
+        i18n("label", "conv.priority_field", { for: "priority" }),
         priority,
-        i18n("label", "conv.labels", { for: "labels" }),
+        i18n("label", "conv.labels_field", { for: "labels" }),
         el("input", { id: "labels", autocomplete: "off", "aria-describedby": "labels-hint" }),
         i18n("span", "labels.hint", { id: "labels-hint", class: "visually-hidden" }),
         button("btn-labels", "btn.labels", onLabels)
@@ -761,8 +776,9 @@
     state.mode = "reply";
   }
 
-  async function openConversation(id, { quiet = false } = {}) {
-    const changed = id !== state.current;
+  async function openConversation(id) {
+    // A conversation shown as an error (refused, gone) is built afresh when it opens after all.
+    const changed = id !== state.current || !$("#conv-title");
     if (changed) {
       state.current = id;
       state.detail = null;
@@ -788,7 +804,7 @@
     }
     if (state.current !== id) return; // the agent moved on meanwhile
     showDetail(data, changed);
-    if (changed && !quiet) loadCitizen(id);
+    if (changed) loadCitizen(id); // once per opening: each load is an audited view
   }
 
   function itemOf(data) {
@@ -866,10 +882,9 @@
   }
 
   function renderActions(item) {
-    const mine = state.me && item.assignee === state.me.id;
     const act = canAct();
-    $("#btn-claim").hidden = Boolean(item.assignee) && (mine || !isSupervisor());
-    $("#btn-claim").disabled = Boolean(item.assignee) && !isSupervisor();
+    // Someone has it: a supervisor takes it over with "Chuyển…", never by a claim that would fail.
+    $("#btn-claim").hidden = Boolean(item.assignee);
     $("#btn-resolve").hidden = item.status === "resolved";
     $("#btn-pending").hidden = item.status === "pending" || item.status === "resolved";
     $("#btn-reopen").hidden = item.status === "open" || !item.status;
@@ -974,12 +989,12 @@
     try {
       await api("POST", convPath(suffix), body === undefined ? {} : body);
       if (doneKey) announce(t(doneKey));
-      if (state.current === id) await openConversation(id, { quiet: true });
+      if (state.current === id) await openConversation(id);
       loadQueue();
       return true;
     } catch (error) {
       showError(error.message);
-      if (state.current === id && error.status === 409) await openConversation(id, { quiet: true });
+      if (state.current === id && error.status === 409) await openConversation(id);
       return false;
     }
   }
@@ -1074,9 +1089,14 @@
       .map((a) => {
         const presence = a.presence ? " · " + t("presence." + a.presence) : "";
         const team = a.team ? " · " + a.team : "";
-        return el("option", { value: a.id || a.agent_id, text: a.name + team + presence });
+        return el("option", { value: "agent:" + (a.id || a.agent_id), text: a.name + team + presence });
       });
-    select.replaceChildren(...options);
+    // Or to a team's unassigned queue, where its agents (and auto-assignment) pick it up.
+    const teams = Array.from(new Set(state.agents.map((a) => a.team).filter(Boolean))).sort();
+    const teamOptions = teams.map((team) =>
+      el("option", { value: "team:" + team, text: t("transfer.team_only", { team }) })
+    );
+    select.replaceChildren(...options, ...teamOptions);
     $("#transfer-note").value = "";
     dialog.showModal();
     select.focus();
@@ -1084,11 +1104,36 @@
 
   async function onTransfer(event) {
     event.preventDefault();
-    const agentId = $("#transfer-agent").value;
-    if (!agentId) return;
-    const note = $("#transfer-note").value.trim();
+    const choice = $("#transfer-agent").value;
+    if (!choice) return;
+    const [kind, target] = [choice.slice(0, choice.indexOf(":")), choice.slice(choice.indexOf(":") + 1)];
+    const note = $("#transfer-note").value.trim() || null;
+    const body = kind === "team" ? { team: target, note } : { agent_id: target, note };
     $("#transfer").close();
-    await act("assign", { agent_id: agentId, note: note || null }, "done.transfer");
+    if (isSupervisor()) {
+      await act("assign", body, "done.transfer");
+      return;
+    }
+    // An agent gives the conversation away: it is no longer theirs to see.
+    try {
+      await api("POST", convPath("assign"), body);
+    } catch (error) {
+      showError(error.message);
+      return;
+    }
+    closeConversation(t("done.transfer_to", { name: kind === "team" ? target : agentName(target) }));
+    loadQueue();
+  }
+
+  function closeConversation(message) {
+    state.current = null;
+    state.detail = null;
+    state.escalation = null;
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    $("#conversation").replaceChildren(el("p", { id: "conv-done", class: "muted", role: "status", text: message }));
+    $("#citizen").replaceChildren();
+    announce(message);
+    renderQueue();
   }
 
   async function loadAgents() {
@@ -1500,7 +1545,7 @@
 
   async function resync() {
     // After a (re)connect: the queue and the open conversation as they are now, then the banner goes.
-    await Promise.all([loadQueue(), state.current ? openConversation(state.current, { quiet: true }) : null]);
+    await Promise.all([loadQueue(), state.current ? openConversation(state.current) : null]);
     state.retries = 0;
     showBanner(false);
     document.body.dataset.live = "up";
@@ -1540,11 +1585,11 @@
         break;
       case "conversation.assigned":
         if (payload.assignee === me && payload.by !== me) alertFor(cid, "alert.assigned");
-        if (current) openConversation(cid, { quiet: true });
+        if (current) openConversation(cid);
         break;
       case "conversation.status":
       case "conversation.updated":
-        if (current) openConversation(cid, { quiet: true });
+        if (current) openConversation(cid);
         break;
       case "mention":
         if (payload.by !== me) alertFor(cid, "alert.mention");
@@ -1626,8 +1671,7 @@
       localStorage.setItem(LANG_KEY, lang);
       applyLanguage();
       renderQueue();
-      if (state.detail) renderHead(state.detail, {});
-      if (state.current && state.detail) openConversation(state.current, { quiet: true });
+      if (state.current && state.detail) openConversation(state.current);
     });
     $("#help-open").addEventListener("click", () => $("#help").showModal());
   }

@@ -64,7 +64,9 @@ async def escalate(db, conversation_id: str, reason: str, mask: Mask) -> Escalat
     )
     item = await queue.queue_item(db, conversation_id, mask)
     if item is not None:
-        await queue.append_feed(db, "conversation.queued", now, queue.item_payload(item), conversation_id=conversation_id)
+        await queue.append_feed(
+            db, "conversation.queued", now, queue.item_payload(item), conversation_id=conversation_id
+        )
     await insert_outbox(db, [event])
     return event
 

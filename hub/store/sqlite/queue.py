@@ -7,7 +7,7 @@ not commit, nor misses one that did."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -20,7 +20,7 @@ STATUSES = ("open", "pending", "snoozed", "resolved")
 WAITING = ("pending", "snoozed", "resolved")  # a citizen's message makes these open again
 NOTE_KINDS = ("message", "note")
 LAST_TEXT = 140
-_UNIT = "\x1f"  # separates labels in group_concat: no label contains it
+_UNIT = "\x1f"  # char(31): separates labels in group_concat; no label contains it
 
 # An agent (not a supervisor) sees a conversation assigned to them, an
 # unassigned one of their team or of no team, or one where a note mentions them.
@@ -63,7 +63,7 @@ _ITEM_COLUMNS = (
     " c.escalation_reason, c.snooze_until,"
     " (SELECT m.text FROM conversation_messages m WHERE m.conversation_id = c.id AND m.kind = 'message'"
     "  ORDER BY m.id DESC LIMIT 1) AS last_text,"
-    f" (SELECT group_concat(l.label, '{_UNIT}') FROM conversation_labels l WHERE l.conversation_id = c.id) AS labels"
+    " (SELECT group_concat(l.label, char(31)) FROM conversation_labels l WHERE l.conversation_id = c.id) AS labels"
 )
 
 
@@ -131,7 +131,9 @@ def _filters(query: QueueQuery) -> tuple[list[str], dict]:
         where.append("c.priority = :priority")
         args["priority"] = query.priority
     if query.label is not None:
-        where.append("EXISTS (SELECT 1 FROM conversation_labels lf WHERE lf.conversation_id = c.id AND lf.label = :label)")
+        where.append(
+            "EXISTS (SELECT 1 FROM conversation_labels lf WHERE lf.conversation_id = c.id AND lf.label = :label)"
+        )
         args["label"] = query.label
     if query.dossier is not None:
         where.append(
@@ -321,6 +323,7 @@ async def add_agent_message(
 
 # changes of state
 
+
 async def _escalations_follow(db, conversation_id: str, status: str | None, now: datetime) -> None:
     """The escalation row says whether the citizen waits for a person (one
     place in the queue each: escalate() checks it): closed when resolved or
@@ -386,6 +389,18 @@ async def reopen(db, conversation_id: str, now: datetime, mask: Mask) -> bool:
     return True
 
 
+async def _turn(db, now: datetime) -> str:
+    """When an agent's turn was taken, as text that sorts: in microseconds,
+    and after every earlier turn even within one tick of the clock, so that
+    round-robin never favours one agent on a tie."""
+    stamp = now.astimezone(UTC).isoformat(timespec="microseconds")
+    rows = await db.execute_fetchall("SELECT max(last_assigned_at) FROM agents")
+    latest = rows[0][0]
+    if latest is not None and latest >= stamp:
+        stamp = (datetime.fromisoformat(latest) + timedelta(microseconds=1)).isoformat(timespec="microseconds")
+    return stamp
+
+
 async def assign(
     db,
     conversation_id: str,
@@ -405,7 +420,7 @@ async def assign(
     if cursor.rowcount == 0:
         return False
     if agent_id is not None:
-        await db.execute("UPDATE agents SET last_assigned_at = ? WHERE id = ?", (iso(now), agent_id))
+        await db.execute("UPDATE agents SET last_assigned_at = ? WHERE id = ?", (await _turn(db, now), agent_id))
     if note:
         # A transfer's note stays in the conversation, for whoever takes it next.
         await add_agent_message(
@@ -445,9 +460,7 @@ async def assign_next(db, conversation_id: str, now: datetime) -> str | None:
     if not found:
         return None
     agent_id = found[0][0]
-    await assign(
-        db, conversation_id, agent_id, by="auto", now=now, note=None, team=None, only_if_unassigned=True
-    )
+    await assign(db, conversation_id, agent_id, by="auto", now=now, note=None, team=None, only_if_unassigned=True)
     return agent_id
 
 
@@ -455,7 +468,7 @@ async def waiting_unassigned(db, team: str | None, limit: int) -> list[str]:
     """Open unassigned conversations an agent of `team` may take, longest waiting first."""
     rows = await db.execute_fetchall(
         "SELECT id FROM conversations WHERE queue_status = 'open' AND assignee IS NULL"
-        " AND (team IS NULL OR team = ?) ORDER BY priority DESC, coalesce(queued_at, last_message_at), id LIMIT ?",
+        " AND (team IS NULL OR team = ?) ORDER BY priority DESC, coalesce(queued_at, last_message_at), rowid LIMIT ?",
         (team, limit),
     )
     return [row[0] for row in rows]
@@ -465,7 +478,7 @@ async def set_labels(db, conversation_id: str, labels: tuple[str, ...], *, by: s
     rows = await db.execute_fetchall("SELECT priority FROM conversations WHERE id = ?", (conversation_id,))
     if not rows:
         return False
-    clean = sorted({label.strip() for label in labels if label.strip()})
+    clean = sorted({label.replace(_UNIT, "").strip() for label in labels} - {""})
     await db.execute("DELETE FROM conversation_labels WHERE conversation_id = ?", (conversation_id,))
     await db.executemany(
         "INSERT INTO conversation_labels (conversation_id, label) VALUES (?, ?)",
@@ -549,6 +562,7 @@ async def wake_snoozed(db, now: datetime) -> int:
 
 
 # the feed
+
 
 async def feed_since(db, seq: int, limit: int) -> list[FeedRow]:
     rows = await db.execute_fetchall(
