@@ -9,8 +9,10 @@ its memory is its own): `python -m hub.cli serve` on a temporary data
 directory, the embedded SQLite store, recording providers, a real port. Before
 it starts, this process fills that directory through the store as the
 service itself would: agents in five teams plus one supervisor, each with a
-console session; conversations on SMS and web chat (half each) escalated and
-assigned round-robin to the agents of their team.
+console session (Sessions.start, what POST /console/login ends in: the
+argon2 checks of 51 sign-ins are not what is measured); conversations on SMS
+and web chat (half each) escalated and assigned round-robin to the agents of
+their team.
 
 Then, against the running service: every agent reads /console/api/me, goes
 online (POST /console/api/presence) and keeps a websocket open on
@@ -23,8 +25,13 @@ a valid signature, and the web chat's /api/v1/assistant/messages. Measured:
   `message.created` event arriving on the assigned agent's socket; the
   figure from the inbound call's answer is shown beside it;
 - queue page: GET /console/api/queue?view=mine (a random agent) and
-  ?view=all (the supervisor), each sampled a few times a second during the load;
+  ?view=all (the supervisor), each sampled a few times a second during the
+  load, and for --baseline seconds before it with nobody writing;
 - memory: the service process's resident set (VmRSS sampled, VmHWM = peak).
+
+On a shared machine the tails follow other programs' work more than the
+service's: the report gives the service's CPU use and how long its threads
+waited for a CPU (/proc/<pid>/task/*/schedstat) beside the figures.
 
 Targets (the issue's): push p99 < 200 ms, queue page p99 < 100 ms, service
 memory < 300 MB. The script prints PASS/FAIL against each and exits 0: the

@@ -291,3 +291,9 @@ _QUEUE_PATHS: dict[str, Any] = {
     },
 }
 PATHS.update(_QUEUE_PATHS)
+PATHS["/static"] = {
+    "get": {
+        "summary": "The console's own script and style sheet, and vendored front-end files (/static/…): no CDN",
+        "responses": {"200": {"description": "The file"}, "404": {"description": "No such file"}},
+    }
+}

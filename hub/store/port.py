@@ -204,7 +204,7 @@ class QueueQuery:
     priority: int | None = None
     label: str | None = None
     dossier: str | None = None  # exact code, upper case
-    search: str | None = None  # a dossier code, the last 3-4+ digits of a phone, or part of a name
+    search: str | None = None  # a dossier code, the last 3-4+ digits of a phone, a whole email, or part of a name
     limit: int = 50
     before: str | None = None  # cursor: last_message_at|id of the previous page's last row
 
@@ -560,7 +560,7 @@ class QueueStore(Protocol):
         is 0 for an agent who is not a supervisor."""
 
     async def queue_item(self, conversation_id: str, mask: Mask) -> QueueItem | None:
-        """Any conversation, queued or not; None when unknown."""
+        """Any conversation, queued or not (status '' when with the assistant); None when unknown."""
 
     async def conversation_messages(self, conversation_id: str, *, include_notes: bool = True) -> list[dict]:
         """{"id", "direction", "kind", "author", "text", "at", "channel", "buttons",
@@ -609,6 +609,9 @@ class QueueStore(Protocol):
     async def set_labels(self, conversation_id: str, labels: tuple[str, ...], *, by: str, now: datetime) -> bool: ...
     async def set_priority(self, conversation_id: str, priority: int, *, by: str, now: datetime) -> bool: ...
     async def set_presence(self, agent_id: str, presence: str, now: datetime) -> None: ...
+    async def set_capacity(self, agent_id: str, capacity: int) -> bool:
+        """How many open conversations auto-assignment gives the agent at most; False: unknown agent."""
+
     async def agent_workload(self) -> list[dict]:
         """{"agent_id", "name", "team", "presence", "capacity", "open"} for every enabled agent."""
 

@@ -4,15 +4,21 @@ waits, and the sweep wakes snoozed conversations and hands out the rest."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from contact_center.assignment import Assignment, AssignmentSweep
-from hub.store.port import Agent, InboundRecord
+from hub.app import SERVICE
+from hub.keys import STORE
+from hub.store.port import Agent, InboundRecord, QueueQuery
 from hub.store.sqlite import SqliteStore
 from models.citizen import Channel
 from models.events import EscalationRequested
+from models.timeutil import VN_TZ
+from tests.contact_center.test_console_queue import agent_headers, post
+from tests.support.served import served, settle
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
@@ -45,8 +51,7 @@ async def agent(store, agent_id, team=None, presence="online", capacity=None):
     await store.add_agent(Agent(agent_id, agent_id.title(), f"{agent_id}@example.vn", "agent", team, False, NOW))
     await store.set_presence(agent_id, presence, NOW)
     if capacity is not None:
-        async with store.db.transaction() as db:
-            await db.execute("UPDATE agents SET capacity = ? WHERE id = ?", (capacity, agent_id))
+        assert await store.set_capacity(agent_id, capacity)
 
 
 refs = iter(range(1_000_000))
@@ -137,3 +142,29 @@ async def test_the_sweep_gives_a_team_conversation_only_to_that_team(store):
     assert await assignee(store, land.conversation_id) is None
     assert await assignee(store, births.conversation_id) == "an"
     assert await assignee(store, anyone.conversation_id) == "an"
+
+
+async def test_through_the_service_a_citizen_asking_for_a_person_is_told_the_wait_and_reaches_an_online_agent(
+    tmp_path,
+):
+    tuesday_morning = datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
+    async with served(tmp_path, tuesday_morning, console_handling_minutes=12) as (client, _, auth):
+        await asyncio.wait_for(client.app[SERVICE].engine.until_ready(), 60)
+        lan, headers = await agent_headers(client, "lan@example.vn", team=None)
+        assert (await post(client, headers, "/console/api/presence", {"presence": "online"})).status == 200
+
+        async def say(text: str) -> list[dict]:
+            body = {"sender": "web-77", "text": text}
+            response = await client.post("/api/v1/assistant/messages", json=body, headers=auth)
+            assert response.status == 200, await response.text()
+            return (await response.json())["replies"]
+
+        [handoff] = await say("cho tôi gặp cán bộ")
+        # Only this citizen waits and one agent has room: one handling time (12 minutes, said as 15).
+        assert "trong khoảng 15 phút" in handoff["text"]
+        await settle(client)
+        store = client.app[STORE]
+        mine = QueueQuery(viewer=lan.id, viewer_team=None, viewer_is_supervisor=False)
+        [item] = await store.queue(mine, lambda channel, address: "")
+        assert (item.status, item.assignee) == ("open", lan.id)
+        assert await say("alo, còn đó không?") == []  # a person has it: the assistant stays silent

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.port import Parse
+from assistant.port import Engine, Parse
 from assistant.service import Assistant, in_minutes, when_answered
 from contact_center.waiting import Waiting, estimate_wait
 from hub.store.port import Agent, InboundRecord
@@ -85,14 +85,18 @@ def test_office_hours_bound_the_estimate(moment, wait, expected):
     assert when_answered(moment, load_holidays(), wait).startswith(expected)
 
 
-class AskingForAPerson:
-    ready = True
+class AskingForAPerson(Engine):
+    """Every text asks for a person."""
+
+    @property
+    def ready(self) -> bool:
+        return True
 
     async def parse(self, text: str) -> Parse:
         return Parse(text=text, intent="request_human", confidence=0.99)
 
-    async def in_form(self, sender: str) -> bool:
-        return False
+    async def turn(self, sender: str, text: str, *, asker: str | None = None) -> list:
+        raise AssertionError("an escalation is not the engine's turn")
 
 
 async def test_the_assistant_tells_the_wait_from_the_queue(tmp_path):

@@ -39,9 +39,7 @@ class Desk:
         if presence != "offline":
             await self.store.set_presence(agent_id, presence, NOW)
         if capacity is not None:
-            # No store method sets a capacity yet (the default is 10): a test sets the column.
-            async with self.store.db.transaction() as db:
-                await db.execute("UPDATE agents SET capacity = ? WHERE id = ?", (capacity, agent_id))
+            assert await self.store.set_capacity(agent_id, capacity)
         return agent_id
 
     async def message(self, address: str, text: str, *, channel=Channel.SMS, citizen_id=None, dossier_code=None):
@@ -112,6 +110,24 @@ class TestTheFeed:
         assert rows[6].payload["status"] == "pending"
         assert [r.seq for r in await store.feed_since(rows[3].seq, limit=2)] == [rows[4].seq, rows[5].seq]
 
+    async def test_listeners_hear_of_each_commit_that_added_rows(self, store, desk):
+        heard: list[int] = []
+
+        async def head() -> None:
+            heard.append(await store.feed_last_seq())
+
+        tasks = []
+        store.on_feed_append(lambda: tasks.append(asyncio.ensure_future(head())))
+        quiet = await desk.message("+84912345009", "lệ phí bao nhiêu")
+        await store.add_outbound(quiet.conversation_id, Channel.SMS, "Miễn phí", [])
+        assert tasks == []  # the assistant's conversations are no console's business
+        cid = await desk.queued("+84912345010")
+        await desk.message("+84912345010", "alo")
+        await store.add_outbound(cid, Channel.SMS, "Đã nhận", [])
+        await asyncio.gather(*tasks)
+        # Told after the commit: what the listener reads is already there.
+        assert len(heard) == 3 and heard[-1] == await store.feed_last_seq()
+
     async def test_a_failed_write_leaves_neither_the_change_nor_its_feed_row(self, store, desk):
         cid = await desk.queued("+84912345002")
         head = await store.feed_last_seq()
@@ -124,7 +140,8 @@ class TestTheFeed:
     async def test_pruned_rows_go_and_the_sequence_never_goes_back(self, store, desk):
         await desk.agent("lan")
         head = await store.feed_last_seq()
-        assert await store.prune_feed(datetime.now(UTC) + timedelta(seconds=5)) >= 1
+        assert await store.prune_feed(NOW - timedelta(seconds=1)) == 0
+        assert await store.prune_feed(NOW + timedelta(seconds=1)) == 1
         assert await store.feed_since(0) == []
         assert await store.feed_last_seq() == head
         await store.set_presence("lan", "away", NOW)
@@ -148,7 +165,8 @@ class TestAssignment:
         assert sorted(won) == [False, True]
         winner = "lan" if won[0] else "minh"
         assert (await store.queue_item(cid, mask)).assignee == winner
-        assert await store.assign(cid, winner, by=winner, now=NOW, only_if_unassigned=True)  # claiming again: still theirs
+        # Claiming again: still theirs.
+        assert await store.assign(cid, winner, by=winner, now=NOW, only_if_unassigned=True)
         assert len([r for r in await store.feed_since(0) if r.kind == "conversation.assigned"]) == 2
         assert not await store.assign("cv_unknown", "lan", by="lan", now=NOW)
 
@@ -184,6 +202,9 @@ class TestAssignment:
         workload = {w["agent_id"]: w for w in await store.agent_workload()}
         assert (workload["an"]["open"], workload["binh"]["open"], workload["an"]["capacity"]) == (1, 3, 1)
         assert "giang" not in workload and workload["cuong"]["presence"] == "away"
+        assert not await store.set_capacity("nobody", 3)
+        with pytest.raises(ValueError, match="capacity"):
+            await store.set_capacity("an", -1)
 
     async def test_assign_next_takes_only_an_open_unassigned_conversation_and_only_when_someone_has_room(
         self, store, desk
@@ -241,7 +262,9 @@ class TestVisibility:
         no_team = await desk.queued("+84912345204")
         other_team = await desk.queued("+84912345205", team="datdai")
         mentioned = await desk.queued("+84912345206", team="datdai")
-        await store.add_agent_message(mentioned, author="sup", kind="note", text="@lan xem giúp", now=NOW, mentions=("lan",))
+        await store.add_agent_message(
+            mentioned, author="sup", kind="note", text="@lan xem giúp", now=NOW, mentions=("lan",)
+        )
 
         lan = seen_by("lan", "hotich")
         assert await ids(store, lan) == {mine}
@@ -321,8 +344,14 @@ class TestStatus:
         assert await store.wake_snoozed(NOW + timedelta(hours=1)) == 0
         assert await store.wake_snoozed(NOW + timedelta(hours=2)) == 1
         assert (await store.queue_item(cid, mask)).status == "open"
-        last = (await store.feed_since(0))[-1]
-        assert (last.kind, last.payload["status"], last.payload["by"]) == ("conversation.status", "open", "system")
+        status, queued = (await store.feed_since(0))[-2:]
+        assert (status.kind, status.payload["status"], status.payload["by"]) == (
+            "conversation.status",
+            "open",
+            "system",
+        )
+        # Back in the open list of consoles that dropped it: the item whole.
+        assert (queued.kind, queued.payload["status"]) == ("conversation.queued", "open")
         assert await store.wake_snoozed(NOW + timedelta(hours=3)) == 0
 
 
@@ -384,7 +413,10 @@ class TestFindingConversations:
         assert await search("trần thị") == {owner}
         # Two digits are too few for a phone: text, found in a dossier code only.
         assert await search("12") == {by_dossier}
-        assert len(await ids(store, everyone)) == 3
+        mail = await desk.queued("dan.tran@example.vn", channel=Channel.EMAIL)
+        assert await search("Dan.Tran@example.vn") == {mail}  # an email address, whole
+        assert await search("example.vn") == set()  # not a part of one: addresses are not browsed
+        assert len(await ids(store, everyone)) == 4
 
     async def test_filters(self, store, desk):
         await desk.agent("lan")

@@ -95,7 +95,8 @@ async def add_inbound(db, record: InboundRecord, events_for, mask: Mask) -> Inbo
 
 async def add_outbound(
     db, conversation_id: str, channel: Channel, text: str, buttons: list, provider_message_id: str | None
-) -> None:
+) -> bool:
+    """True when the conversation is queued: the message went to the consoles' feed too."""
     moment = utcnow()
     now = iso(moment)
     cursor = await db.execute(
@@ -113,8 +114,10 @@ async def add_outbound(
     await db.execute(
         "UPDATE conversations SET updated_at = ?1, last_message_at = ?1 WHERE id = ?2", (now, conversation_id)
     )
-    if await queue.queued_status(db, conversation_id) is not None:
-        await queue.message_created(db, conversation_id, cursor.lastrowid, moment)
+    if await queue.queued_status(db, conversation_id) is None:
+        return False
+    await queue.message_created(db, conversation_id, cursor.lastrowid, moment)
+    return True
 
 
 def _message(row) -> dict:

@@ -144,7 +144,11 @@ def _filters(query: QueueQuery) -> tuple[list[str], dict]:
     search = (query.search or "").strip()
     if search:
         digits = re.sub(r"\D", "", search)
-        if _ONLY_DIGITS.fullmatch(search) and len(digits) >= 3:
+        if "@" in search:
+            # An email address, whole: the conversation's own or the citizen's.
+            where.append("(c.address = :email OR ci.email = :email)")
+            args["email"] = search.lower()
+        elif _ONLY_DIGITS.fullmatch(search) and len(digits) >= 3:
             # The last digits of a phone: the conversation's own address or the citizen's phone.
             where.append("(c.address LIKE :phone OR ci.phone LIKE :phone)")
             args["phone"] = "%" + digits
@@ -342,8 +346,18 @@ async def _escalations_follow(db, conversation_id: str, status: str | None, now:
 
 
 async def set_queue_status(
-    db, conversation_id: str, status: str | None, *, by: str, now: datetime, snooze_until: datetime | None
+    db,
+    conversation_id: str,
+    status: str | None,
+    *,
+    by: str,
+    now: datetime,
+    snooze_until: datetime | None,
+    mask: Mask,
 ) -> bool:
+    """A conversation that becomes open (an agent's reopen, a snooze that
+    ends, a citizen's message) is also `conversation.queued` with its item:
+    consoles whose open list lacked it get it whole."""
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown queue status {status!r}")
     if status == "snoozed" and snooze_until is None:
@@ -374,6 +388,10 @@ async def set_queue_status(
             {"conversation_id": conversation_id, "status": status, "snooze_until": until, "by": by},
             conversation_id=conversation_id,
         )
+    if status == "open" and before != "open":
+        item = await queue_item(db, conversation_id, mask)
+        if item is not None:
+            await append_feed(db, "conversation.queued", now, item_payload(item), conversation_id=conversation_id)
     return True
 
 
@@ -382,10 +400,7 @@ async def reopen(db, conversation_id: str, now: datetime, mask: Mask) -> bool:
     again, same assignee, and back in every open queue."""
     if await queued_status(db, conversation_id) not in WAITING:
         return False
-    await set_queue_status(db, conversation_id, "open", by="citizen", now=now, snooze_until=None)
-    item = await queue_item(db, conversation_id, mask)
-    if item is not None:
-        await append_feed(db, "conversation.queued", now, item_payload(item), conversation_id=conversation_id)
+    await set_queue_status(db, conversation_id, "open", by="citizen", now=now, snooze_until=None, mask=mask)
     return True
 
 
@@ -523,6 +538,13 @@ async def set_presence(db, agent_id: str, presence: str, now: datetime) -> bool:
     return True
 
 
+async def set_capacity(db, agent_id: str, capacity: int) -> bool:
+    if capacity < 0:
+        raise ValueError(f"a capacity is 0 or more, not {capacity}")
+    cursor = await db.execute("UPDATE agents SET capacity = ? WHERE id = ?", (capacity, agent_id))
+    return cursor.rowcount > 0
+
+
 async def agent_workload(db) -> list[dict]:
     rows = await db.execute_fetchall(
         "SELECT a.id, a.name, a.team, a.presence, a.capacity, (SELECT count(*) FROM conversations o"
@@ -552,12 +574,12 @@ async def queue_load(db, team: str | None) -> tuple[int, int]:
     return rows[0][0], rows[0][1]
 
 
-async def wake_snoozed(db, now: datetime) -> int:
+async def wake_snoozed(db, now: datetime, mask: Mask) -> int:
     rows = await db.execute_fetchall(
         "SELECT id FROM conversations WHERE queue_status = 'snoozed' AND snooze_until <= ?", (iso(now),)
     )
     for (conversation_id,) in rows:
-        await set_queue_status(db, conversation_id, "open", by="system", now=now, snooze_until=None)
+        await set_queue_status(db, conversation_id, "open", by="system", now=now, snooze_until=None, mask=mask)
     return len(rows)
 
 

@@ -374,8 +374,9 @@ class SqliteStore:
         self, conversation_id: str, channel: Channel, text: str, buttons: list, provider_message_id: str | None = None
     ) -> None:
         async with self.db.transaction() as db:
-            await conversations.add_outbound(db, conversation_id, channel, text, buttons, provider_message_id)
-        self._feed_appended()  # a spurious wake-up costs the live hub one empty read
+            queued = await conversations.add_outbound(db, conversation_id, channel, text, buttons, provider_message_id)
+        if queued:
+            self._feed_appended()
 
     async def list_conversations(
         self, *, channel: Channel | None = None, citizen: str | None = None, dossier: str | None = None, limit: int = 50
@@ -602,9 +603,7 @@ class SqliteStore:
     async def list_canned(
         self, *, query: str | None = None, team: str | None = None, every_team: bool = False, limit: int = 50
     ) -> list[CannedResponse]:
-        return await canned.listing(
-            self.db.opened_reader(), query=query, team=team, every_team=every_team, limit=limit
-        )
+        return await canned.listing(self.db.opened_reader(), query=query, team=team, every_team=every_team, limit=limit)
 
     async def update_canned(self, canned_response: CannedResponse) -> bool:
         async with self.db.transaction() as db:
@@ -643,7 +642,7 @@ class SqliteStore:
     ) -> bool:
         async with self.db.transaction() as db:
             changed = await queue.set_queue_status(
-                db, conversation_id, status, by=by, now=now, snooze_until=snooze_until
+                db, conversation_id, status, by=by, now=now, snooze_until=snooze_until, mask=self.mask
             )
         self._feed_appended()
         return changed
@@ -727,6 +726,10 @@ class SqliteStore:
         if changed:
             self._feed_appended()
 
+    async def set_capacity(self, agent_id: str, capacity: int) -> bool:
+        async with self.db.transaction() as db:
+            return await queue.set_capacity(db, agent_id, capacity)
+
     async def agent_workload(self) -> list[dict]:
         return await queue.agent_workload(self.db.opened_reader())
 
@@ -741,7 +744,7 @@ class SqliteStore:
 
     async def wake_snoozed(self, now: datetime) -> int:
         async with self.db.transaction() as db:
-            woken = await queue.wake_snoozed(db, now)
+            woken = await queue.wake_snoozed(db, now, self.mask)
         if woken:
             self._feed_appended()
         return woken
