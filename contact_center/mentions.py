@@ -9,19 +9,17 @@ an @ right after a letter or digit never starts one."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from hub.store.port import Agent
+from models.smstext import unaccent
 
 _MENTION = re.compile(r"(?<![\w@.+-])@([a-z0-9](?:[a-z0-9._-]*[a-z0-9])?)")
 
 
 def fold(text: str) -> str:
     """Lower case without diacritics: 'Nguyễn Văn Đức' -> 'nguyen van duc'."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return unaccent(text).lower()
 
 
 def handles(agent: Agent) -> tuple[set[str], str | None]:

@@ -411,6 +411,8 @@ class TestFindingConversations:
         assert await search("9999") == {other}
         assert await search("Bình") == {owner}
         assert await search("trần thị") == {owner}
+        assert await search("TRAN THI BINH") == {owner}  # without diacritics, in capitals: as agents type them
+        assert await search("BÌNH") == {owner}
         # Two digits are too few for a phone: text, found in a dossier code only.
         assert await search("12") == {by_dossier}
         mail = await desk.queued("dan.tran@example.vn", channel=Channel.EMAIL)

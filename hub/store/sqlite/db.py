@@ -16,6 +16,7 @@ from pathlib import Path
 import aiosqlite
 
 from models.errors import StoreUnavailable
+from models.smstext import unaccent
 from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,9 @@ class Database:
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
+        # Agents search names as they type them: "binh" finds "Bình", "BÌNH" too
+        # (SQLite's own LIKE folds ASCII letters only).
+        await conn.create_function("fold", 1, fold, deterministic=True)
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=10000")
         await conn.execute(f"PRAGMA synchronous={self.synchronous}")
@@ -228,6 +232,11 @@ class Database:
 
 def placeholders(values) -> str:
     return ",".join("?" * len(values))
+
+
+def fold(text: str | None) -> str | None:
+    """Lower case without Vietnamese diacritics: the SQL function `fold`."""
+    return None if text is None else unaccent(text).lower()
 
 
 def chunks(values: list, size: int = 500):

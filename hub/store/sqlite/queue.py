@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from hub.store.port import FeedRow, Mask, QueueItem, QueueQuery
-from hub.store.sqlite.db import chunks, placeholders
+from hub.store.sqlite.db import chunks, fold, placeholders
 from hub.store.sqlite.dossiers import iso
 from models.dossier_code import normalize_code
 
@@ -155,11 +155,11 @@ def _filters(query: QueueQuery) -> tuple[list[str], dict]:
         else:
             where.append(
                 "(c.dossier_code = :code OR EXISTS (SELECT 1 FROM dossiers ds WHERE ds.applicant_id = c.citizen_id"
-                " AND ds.code = :code) OR ci.full_name LIKE :name ESCAPE '\\' OR c.subject LIKE :name ESCAPE '\\'"
+                " AND ds.code = :code) OR fold(ci.full_name) LIKE :name ESCAPE '\\' OR fold(c.subject) LIKE :name ESCAPE '\\'"
                 " OR c.dossier_code LIKE :name ESCAPE '\\')"
             )
             args["code"] = normalize_code(search)
-            args["name"] = _like(search)
+            args["name"] = _like(fold(search))
     return where, args
 
 
