@@ -161,27 +161,27 @@ NOT_HERE = "Biểu mẫu này chỉ gửi được từ chính trang của Tổn
 
 @routes.get("/console/login")
 async def login_page(request: web.Request) -> web.StreamResponse:
-    return pages.login()
+    return pages.login(lang=pages.lang_of(request))
 
 
 @routes.post("/console/login")
 async def login(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
+    console, lang = request.app[CONSOLE], pages.lang_of(request)
     if _cross_site(request):
-        return pages.forbidden(NOT_HERE)
+        return pages.forbidden(NOT_HERE, lang)
     form = await _form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     keys = ("console:email:" + _email_key(email), "console:addr:" + console.client(request))
     wait = console.guard.retry_after(*keys)
     if wait is not None:
         message = "Đăng nhập sai quá nhiều lần. " + after_minutes(wait)
-        return pages.login(message, email, status=429, headers={"Retry-After": str(wait)})
+        return pages.login(message, email, status=429, headers={"Retry-After": str(wait)}, lang=lang)
     agent, named = await console.agents.check(email, password)
     if agent is None:
         console.guard.fail(*keys)
         if named is not None:
             await audit(console.agents.store, named.id, "login.failed", "agent", named.id, clock=console.agents.clock)
-        return pages.login(BAD_LOGIN, email, status=401)
+        return pages.login(BAD_LOGIN, email, status=401, lang=lang)
     # A new session id whatever cookie came in: one planted before sign-in is worthless (fixation).
     old = request.cookies.get(COOKIE)
     if old:
@@ -223,37 +223,35 @@ async def logout(request: web.Request, signed: Signed) -> web.StreamResponse:
 
 @routes.get("/console/set-password/{token}")
 async def set_password_page(request: web.Request) -> web.StreamResponse:
-    token = request.match_info["token"]
+    token, lang = request.match_info["token"], pages.lang_of(request)
     if not await request.app[CONSOLE].agents.link_is_live(token):
-        return pages.link_dead()
-    return pages.set_password(token)
+        return pages.link_dead(lang)
+    return pages.set_password(token, lang=lang)
 
 
 @routes.post("/console/set-password/{token}")
 async def set_password(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
+    console, lang = request.app[CONSOLE], pages.lang_of(request)
     token = request.match_info["token"]
     if _cross_site(request):
-        return pages.forbidden(NOT_HERE)
+        return pages.forbidden(NOT_HERE, lang)
     # Guessing links is guessing a secret: the same guard as passwords, by address.
     key = "console:addr:" + console.client(request)
     wait = console.guard.retry_after(key)
     if wait is not None:
-        return pages.page(
-            "Thử lại sau", f"<p role='alert'>{after_minutes(wait)}</p>", 429, headers={"Retry-After": str(wait)}
-        )
+        return pages.try_later(after_minutes(wait), {"Retry-After": str(wait)}, lang)
     form = await _form(request)
     try:
         agent_id = await console.agents.set_password(token, form.get("password", ""))
     except ValueError as exc:
         if not await console.agents.link_is_live(token):
             console.guard.fail(key)
-            return pages.link_dead()
-        return pages.set_password(token, str(exc), status=422)
+            return pages.link_dead(lang)
+        return pages.set_password(token, str(exc), status=422, lang=lang)
     if agent_id is None:
         console.guard.fail(key)
-        return pages.link_dead()
-    return pages.page("Đã đặt mật khẩu", '<p>Mật khẩu đã được đặt. <a href="/console/login">Đăng nhập</a></p>')
+        return pages.link_dead(lang)
+    return pages.password_set(lang)
 
 
 @routes.get("/console/api/me")

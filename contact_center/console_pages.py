@@ -1,7 +1,7 @@
 """The console's server-rendered pages, in Vietnamese, every field with its
 label: the sign-in and set-password forms (they work without JavaScript),
 and the shells of the console app and of the supervisors' audit page, which
-hub/static/console/console.js fills in.
+hub/static/console/app.js (ES modules, no build step) fills in.
 
 The Content-Security-Policy allows no inline script or style: what the
 script needs from the server (the CSRF token, who is signed in) travels in
@@ -9,10 +9,13 @@ data- attributes of <body>."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
 from aiohttp import web
+
+from contact_center.passwords import MAX_LENGTH, MIN_LENGTH, TOO_LONG, TOO_SHORT, UNENCODABLE
 
 STATIC = Path(__file__).resolve().parents[1] / "hub" / "static" / "console"
 
@@ -21,14 +24,16 @@ def _version() -> str:
     # A new file name after every edit, so a browser never runs yesterday's script
     # against today's API; read once, at import, not on the event loop.
     try:
-        return str(max(int(p.stat().st_mtime) for p in STATIC.glob("console.*")))
+        return str(max(int(p.stat().st_mtime) for p in STATIC.glob("*.[cj]s*")))
     except ValueError:  # no assets (a stripped install): the pages still render
         return "0"
 
 
 ASSETS = _version()
 STYLE = f'<link rel="stylesheet" href="/static/console/console.css?v={ASSETS}">'
-SCRIPT = f'<script src="/static/console/console.js?v={ASSETS}" defer></script>'
+# A module script is deferred; the modules it imports are fetched by their plain names (no
+# build step to stamp them), so only the entry point carries the version.
+SCRIPT = f'<script type="module" src="/static/console/app.js?v={ASSETS}"></script>'
 SAFE_HEADERS = {
     # No caching of pages with a CSRF token or an account's name; no framing (clickjacking).
     "Cache-Control": "no-store",
@@ -48,57 +53,164 @@ def _respond(html: str, status: int, headers: dict | None) -> web.Response:
     )
 
 
-def page(title: str, body: str, status: int = 200, headers: dict | None = None) -> web.Response:
-    """A small form page (sign-in, set-password, an error), centred in a card."""
+LANGS = ("vi", "en")
+
+# The sign-in and set-password pages come before anyone's settings exist, so
+# their language is the address's (?lang=en); the forms post back to it.
+WORDS = {
+    "vi": {
+        "brand": "Tổng đài · Bảng điều khiển",
+        "login.title": "Đăng nhập bảng điều khiển",
+        "email": "Email",
+        "password": "Mật khẩu",
+        "login.button": "Đăng nhập",
+        "set.title": "Đặt mật khẩu",
+        "set.new": f"Mật khẩu mới (ít nhất {MIN_LENGTH} ký tự)",
+        "set.button": "Đặt mật khẩu",
+        "set.done_title": "Đã đặt mật khẩu",
+        "set.done": "Mật khẩu đã được đặt.",
+        "dead.title": "Liên kết không còn dùng được",
+        "dead.text": "Liên kết đặt mật khẩu này đã được dùng, đã hết hạn hoặc không đúng. "
+        "Hãy đề nghị quản trị viên tạo liên kết mới.",
+        "forbidden.title": "Không có quyền",
+        "forbidden.back": "Về bảng điều khiển",
+        "wait.title": "Thử lại sau",
+        "switch": "English",
+    },
+    "en": {
+        "brand": "Tổng đài · Help-center console",
+        "login.title": "Sign in to the console",
+        "email": "Email",
+        "password": "Password",
+        "login.button": "Sign in",
+        "set.title": "Set your password",
+        "set.new": f"New password (at least {MIN_LENGTH} characters)",
+        "set.button": "Set password",
+        "set.done_title": "Password set",
+        "set.done": "Your password is set.",
+        "dead.title": "This link can no longer be used",
+        "dead.text": "This set-password link was already used, has expired or is wrong. "
+        "Ask an administrator for a new one.",
+        "forbidden.title": "Not allowed",
+        "forbidden.back": "Back to the console",
+        "wait.title": "Try again later",
+        "switch": "Tiếng Việt",
+    },
+}
+# What the server says on these pages, in English; a message not listed is shown as
+# written, marked as Vietnamese so that a screen reader pronounces it as such.
+MESSAGES_EN = {
+    "Email hoặc mật khẩu không đúng.": "Wrong email or password.",
+    TOO_SHORT: f"The password must have at least {MIN_LENGTH} characters.",
+    TOO_LONG: f"The password is longer than {MAX_LENGTH} characters.",
+    UNENCODABLE: "The password contains characters that are not allowed.",
+    "Biểu mẫu này chỉ gửi được từ chính trang của Tổng đài.": "This form can only be sent from Tổng đài's own page.",
+}
+WAIT = re.compile(r"^(Đăng nhập sai quá nhiều lần\. )?Vui lòng thử lại sau (\d+) phút\.$")
+
+
+def lang_of(request: web.Request) -> str:
+    """Vietnamese unless the address asks for English."""
+    return "en" if request.query.get("lang") == "en" else "vi"
+
+
+def _message(message: str, lang: str) -> tuple[str, str]:
+    """(the text, its language)."""
+    if lang != "en":
+        return message, "vi"
+    if message in MESSAGES_EN:
+        return MESSAGES_EN[message], "en"
+    wait = WAIT.match(message)
+    if wait:
+        return (
+            "Too many failed sign-ins. " if wait.group(1) else ""
+        ) + f"Please try again in {wait.group(2)} minutes.", "en"
+    return message, "vi"
+
+
+def _with_lang(path: str, lang: str) -> str:
+    return path + "?lang=en" if lang == "en" else path
+
+
+def page(
+    title: str, body: str, status: int = 200, headers: dict | None = None, lang: str = "vi", switch: str | None = None
+) -> web.Response:
+    """A small form page (sign-in, set-password, an error), centred in a card;
+    `switch`: this page's address, to offer it in the other language."""
+    words = WORDS[lang]
+    other = "vi" if lang == "en" else "en"
+    link = (
+        f'<p class="lang-switch"><a href="{escape(_with_lang(switch, other))}" lang="{other}"'
+        f' hreflang="{other}">{escape(words["switch"])}</a></p>'
+        if switch is not None
+        else ""
+    )
     html = (
-        '<!doctype html>\n<html lang="vi"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · Tổng đài</title>{STYLE}</head>"
-        '<body class="plain"><header class="plain-header"><p class="brand">Tổng đài · Bảng điều khiển</p></header>'
+        f'<body class="plain"><header class="plain-header"><p class="brand">{escape(words["brand"])}</p>{link}</header>'
         f'<main class="card"><h1>{escape(title)}</h1>{body}</main></body></html>'
     )
     return _respond(html, status, headers)
 
 
-def _error(message: str | None) -> str:
-    return f'<p role="alert" class="error">{escape(message)}</p>' if message else ""
+def _error(message: str | None, lang: str = "vi") -> str:
+    if not message:
+        return ""
+    text, text_lang = _message(message, lang)
+    marked = f' lang="{text_lang}"' if text_lang != lang else ""
+    return f'<p role="alert" class="error"{marked}>{escape(text)}</p>'
 
 
-def login(message: str | None = None, email: str = "", status: int = 200, headers: dict | None = None) -> web.Response:
+def login(
+    message: str | None = None, email: str = "", status: int = 200, headers: dict | None = None, lang: str = "vi"
+) -> web.Response:
+    w = WORDS[lang]
     form = (
-        f"{_error(message)}"
-        '<form method="post" action="/console/login" class="stack">'
-        '<p><label for="email">Email</label>'
+        f"{_error(message, lang)}"
+        f'<form method="post" action="{_with_lang("/console/login", lang)}" class="stack">'
+        f'<p><label for="email">{w["email"]}</label>'
         f'<input id="email" name="email" type="email" autocomplete="username" required value="{escape(email)}"></p>'
-        '<p><label for="password">Mật khẩu</label>'
+        f'<p><label for="password">{w["password"]}</label>'
         '<input id="password" name="password" type="password" autocomplete="current-password" required></p>'
-        '<p><button type="submit" class="primary">Đăng nhập</button></p></form>'
+        f'<p><button type="submit" class="primary">{w["login.button"]}</button></p></form>'
     )
-    return page("Đăng nhập bảng điều khiển", form, status, headers)
+    return page(w["login.title"], form, status, headers, lang, switch="/console/login")
 
 
-def set_password(token: str, message: str | None = None, status: int = 200) -> web.Response:
+def set_password(token: str, message: str | None = None, status: int = 200, lang: str = "vi") -> web.Response:
+    w = WORDS[lang]
+    here = f"/console/set-password/{escape(token)}"
     form = (
-        f"{_error(message)}"
-        f'<form method="post" action="/console/set-password/{escape(token)}" class="stack">'
-        '<p><label for="password">Mật khẩu mới (ít nhất 12 ký tự)</label>'
-        '<input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>'
-        '</p><p><button type="submit" class="primary">Đặt mật khẩu</button></p></form>'
+        f"{_error(message, lang)}"
+        f'<form method="post" action="{_with_lang(here, lang)}" class="stack">'
+        f'<p><label for="password">{escape(w["set.new"])}</label>'
+        f'<input id="password" name="password" type="password" autocomplete="new-password" minlength="{MIN_LENGTH}"'
+        f' required></p><p><button type="submit" class="primary">{w["set.button"]}</button></p></form>'
     )
-    return page("Đặt mật khẩu", form, status)
+    return page(w["set.title"], form, status, lang=lang, switch=here)
 
 
-def link_dead() -> web.Response:
-    body = (
-        "<p>Liên kết đặt mật khẩu này đã được dùng, đã hết hạn hoặc không đúng. "
-        "Hãy đề nghị quản trị viên tạo liên kết mới.</p>"
-    )
-    return page("Liên kết không còn dùng được", body, 410)
+def password_set(lang: str = "vi") -> web.Response:
+    w = WORDS[lang]
+    body = f'<p>{w["set.done"]} <a href="{_with_lang("/console/login", lang)}">{w["login.button"]}</a></p>'
+    return page(w["set.done_title"], body, lang=lang)
 
 
-def forbidden(message: str) -> web.Response:
-    body = f'<p role="alert" class="error">{escape(message)}</p><p><a href="/console">Về bảng điều khiển</a></p>'
-    return page("Không có quyền", body, 403)
+def try_later(message: str, headers: dict, lang: str = "vi") -> web.Response:
+    return page(WORDS[lang]["wait.title"], _error(message, lang), 429, headers, lang)
+
+
+def link_dead(lang: str = "vi") -> web.Response:
+    w = WORDS[lang]
+    return page(w["dead.title"], f"<p>{w['dead.text']}</p>", 410, lang=lang)
+
+
+def forbidden(message: str, lang: str = "vi") -> web.Response:
+    w = WORDS[lang]
+    body = f'{_error(message, lang)}<p><a href="/console">{w["forbidden.back"]}</a></p>'
+    return page(w["forbidden.title"], body, 403, lang=lang)
 
 
 def _header(name: str, role: str, csrf: str, here: str) -> str:
@@ -108,6 +220,11 @@ def _header(name: str, role: str, csrf: str, here: str) -> str:
         if supervisor and here != "audit"
         else '<a href="/console" data-i18n="nav.console">Hàng đợi</a>'
         if here == "audit"
+        else ""
+    )
+    canned = (
+        '<button type="button" id="canned-open" aria-haspopup="dialog" data-i18n="cadmin.open">Câu trả lời mẫu</button>'
+        if supervisor and here == "console"
         else ""
     )
     return (
@@ -120,6 +237,7 @@ def _header(name: str, role: str, csrf: str, here: str) -> str:
         '<option value="online" data-i18n="presence.online">Trực tuyến</option>'
         '<option value="away" data-i18n="presence.away">Tạm vắng</option>'
         '<option value="offline" data-i18n="presence.offline">Ngoại tuyến</option></select>'
+        f"{canned}"
         '<button type="button" id="lang" lang="en">English</button>'
         '<button type="button" id="help-open" aria-haspopup="dialog" data-i18n="help.open">Phím tắt (?)</button>'
         f'<span id="me-name" class="me">{escape(name)}</span>'

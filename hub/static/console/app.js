@@ -1,5 +1,5 @@
 /* Tổng đài · the help-center console (issue 12). No framework, no build step:
-   this file is served as written, under a CSP without inline scripts.
+   these modules are served as written, under a CSP without inline scripts.
 
    Element ids and roles the browser tests (tests/browser/test_console.py) use:
      header: #presence (select), #lang (button), #help-open, #help (dialog), #me-name
@@ -15,12 +15,17 @@
              #composer: #mode-reply #mode-note (radios) #reply-text #sms-counter #send #composer-error;
              #canned (listbox of li[role=option]), #mention-list (listbox)
              #transfer (dialog): #transfer-agent #transfer-note #transfer-ok
-     right:  #citizen (aside): #citizen-name, .contact, .dossier[data-code], .notice, .other-conv
+     right:  #citizen (aside): #citizen-name, .contact, .dossier[data-code], .notice, .other-conv;
+             supervisors: #citizen-id, #merge-form (#merge-other #merge-reason), #merge-confirm (dialog,
+             #merge-ok), #merge-result (role=status) with #merge-undo, .merged-citizen[data-merge]
+     header, supervisors: #canned-open -> #canned-admin (dialog): #canned-items .canned-item[data-shortcut],
+             #canned-form (#canned-shortcut #canned-title #canned-body #canned-team #canned-add)
      audit page (body[data-page=audit]): #audit-filters, #audit-table tbody tr
 */
 import { loadAgents } from "./actions.js";
 import { unlockAudio } from "./alerts.js";
 import { api } from "./api.js";
+import { openCannedAdmin } from "./canned_admin.js";
 import { openConversation } from "./conversation.js";
 import { $, announce, debounce, el } from "./dom.js";
 import { LANG_KEY, applyLanguage, formatTime, lang, setLang, t } from "./i18n.js";
@@ -50,6 +55,8 @@ export function commonStart() {
     if (state.current && state.detail) openConversation(state.current);
   });
   $("#help-open").addEventListener("click", () => $("#help").showModal());
+  const canned = $("#canned-open"); // supervisors only
+  if (canned) canned.addEventListener("click", openCannedAdmin);
 }
 
 export async function loadMe() {

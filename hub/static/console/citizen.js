@@ -2,7 +2,7 @@ import { api } from "./api.js";
 import { deliveryBadge, renderEscalation } from "./conversation.js";
 import { $, el } from "./dom.js";
 import { formatTime, i18n, t } from "./i18n.js";
-import { step } from "./keys.js";
+import { mergeSection } from "./merge.js";
 import { channelName } from "./queue.js";
 import { state } from "./state.js";
 
@@ -87,6 +87,7 @@ export function renderCitizen(data) {
           ? el("div", { class: "muted", text: (c.messages[c.messages.length - 1].text || "").slice(0, 140) })
           : null
       );
-    })
+    }),
+    ...mergeSection(citizen)
   );
 }

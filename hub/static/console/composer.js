@@ -3,7 +3,6 @@ import { api } from "./api.js";
 import { addMessage, canAct } from "./conversation.js";
 import { $, announce, debounce, el } from "./dom.js";
 import { t } from "./i18n.js";
-import { step } from "./keys.js";
 import { loadQueue } from "./queue.js";
 import { state } from "./state.js";
 

@@ -1,6 +1,5 @@
 /* The chosen language, lookup with {placeholders}, and re-labelling the page when it changes. */
 import { updateTitle } from "./alerts.js";
-import { button } from "./conversation.js";
 import { $, el } from "./dom.js";
 import { state } from "./state.js";
 import { STRINGS } from "./strings.js";

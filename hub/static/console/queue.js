@@ -1,5 +1,4 @@
 import { api } from "./api.js";
-import { button } from "./conversation.js";
 import { $, announce, debounce, el } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 import { state } from "./state.js";
