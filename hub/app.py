@@ -439,6 +439,13 @@ async def _measure(request: web.Request, handler):
 SERVICE = web.AppKey("service", Service)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
+
+async def _revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
+    # The console's modules import one another by plain names: a browser must
+    # ask again (a 304 when unchanged) or it could mix old and new after a deploy.
+    if request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-cache"
+
 # The unauthenticated routes and their rate-limit scope (hub/api/ratelimit.py).
 PUBLIC_SCOPES = {
     ("POST", "/api/v1/assistant/messages"): "assistant",
@@ -528,6 +535,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     app.on_shutdown.append(close_sockets)
     # The console's script and style, as written (no build step): `make run` serves them as they are.
     app.router.add_static("/static", STATIC_DIR, append_version=False)
+    app.on_response_prepare.append(_revalidate_static)
     app.add_routes(service.adapters.routes)
     for package_routes in (
         dossiers.routes,
