@@ -446,6 +446,7 @@ async def _revalidate_static(request: web.Request, response: web.StreamResponse)
     if request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-cache"
 
+
 # The unauthenticated routes and their rate-limit scope (hub/api/ratelimit.py).
 PUBLIC_SCOPES = {
     ("POST", "/api/v1/assistant/messages"): "assistant",

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import overload
 
 import aiosqlite
 
@@ -234,6 +235,10 @@ def placeholders(values) -> str:
     return ",".join("?" * len(values))
 
 
+@overload
+def fold(text: str) -> str: ...
+@overload
+def fold(text: None) -> None: ...
 def fold(text: str | None) -> str | None:
     """Lower case without Vietnamese diacritics: the SQL function `fold`."""
     return None if text is None else unaccent(text).lower()

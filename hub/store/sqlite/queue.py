@@ -155,7 +155,8 @@ def _filters(query: QueueQuery) -> tuple[list[str], dict]:
         else:
             where.append(
                 "(c.dossier_code = :code OR EXISTS (SELECT 1 FROM dossiers ds WHERE ds.applicant_id = c.citizen_id"
-                " AND ds.code = :code) OR fold(ci.full_name) LIKE :name ESCAPE '\\' OR fold(c.subject) LIKE :name ESCAPE '\\'"
+                " AND ds.code = :code) OR fold(ci.full_name) LIKE :name ESCAPE '\\'"
+                " OR fold(c.subject) LIKE :name ESCAPE '\\'"
                 " OR c.dossier_code LIKE :name ESCAPE '\\')"
             )
             args["code"] = normalize_code(search)
