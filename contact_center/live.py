@@ -36,6 +36,9 @@ TOO_SLOW = 4000  # close code: the client reconnects with its last seq
 SIGNED_OUT = 4001  # close code: the session ended (signed out, expired, account disabled): sign in again
 RECHECK = 60.0  # seconds between checks that a socket's session is still live
 GOING_AWAY = 1001
+# An agent whose every console has been closed this long is offline: auto-assignment
+# stops giving them conversations. Longer than a reconnect after a network drop.
+PRESENCE_GRACE = 60.0
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 
 
@@ -44,6 +47,7 @@ class FeedStore(Protocol):
     async def feed_last_seq(self) -> int: ...
     async def prune_feed(self, before: datetime) -> int: ...
     async def mentioned_in(self, agent_id: str) -> set[str]: ...
+    async def set_presence(self, agent_id: str, presence: str, now: datetime) -> bool: ...
 
 
 def frame(row: FeedRow, payload: dict | None = None) -> str:
@@ -117,6 +121,7 @@ class LiveHub:
         heartbeat: float = HEARTBEAT,
         keep: timedelta = KEEP,
         recheck: float = RECHECK,
+        presence_grace: float = PRESENCE_GRACE,
     ):
         self.store = store
         self.clock = clock
@@ -125,6 +130,8 @@ class LiveHub:
         self.heartbeat = heartbeat
         self.keep = keep
         self.recheck = recheck
+        self.presence_grace = presence_grace
+        self._leaving: dict[str, asyncio.Task] = {}  # agent id -> going offline unless a console comes back
         self._sockets: set[_Socket] = set()
         self._mentioned: dict[str, set[str]] = {}
         self._wake = asyncio.Event()
@@ -152,6 +159,9 @@ class LiveHub:
         self._task = asyncio.create_task(self._run(), name="console-live")
 
     async def stop(self) -> None:
+        for leaving in self._leaving.values():
+            leaving.cancel()
+        self._leaving.clear()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -277,6 +287,9 @@ class LiveHub:
         ws = web.WebSocketResponse(heartbeat=self.heartbeat, max_msg_size=4096)
         await ws.prepare(request)
         sock = _Socket(ws, agent, await self._mentions_of(agent), self.bound + 1)  # +1: the hello
+        returning = self._leaving.pop(agent.id, None)
+        if returning is not None:
+            returning.cancel()  # back within the grace: the presence they chose stands
         watch: asyncio.Task | None = None
         try:
             await self._attach(sock, since, reset=raw is not None and since is None)
@@ -293,8 +306,25 @@ class LiveHub:
             self._sockets.discard(sock)
             if watch is not None:
                 watch.cancel()
+            if not any(other.agent.id == agent.id for other in self._sockets) and agent.id not in self._leaving:
+                self._leaving[agent.id] = asyncio.get_running_loop().create_task(
+                    self._offline_after_grace(agent.id), name="console-live-presence"
+                )
             await self._drop(sock, GOING_AWAY, "bye")
         return ws
+
+    async def _offline_after_grace(self, agent_id: str) -> None:
+        await asyncio.sleep(self.presence_grace)
+        if self._leaving.get(agent_id) is not asyncio.current_task():
+            return
+        del self._leaving[agent_id]
+        if any(sock.agent.id == agent_id for sock in self._sockets):
+            return
+        try:
+            await self.store.set_presence(agent_id, "offline", datetime.fromtimestamp(self.clock(), UTC))
+        except Exception:
+            log.exception("console presence not updated", extra={"agent_id": agent_id})
+        self.wake()
 
     async def _watch(self, sock: _Socket, still_signed: Callable[[], Awaitable[bool]], every: float) -> None:
         while not sock.closed:

@@ -213,3 +213,25 @@ async def test_rows_older_than_two_days_are_pruned_and_a_console_that_old_is_tol
         ws, hello = await connect(client, sup, since=first)
         assert hello["reset"] is False and [f["kind"] for f in await frames(ws)] == ["conversation.updated"]
         await ws.close()
+
+
+async def test_an_agent_whose_consoles_stay_closed_goes_offline_but_a_quick_reconnect_keeps_the_presence(tmp_path):
+    async with served(tmp_path, DAY) as (client, _, _):
+        live = client.app[SERVICE].live
+        live.presence_grace = 0.3
+        agent, headers = await agent_headers(client, "an@example.vn")
+
+        async def presence() -> str:
+            rows = await client.app[STORE].agent_workload()
+            return next(r["presence"] for r in rows if r["agent_id"] == agent.id)
+
+        await post(client, headers, "/console/api/presence", {"presence": "online"})
+        ws, _ = await connect(client, headers)
+        abort(ws)  # a network drop…
+        await asyncio.sleep(0.1)
+        ws, _ = await connect(client, headers)  # …and the console back within the grace
+        await asyncio.sleep(0.5)
+        assert await presence() == "online"
+        await ws.close()  # the tab closed for good
+        await asyncio.sleep(0.6)
+        assert await presence() == "offline"  # auto-assignment stops giving them conversations

@@ -99,9 +99,13 @@ export async function startConsole() {
   await loadAgents();
   const self = state.agents.find((a) => (a.id || a.agent_id) === state.me.id);
   if (self && self.presence) $("#presence").value = self.presence;
-  if (!state.counts.mine && state.view === "mine") state.view = "mine";
   connect();
   await loadQueue();
+  if (state.view === "mine" && !state.counts.mine && state.counts.unassigned) {
+    // Nothing of mine yet: a newcomer sees who is waiting rather than an empty list.
+    state.view = "unassigned";
+    await loadQueue();
+  }
   onHash();
 }
 
