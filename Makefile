@@ -23,7 +23,7 @@ $(TEST_VENV)/.installed: pyproject.toml
 	touch $@
 
 run: $(RUN_VENV)/.installed
-	$(RUN_VENV)/bin/tongdai demo --data-dir $(DATA_DIR)
+	TONGDAI_HOST=$(HOST) TONGDAI_PORT=$(PORT) $(RUN_VENV)/bin/tongdai demo --data-dir $(DATA_DIR)
 	$(RUN_VENV)/bin/tongdai serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 # Real peers the channel tests talk to (Telegram Bot API emulator, Prism for Twilio),
