@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from hub.store.port import Mask
-from hub.store.sqlite import queue
+from hub.store.sqlite import feed, queue
 from hub.store.sqlite.conversations import get_conversation
 from hub.store.sqlite.dossiers import insert_outbox, iso
 from models.events import EscalationRequested, new_id
@@ -64,7 +64,7 @@ async def escalate(db, conversation_id: str, reason: str, mask: Mask) -> Escalat
     )
     item = await queue.queue_item(db, conversation_id, mask)
     if item is not None:
-        await queue.append_feed(
+        await feed.append_feed(
             db, "conversation.queued", now, queue.item_payload(item), conversation_id=conversation_id
         )
     await insert_outbox(db, [event])

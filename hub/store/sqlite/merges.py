@@ -14,7 +14,7 @@ import orjson
 from hub.store.port import CitizenMerge, MergeOutcome
 from hub.store.sqlite.db import chunks, placeholders
 from hub.store.sqlite.dossiers import iso
-from hub.store.sqlite.queue import append_feed
+from hub.store.sqlite.feed import append_feed
 
 # The citizen's own columns a merge may change (updated_at with them).
 _FIELDS = ("full_name", "phone", "email", "id_number", "telegram_chat_id", "preferred_channels", "updated_at")

@@ -1,8 +1,7 @@
 """The console's queue (QueueStore): conversations a person must answer,
-their assignment, agents' presence, and console_feed, the numbered changes
-consoles follow live and resync from. Every write here appends its feed
-rows in the caller's transaction, so a console never sees a change that did
-not commit, nor misses one that did."""
+their assignment and agents' presence. Every write here appends its feed
+rows (hub/store/sqlite/feed.py) in the caller's transaction, so a console
+never sees a change that did not commit, nor misses one that did."""
 
 from __future__ import annotations
 
@@ -11,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from hub.store.port import FeedRow, Mask, QueueItem, QueueQuery
+from hub.store.port import Mask, QueueItem, QueueQuery
 from hub.store.sqlite.db import chunks, fold, placeholders
 from hub.store.sqlite.dossiers import iso
+from hub.store.sqlite.feed import append_feed
 from models.dossier_code import normalize_code
 
 STATUSES = ("open", "pending", "snoozed", "resolved")
@@ -31,28 +31,6 @@ _VISIBLE = (
 _UNASSIGNED_SEEN = "(c.assignee IS NULL AND (:sup OR c.team IS NULL OR c.team = :team))"
 _TEAM_SUPERVISED = "(:team IS NULL OR c.team = :team)"
 _ONLY_DIGITS = re.compile(r"[\d\s.+()-]+")
-
-
-def _feed_args(now: datetime, kind: str, payload: dict) -> tuple[str, str, str]:
-    return iso(now), kind, orjson.dumps(payload).decode()
-
-
-async def append_feed(
-    db, kind: str, now: datetime, payload: dict, *, conversation_id: str | None = None, agent_id: str | None = None
-) -> None:
-    """One feed row; a conversation's row carries its assignee and team as
-    they are now (after the change), which the live hub routes by."""
-    at, kind, body = _feed_args(now, kind, payload)
-    if conversation_id is None:
-        await db.execute(
-            "INSERT INTO console_feed (at, kind, agent_id, payload) VALUES (?, ?, ?, ?)", (at, kind, agent_id, body)
-        )
-        return
-    await db.execute(
-        "INSERT INTO console_feed (at, kind, conversation_id, assignee, team, agent_id, payload)"
-        " SELECT ?, ?, id, assignee, team, ?, ? FROM conversations WHERE id = ?",
-        (at, kind, agent_id, body, conversation_id),
-    )
 
 
 # reading the queue
@@ -582,41 +560,6 @@ async def wake_snoozed(db, now: datetime, mask: Mask) -> int:
     for (conversation_id,) in rows:
         await set_queue_status(db, conversation_id, "open", by="system", now=now, snooze_until=None, mask=mask)
     return len(rows)
-
-
-# the feed
-
-
-async def feed_since(db, seq: int, limit: int) -> list[FeedRow]:
-    rows = await db.execute_fetchall(
-        "SELECT seq, at, kind, conversation_id, assignee, team, agent_id, payload FROM console_feed"
-        " WHERE seq > ? ORDER BY seq LIMIT ?",
-        (seq, max(0, limit)),
-    )
-    return [
-        FeedRow(
-            seq=r["seq"],
-            at=r["at"],
-            kind=r["kind"],
-            conversation_id=r["conversation_id"],
-            assignee=r["assignee"],
-            team=r["team"],
-            agent_id=r["agent_id"],
-            payload=orjson.loads(r["payload"]),
-        )
-        for r in rows
-    ]
-
-
-async def feed_last_seq(db) -> int:
-    # AUTOINCREMENT keeps the highest seq ever given, even once pruned.
-    rows = await db.execute_fetchall("SELECT seq FROM sqlite_sequence WHERE name = 'console_feed'")
-    return rows[0][0] if rows else 0
-
-
-async def prune_feed(db, before: datetime) -> int:
-    cursor = await db.execute("DELETE FROM console_feed WHERE at < ?", (iso(before),))
-    return cursor.rowcount
 
 
 async def message_delivery_changed(db, notification_ids: list[str], now: datetime) -> int:

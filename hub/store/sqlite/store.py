@@ -47,6 +47,7 @@ from hub.store.sqlite import (
     conversations,
     dossiers,
     escalations,
+    feed,
     follows,
     merges,
     notifications,
@@ -737,10 +738,10 @@ class SqliteStore:
         return await queue.queue_load(self.db.opened_reader(), team)
 
     async def feed_since(self, seq: int, limit: int = 500) -> list[FeedRow]:
-        return await queue.feed_since(self.db.opened_reader(), seq, limit)
+        return await feed.feed_since(self.db.opened_reader(), seq, limit)
 
     async def feed_last_seq(self) -> int:
-        return await queue.feed_last_seq(self.db.opened_reader())
+        return await feed.feed_last_seq(self.db.opened_reader())
 
     async def wake_snoozed(self, now: datetime) -> int:
         async with self.db.transaction() as db:
@@ -751,7 +752,7 @@ class SqliteStore:
 
     async def prune_feed(self, before: datetime) -> int:
         async with self.db.transaction() as db:
-            return await queue.prune_feed(db, before)
+            return await feed.prune_feed(db, before)
 
     async def message_delivery_changed(self, notification_ids: list[str]) -> int:
         if not notification_ids:
