@@ -3,7 +3,7 @@ conversation with its citizen, and what an agent does with it (claim,
 transfer, reply, note, status, hand back, labels, priority).
 
 Every check is the server's: the session and role (`require`), then the
-visibility rule (docs/console-contract.md): a supervisor sees everything; an
+visibility rule (docs/CONSOLE.md): a supervisor sees everything; an
 agent sees what is assigned to them, what is unassigned in their team (or in
 no team), and what a note mentions them in. Opening a conversation or its
 citizen is a view of personal data and leaves an audit row; so does every

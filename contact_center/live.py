@@ -8,7 +8,7 @@ saw, gets what it missed, then live rows, and ignores a seq it already has
 (exactly once). One reader task reads the feed when woken (a console write,
 an inbound message, an escalation) and every second anyway, so that a missed
 wake costs a second, never an event. Who receives a row follows the
-visibility rule the HTTP side checks (docs/console-contract.md)."""
+visibility rule the HTTP side checks (docs/CONSOLE.md)."""
 
 from __future__ import annotations
 
