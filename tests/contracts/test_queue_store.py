@@ -220,6 +220,19 @@ class TestAssignment:
         await store.set_queue_status(other, "pending", by="sup", now=NOW)
         assert await store.assign_next(other, NOW) is None
 
+    async def test_an_escalation_about_a_dossier_goes_to_the_team_of_its_agency_or_procedure(self, store, desk):
+        await store.upsert_dossier(dossier(code="BD-261201-0001", agency="Sở Tư pháp", procedure="Lý lịch tư pháp"))
+        await store.upsert_dossier(dossier(code="BD-261201-0002", agency="UBND phường", procedure="Đăng ký khai sinh"))
+        await store.upsert_dossier(dossier(code="BD-261201-0003", agency="Sở Xây dựng", procedure="Giấy phép"))
+        await desk.agent("lan", team="Sở Tư pháp")
+        await desk.agent("minh", team="Đăng ký khai sinh")
+        justice = await desk.queued("+84912345601", dossier_code="BD-261201-0001")
+        births = await desk.queued("+84912345602", dossier_code="BD-261201-0002")
+        building = await desk.queued("+84912345603", dossier_code="BD-261201-0003")  # nobody's team: anyone's
+        no_dossier = await desk.queued("+84912345604")
+        teams = {cid: (await store.queue_item(cid, mask)).team for cid in (justice, births, building, no_dossier)}
+        assert teams == {justice: "Sở Tư pháp", births: "Đăng ký khai sinh", building: None, no_dossier: None}
+
     async def test_teams_match_and_a_conversation_without_team_goes_to_anyone(self, store, desk):
         await desk.agent("an", team="hotich")
         await desk.agent("binh", team="datdai")

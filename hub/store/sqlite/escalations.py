@@ -14,6 +14,18 @@ from models.timeutil import utcnow
 # A complaint goes ahead of ordinary questions in the queue.
 PRIORITY = {"complaint": 1}
 
+# Teams by agency or procedure, with nothing to configure: a conversation about
+# a dossier goes to the team named after the dossier's agency (or else its
+# procedure) when an active agent has that team; otherwise to no team, which
+# every agent sees. A team chosen before (a transfer) stays.
+_ROUTE_TO_TEAM = """
+UPDATE conversations SET team = (
+    SELECT a.team FROM dossiers d JOIN agents a ON a.disabled = 0 AND a.team IN (d.agency, d.procedure)
+    WHERE d.code = conversations.dossier_code
+    ORDER BY a.team = d.agency DESC LIMIT 1
+) WHERE id = ? AND team IS NULL AND dossier_code IS NOT NULL
+"""
+
 
 async def escalate(db, conversation_id: str, reason: str, mask: Mask) -> EscalationRequested | None:
     """None when the sender already waits for a person, in this conversation or
@@ -62,6 +74,7 @@ async def escalate(db, conversation_id: str, reason: str, mask: Mask) -> Escalat
         " last_message_at = coalesce(last_message_at, updated_at) WHERE id = ?",
         (iso(now), reason, PRIORITY.get(reason, 0), conversation_id),
     )
+    await db.execute(_ROUTE_TO_TEAM, (conversation_id,))
     item = await queue.queue_item(db, conversation_id, mask)
     if item is not None:
         await feed.append_feed(
