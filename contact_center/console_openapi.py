@@ -99,13 +99,36 @@ PATHS = {
                 {"name": "object_type", "in": "query", "required": False, "schema": {"type": "string"}},
                 {"name": "object_id", "in": "query", "required": False, "schema": {"type": "string"}},
                 {
+                    "name": "since",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "format": "date-time"},
+                },
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "description": "csv: the same rows as a download (itself an audited export)",
+                    "schema": {"type": "string", "enum": ["json", "csv"]},
+                },
+                {
                     "name": "limit",
                     "in": "query",
                     "required": False,
                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
                 },
             ],
-            "responses": {"200": json_response("Entries"), "422": error("limit out of range"), **_SESSION},
+            "responses": {
+                "200": {
+                    **json_response("Entries"),
+                    "content": {
+                        **json_response("Entries")["content"],
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "422": error("limit or since not understood"),
+                **_SESSION,
+            },
         }
     },
 }

@@ -376,7 +376,9 @@ def audit(name: str, role: str, csrf: str, agent_id: str = "") -> web.Response:
         '<p><label for="a-limit" data-i18n="audit.limit">Số dòng</label>'
         '<input id="a-limit" name="limit" type="number" min="1" max="1000" value="100"></p>'
         '<p><button type="submit" class="primary" data-i18n="audit.search">Tra cứu</button></p></form>'
-        '<p id="audit-status" role="status" class="muted"></p>'
+        '<p><span id="audit-status" role="status" class="muted"></span> '
+        '<a id="audit-export" href="/console/api/audit?format=csv" download data-i18n="audit.export">'
+        "Tải về (CSV)</a></p>"
         '<table id="audit-table" class="grid"><caption class="visually-hidden" data-i18n="audit.title">'
         "Nhật ký truy cập dữ liệu cá nhân và thao tác</caption><thead><tr>"
         '<th scope="col" data-i18n="audit.at">Thời điểm</th><th scope="col" data-i18n="audit.agent">Mã cán bộ</th>'

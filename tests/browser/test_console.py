@@ -12,11 +12,14 @@ own citizens, so the tests do not lean on each other's conversations."""
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
 import aiohttp
 import pytest
 from playwright.sync_api import Page, expect
 
+from contact_center.audit import audit
 from hub.app import SERVICE
 from hub.keys import STORE
 from hub.store.port import QueueQuery
@@ -395,6 +398,8 @@ def test_english_switch_is_kept(live, accounts, page):
 
 
 def test_the_supervisor_audit_page(live, accounts, page):
+    # An agent's view of a conversation, whatever ran before: the page has a row to show and export.
+    live.run(audit(live.app[STORE], accounts[AN], "view", "conversation", "cv_audit_page", "kiểm tra", clock=time.time))
     sign_in(page, live, BINH)
     page.get_by_role("link", name="Nhật ký truy cập").click()
     expect(page.get_by_role("heading", level=2)).to_have_text("Nhật ký truy cập dữ liệu cá nhân và thao tác")
@@ -405,6 +410,11 @@ def test_the_supervisor_audit_page(live, accounts, page):
     expect(rows.first).to_contain_text("view")
     for row in rows.all():
         expect(row).to_contain_text("conversation")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải về (CSV)").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "id,at,agent,action,object_type,object_id,reason"
+    assert len(lines) > 1 and all(",conversation," in line for line in lines[1:])  # the filter shown is the one taken
     check_accessibility(page)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import pytest
 
+from contact_center.audit import audit
 from hub.app import PUBLIC_SCOPES
 from hub.keys import STORE
 from hub.store.port import InboundRecord
@@ -271,3 +272,22 @@ async def sign_in_from(client, headers: dict):
     return await client.post(
         "/console/login", data={"email": "an@example.vn", "password": PASSWORD}, headers=headers, allow_redirects=False
     )
+
+
+async def test_exporting_the_audit_log_is_itself_audited_and_safe_to_open_in_a_spreadsheet(tmp_path):
+    async with served(tmp_path, DAY) as (client, _, _):
+        sup, sup_h = await agent_headers(client, "sup@example.vn", role="supervisor")
+        store = client.app[STORE]
+        await audit(store, sup.id, "view", "citizen", "ci_1", '=HYPERLINK("http://x")', clock=lambda: 0.0)
+        response = await client.get(
+            "/console/api/audit", params={"format": "csv", "object_type": "citizen"}, headers=sup_h
+        )
+        assert response.status == 200 and response.content_type == "text/csv"
+        assert "attachment" in response.headers["Content-Disposition"]
+        lines = (await response.read()).decode("utf-8-sig").splitlines()
+        assert lines[0] == "id,at,agent,action,object_type,object_id,reason"
+        assert len(lines) == 2 and "'=HYPERLINK" in lines[1]  # a formula stays text
+        exports = [e for e in await store.audit_entries(actor=sup.id) if e.action == "audit.export"]
+        assert [(e.object_type, e.reason) for e in exports] == [("audit_log", "object_type=citizen")]
+        _, agent_h = await agent_headers(client, "an@example.vn")
+        assert (await client.get("/console/api/audit", params={"format": "csv"}, headers=agent_h)).status == 403

@@ -134,6 +134,9 @@ export async function loadAudit() {
     if (value) params.set(name, value);
   }
   const status = $("#audit-status");
+  const exported = new URLSearchParams(params);
+  exported.set("format", "csv");
+  $("#audit-export").href = "/console/api/audit?" + exported.toString();
   try {
     const data = await api("GET", "/console/api/audit?" + params.toString());
     const rows = data.entries || [];
