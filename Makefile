@@ -7,7 +7,7 @@ DATA_DIR ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench bench-console clean rasa vendor
+.PHONY: run test lint bench bench-console bench-webchat clean rasa vendor
 
 # Playwright drives Debian's chromium (.ci/run installs it); it never fetches a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -82,6 +82,11 @@ bench: $(RUN_VENV)/.installed $(TEST_VENV)/.installed
 # BENCH_ARGS=--quick for 10 s.
 bench-console: $(RUN_VENV)/.installed
 	$(RUN_VENV)/bin/python bench/console.py $(BENCH_ARGS)
+
+# The web chat under load (issue 13): 500 widget sessions, a question every 5 s each, for 60 s, and the
+# kiosk page's first paint in Chromium (Playwright: the test venv); BENCH_ARGS=--quick for 50 sessions, 10 s.
+bench-webchat: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python bench/webchat.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(RUN_VENV) $(TEST_VENV) *.egg-info

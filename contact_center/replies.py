@@ -13,7 +13,8 @@ sender or a receipt moves it).
 A web chat or a kiosk cannot push anything (their ChannelSpec does not
 notify): the reply is stored for the page, and when the conversation's
 citizen left a contact of a kind a visitor leaves (ChannelSpec.away_contact:
-SMS, email) it goes there too, and the stored message says so."""
+SMS, email) it goes there too, and the stored message says so, unless the
+web chat's page is open (a `WebPresence` says so): its socket shows it live."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ MAX_REPLY = 2000  # characters: a long letter, still within what an SMS provider
 _REFUSED = re.compile(f"[{REFUSED_CHARACTERS}]")
 AWAY_NOTE = "Đã gửi qua {label} vì Ông/Bà đã rời trang."
 NO_PUSH = "no_push_channel"
+LIVE = "live"
 
 
 class ReplyStore(ConversationStore, CitizenStore, NotificationStore, QueueStore, Protocol):
@@ -72,11 +74,23 @@ def sms_preview(text: str) -> dict:
     }
 
 
+class WebPresence(Protocol):
+    def connected(self, address: str) -> bool:
+        """A page of this web session has its live socket open now."""
+
+
 class Replies:
-    def __init__(self, store: ReplyStore, channels: Channels, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        store: ReplyStore,
+        channels: Channels,
+        clock: Callable[[], datetime] = utcnow,
+        web_presence: WebPresence | None = None,
+    ):
         self.store = store
         self.channels = channels
         self.clock = clock
+        self.web_presence = web_presence
 
     sms_preview = staticmethod(sms_preview)
 
@@ -99,6 +113,10 @@ class Replies:
                 channel, spec.stored(conversation["address"])
             )
             target, address, left, stored = channel, conversation["address"], "", text
+        elif self.web_presence is not None and self.web_presence.connected(conversation["address"]):
+            # The page is open: its socket shows the reply now; an SMS as well would say it twice.
+            message = await self._store(conversation_id, agent, text, None)
+            return {**message, "delivery": {"status": "delivered", "reason": LIVE, "channel": channel.value}}
         else:
             away = await self._away_contact(conversation["citizen_id"])
             if away is None:

@@ -74,6 +74,13 @@ from hub.metrics import Metrics
 from hub.secrets import load_secret
 from hub.settings import Settings
 from hub.store.sqlite import SqliteStore
+from kiosk import api as kiosk_api
+from kiosk import kiosk_openapi as kiosk_api_openapi
+from kiosk import kiosk_pages, webchat_api, widget_pages
+from kiosk import openapi as kiosk_openapi
+from kiosk.accounts import KIOSKS, Kiosks
+from kiosk.socketio_channel import RasaSocketIO
+from kiosk.webchat import WebChatHub
 from models.citizen import Channel
 from models.events import EscalationRequested, InboundMessageReceived
 from models.notifications import parse_legal_bases
@@ -131,6 +138,7 @@ class Service:
     merges: Merges
     assignment: Assignment
     assignment_sweep: AssignmentSweep
+    webchat: WebChatHub
     _sender_process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     async def open(self) -> None:
@@ -215,6 +223,8 @@ async def bootstrap(
         limits={
             "code:": settings.lookup_max_failures_per_code,
             "console:addr:": settings.console_login_failures_per_address,
+            # A kiosk is many visitors in a day, each of whom may mistype.
+            "kiosk:": settings.kiosk_lookup_max_failures,
         },
     )
     secret = secret if secret is not None else await load_secret(settings)
@@ -281,6 +291,9 @@ async def bootstrap(
     # committed, and the bus's events are a second wake-up (the hub also reads every second).
     live = LiveHub(store, now)
     store.on_feed_append(live.wake)
+    # A web chat page hears of an agent's reply the same way (the reply writes a feed row).
+    webchat = WebChatHub(store, secret)
+    store.on_feed_append(webchat.wake)
     bus.subscribe(InboundMessageReceived, "console.live.inbound", live.on_event)
     bus.subscribe(EscalationRequested, "console.live.escalation", live.on_event)
     assignment = Assignment(store, now)
@@ -290,6 +303,8 @@ async def bootstrap(
         assistant_openapi.PATHS,
         contact_center_openapi.PATHS,
         console_openapi.PATHS,
+        kiosk_openapi.PATHS,
+        kiosk_api_openapi.PATHS,
         channels_openapi.WEBHOOKS,
     )
     return Service(
@@ -318,12 +333,13 @@ async def bootstrap(
             absolute=timedelta(hours=settings.console_session_hours),
             clock=now,
         ),
-        replies=Replies(store, channels, clock=utc_now),
+        replies=Replies(store, channels, clock=utc_now, web_presence=webchat.presence),
         live=live,
         console_tick=ConsoleTick(live),
         merges=Merges(store, now),
         assignment=assignment,
         assignment_sweep=AssignmentSweep(assignment),
+        webchat=webchat,
     )
 
 
@@ -462,6 +478,30 @@ PUBLIC_SCOPES = {
     ("GET", "/console/set-password/{token}"): "console_login",
     ("POST", "/console/set-password/{token}"): "console_login",
     ("GET", "/static"): "static",
+    ("POST", "/webchat/sessions"): "webchat",
+    ("OPTIONS", "/webchat/sessions"): "webchat",
+    ("GET", "/webchat/sessions/{token}/messages"): "webchat",
+    ("POST", "/webchat/sessions/{token}/messages"): "webchat",
+    ("OPTIONS", "/webchat/sessions/{token}/messages"): "webchat",
+    ("POST", "/webchat/sessions/{token}/contact"): "webchat",
+    ("OPTIONS", "/webchat/sessions/{token}/contact"): "webchat",
+    ("GET", "/webchat/sessions/{token}/live"): "webchat",
+    # Rasa's socket.io channel: the handshake, polling and the websocket (messages: per session too).
+    ("GET", "/socket.io/"): "webchat",
+    ("POST", "/socket.io/"): "webchat",
+    ("OPTIONS", "/socket.io/"): "webchat",
+    ("GET", "/kiosk"): "static",  # the touch-screen page; its API has the `kiosk` scope
+    ("GET", "/widget.js"): "static",
+    ("GET", "/chat"): "static",
+    # The kiosk's API: its key is checked in the handler (a read), so the
+    # address is limited first; per kiosk too (kiosk/api.py, `kiosk_device`).
+    ("GET", "/kiosk/api/config"): "kiosk",
+    ("POST", "/kiosk/api/lookup"): "kiosk",
+    ("POST", "/kiosk/api/messages"): "kiosk",
+    ("POST", "/kiosk/api/callback"): "kiosk",
+    ("POST", "/kiosk/api/follow"): "kiosk",
+    ("POST", "/kiosk/api/follow/confirm"): "kiosk",
+    ("POST", "/kiosk/api/rating"): "kiosk",
 }
 
 
@@ -500,6 +540,7 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     app[TEMPLATES], app[LINKS] = service.templates, service.links
     app[CHANNEL_HEALTH] = lambda: [(c, p, h.up, h.reason) for c, p, h in service.adapters.health()]
     app[CLOCK] = service.notifier.sender.clock
+    app[KIOSKS] = Kiosks(service.store)
     app[console_api.CONSOLE] = console_api.Console(
         agents=service.agents,
         sessions=service.sessions,
@@ -532,12 +573,22 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
     async def close_sockets(app: web.Application) -> None:
         # Before the server waits for its handlers: an open websocket would hold it.
         await service.live.close_sockets()
+        await service.webchat.close_sockets()
 
     app.on_shutdown.append(close_sockets)
     # The console's script and style, as written (no build step): `make run` serves them as they are.
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.on_response_prepare.append(_revalidate_static)
     app.add_routes(service.adapters.routes)
+    webchat_api.setup(app, service.webchat, settings.webchat_allowed_origins)
+    # Rasa's socket.io protocol on /socket.io/, for a portal that already embeds a Rasa web chat client.
+    RasaSocketIO(
+        service.webchat,
+        service.inbox,
+        settings.webchat_allowed_origins | {settings.base_url.lower()},
+        limits=app[RATE_LIMITS],
+        trust_forwarded_for=settings.trust_forwarded_for,
+    ).attach(app)
     for package_routes in (
         dossiers.routes,
         notify_api.routes,
@@ -546,8 +597,11 @@ async def create_app(settings: Settings, *, freeze_heap: bool = False, **overrid
         console_api.routes,
         console_queue.routes,
         console_admin.routes,
+        kiosk_pages.routes,
+        kiosk_api.routes,
         assistant_api.routes,
         ops.routes,
+        widget_pages.routes,
     ):
         app.add_routes(package_routes)
     return app

@@ -186,6 +186,48 @@ def cmd_apikey_rotate(args) -> int:
     return 0
 
 
+def cmd_kiosk_create(args) -> int:
+    from kiosk.accounts import Kiosks, kiosk_url
+
+    settings = _audited(args)
+    try:
+        kiosk, key = asyncio.run(_with_store(settings, lambda store: Kiosks(store).create(args.name, _operator())))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    # The key rides in the fragment, which browsers never send: no access log holds it.
+    print(kiosk_url(settings.base_url, key))
+    print(
+        f"Ki-ốt {kiosk.id} ('{_printable(kiosk.name)}') đã được tạo. Mở đường dẫn trên ở máy ki-ốt; "
+        "khóa chỉ hiện một lần.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_kiosk_list(args) -> int:
+    from kiosk.accounts import Kiosks
+
+    kiosks = asyncio.run(_with_store(_settings(args), lambda store: Kiosks(store).listing()))
+    print(f"{'id':<16} {'tên':<24} {'tạo lúc':<27} trạng thái")
+    for kiosk in kiosks:
+        state = "ngừng" if kiosk.disabled else "đang dùng"
+        print(f"{kiosk.id:<16} {_printable(kiosk.name):<24} {kiosk.created_at:<27} {state}")
+    return 0
+
+
+def cmd_kiosk_disable(args) -> int:
+    from kiosk.accounts import Kiosks
+
+    settings = _audited(args)
+    found = asyncio.run(_with_store(settings, lambda store: Kiosks(store).disable(args.kiosk, _operator())))
+    if found is None:
+        print(f"Không có ki-ốt nào có id hoặc tên '{_printable(args.kiosk)}'.", file=sys.stderr)
+        return 1
+    print(f"Đã ngừng ki-ốt {found.id} ('{_printable(found.name)}'): khóa của nó không dùng được nữa.")
+    return 0
+
+
 async def _with_agents(settings: Settings, work):
     """A command's work on the console's accounts, on the service's store."""
     from hub.app import agents_of, bootstrap
@@ -567,6 +609,15 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("key", help="the key's id (digits) or its name")
     rotate = nested(apikey, "rotate", cmd_apikey_rotate, "a new key for this name, printed once; the old one revoked")
     rotate.add_argument("name")
+
+    kiosk = sub.add_parser("kiosk", help="the public-service centre's kiosks").add_subparsers(
+        dest="action", required=True
+    )
+    made_kiosk = nested(kiosk, "create", cmd_kiosk_create, "create a kiosk; prints its URL with the key, once")
+    made_kiosk.add_argument("--name", required=True, help='e.g. "Quầy 3"')
+    nested(kiosk, "list", cmd_kiosk_list, "every kiosk: id, name, created, state (never the key)")
+    off_kiosk = nested(kiosk, "disable", cmd_kiosk_disable, "refuse a kiosk's key from now on")
+    off_kiosk.add_argument("kiosk", help="the kiosk's id, or its name")
 
     agent = sub.add_parser("agent", help="help-center console accounts").add_subparsers(dest="action", required=True)
     made = nested(agent, "create", cmd_agent_create, "create an agent; prints a one-time set-password link")

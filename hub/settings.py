@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from models.notifications import parse_legal_bases
 
@@ -31,6 +32,12 @@ def _hops(text: str) -> int:
 
 def _tuple(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _origin(url: str) -> str:
+    """As a browser sends it in Origin: scheme://host[:port], lower case, no path."""
+    parts = urlsplit(url.strip().lower())
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url.strip().rstrip("/").lower()
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,12 @@ class Settings:
     # citizen is told on escalation is the queue ahead of them times this,
     # shared among the agents online with room (contact_center/waiting.py).
     console_handling_minutes: float = 8.0
+    # The kiosk page forgets its visitor (every personal detail on the page and
+    # in memory) after this long without a touch; sent to it by /kiosk/api/config.
+    kiosk_idle_seconds: int = 60
+    # Failed lookups per kiosk before it must wait (the brute-force guard): a
+    # kiosk serves many visitors, so more than one person's lookup_max_failures.
+    kiosk_lookup_max_failures: int = 20
     org_name: str = "Trung tâm Phục vụ hành chính công tỉnh"
     org_hotline: str = "1900 0000"
     org_website: str = "https://dichvucong.example.gov.vn"
@@ -144,6 +157,9 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     # Where the trained built-in model is kept between starts; empty: ~/.cache/tongdai.
     assistant_cache_dir: str = ""
+    # Pages allowed to embed the web chat (comma-separated origins, "https://dichvucong.example.gov.vn");
+    # the service's own base URL is always allowed. CORS and the websocket's Origin check follow it.
+    webchat_origins: str = ""
 
     @property
     def assistant_cache(self) -> Path:
@@ -152,6 +168,11 @@ class Settings:
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def webchat_allowed_origins(self) -> frozenset[str]:
+        """The origins given, and always the service's own (its /chat page embeds the widget)."""
+        return frozenset(_origin(url) for url in (*_tuple(self.webchat_origins), self.base_url))
 
     @property
     def database_path(self) -> Path:

@@ -76,6 +76,21 @@ def _withdrawn(spec: ChannelSpec) -> ApiError:
     )
 
 
+def confirmation_notice(request_id: str, citizen_id: str, *, channel: Channel, code: str, minutes: int) -> Notification:
+    """The message asking the owner of the address to confirm (a code or a link)."""
+    return Notification(
+        id=new_id(),
+        citizen_id=citizen_id,
+        purpose=FOLLOW_CONFIRMATION,
+        source_event_id=f"follow:{request_id}",
+        template=FOLLOW_CONFIRMATION,
+        context={"follow_request": request_id, "channel": channel.value, "dossier_code": code, "minutes": minutes},
+        dossier_code=code,
+        urgent=True,  # someone waits for it now: quiet hours would outlast the code
+        next_at=0.0,  # due at once, whatever clock the sender keeps
+    )
+
+
 @routes.post("/api/v1/dossiers/{code}/followers")
 async def follow(request: web.Request) -> web.Response:
     """A citizen (or anyone the applicant gave the code and digits to) asks for
@@ -101,22 +116,7 @@ async def follow(request: web.Request) -> web.Response:
     limit = request.app[SETTINGS].max_followers
 
     def confirmation(request_id: str, citizen_id: str) -> Notification:
-        return Notification(
-            id=new_id(),
-            citizen_id=citizen_id,
-            purpose=FOLLOW_CONFIRMATION,
-            source_event_id=f"follow:{request_id}",
-            template=FOLLOW_CONFIRMATION,
-            context={
-                "follow_request": request_id,
-                "channel": spec.channel.value,
-                "dossier_code": code,
-                "minutes": minutes,
-            },
-            dossier_code=code,
-            urgent=True,  # someone waits for it now: quiet hours would outlast the code
-            next_at=0.0,  # due at once, whatever clock the sender keeps
-        )
+        return confirmation_notice(request_id, citizen_id, channel=spec.channel, code=code, minutes=minutes)
 
     result = await store.request_follow(
         code, spec.channel, address, limit=limit, expires_at=utcnow() + window, confirmation=confirmation
@@ -191,6 +191,11 @@ async def confirm_follow(request: web.Request) -> web.Response:
         guard.fail(*keys)
         raise ApiError(422, "Mã xác nhận không đúng. Vui lòng kiểm tra lại tin nhắn.", field="otp")
     return await _confirmed(store, pending.id, spec, as_page=False)
+
+
+async def confirmed(store: CitizenStore, request_id: str, spec: ChannelSpec) -> web.Response:
+    """The JSON answer to a confirmed code, for another asker of the same flow (the kiosk)."""
+    return await _confirmed(store, request_id, spec, as_page=False)
 
 
 async def _confirmed(store: CitizenStore, request_id: str, spec: ChannelSpec, *, as_page: bool) -> web.Response:

@@ -19,6 +19,8 @@ DEFAULT_RATES: dict[str, tuple[int, float]] = {
     # The assistant stores every message: a person types far slower than this.
     "assistant": (30, 60.0),
     "assistant_sender": (10, 60.0),
+    # The web chat widget: a session, its history, messages, the live socket's reconnects.
+    "webchat": (120, 60.0),
     "lookup": (60, 60.0),
     "follow": (10, 60.0),
     "unsubscribe": (30, 60.0),
@@ -27,6 +29,10 @@ DEFAULT_RATES: dict[str, tuple[int, float]] = {
     "console_login": (30, 60.0),
     # The console's script and style: a page load fetches two files, revalidated on reload.
     "static": (600, 60.0),
+    # The kiosks' API, per address: a centre's kiosks share one. Per kiosk
+    # (`kiosk_device`): a visitor touches a few times a second at most.
+    "kiosk": (600, 60.0),
+    "kiosk_device": (120, 60.0),
     # Before the signature check, per address: providers post every citizen's
     # messages and receipts from a handful of addresses, and a receipt refused
     # is not sent again. Only a flood far past any provider's pace meets this.

@@ -733,6 +733,73 @@ class CitizenViewStore(Protocol):
         """Merges that kept or merged this citizen, oldest first, undone ones included."""
 
 
+class WebChatStore(Protocol):
+    """A web session's conversations, found by their address (the session's
+    HMAC'd token): what the page shows and where an answer goes after it closes."""
+
+    async def address_messages(self, channel: Channel, address: str, after: int, limit: int = 500) -> list[dict]:
+        """Messages (kind 'message': no notes, no activity) of every conversation
+        of the address with an id above `after`, oldest first, at most `limit`:
+        {"id", "direction", "author", "text", "buttons", "at", "provider_message_id"}."""
+
+    async def inbound_message_id(self, channel: Channel, provider_message_id: str) -> int | None:
+        """The id of the citizen's message stored under this provider id."""
+
+    async def attach_citizen(self, channel: Channel, address: str, citizen_id: str) -> int:
+        """Every conversation of the address now has this citizen (the visitor
+        left a contact); how many conversations that is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kiosk:
+    """A touch-screen kiosk of the public-service centre (issue 13). Its key
+    is never stored, only its digest."""
+
+    id: str
+    name: str
+    created_at: str
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KioskRatings:
+    kiosk_id: str
+    count: int
+    average: float | None  # None when nobody rated yet
+    scores: dict[int, int]  # score (1..5) -> how many
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What a kiosk tells about collecting a dossier's result and its dates:
+    the `result` (how it is handed over) of the latest event that gave one,
+    and the due dates in the order they were set, so that a date moved after
+    it had passed reads as the new date promised with the apology."""
+
+    result: dict | None
+    due_dates: tuple[tuple[datetime, datetime], ...]  # (when set, due date)
+    # What the overdue apology told the citizen, if one was sent: its
+    # "original_due_at_display" and "new_due_at_display" (None: date to follow).
+    apology: dict | None = None
+
+
+class KioskStore(Protocol):
+    """Kiosk accounts, their ratings, and what the kiosk screen reads besides
+    the public lookup."""
+
+    async def add_kiosk(self, kiosk: Kiosk, key_hash: str) -> Kiosk: ...
+    async def kiosk_by_key(self, key_hash: str) -> Kiosk | None:
+        """The kiosk with this key digest, disabled ones too (the caller refuses them)."""
+
+    async def list_kiosks(self) -> list[Kiosk]: ...
+    async def disable_kiosk(self, ref: str) -> Kiosk | None:
+        """Disable the kiosk with this id, else the first one with this name; None when none."""
+
+    async def add_kiosk_rating(self, kiosk_id: str, score: int, at: datetime) -> None: ...
+    async def kiosk_ratings(self, kiosk_id: str, since: datetime | None = None) -> KioskRatings: ...
+    async def dossier_handover(self, code: str) -> Handover: ...
+
+
 class Store(
     Lifecycle,
     Outbox,
@@ -747,6 +814,8 @@ class Store(
     BroadcastStore,
     CannedStore,
     CitizenViewStore,
+    WebChatStore,
+    KioskStore,
     Protocol,
 ):
     """Every role: what one backend offers as a whole. Consumers ask for the

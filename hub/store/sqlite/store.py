@@ -25,8 +25,11 @@ from hub.store.port import (
     FeedRow,
     FollowOutcome,
     FollowRequest,
+    Handover,
     InboundRecord,
     InboundResult,
+    Kiosk,
+    KioskRatings,
     Mask,
     MergeOutcome,
     OutboxRow,
@@ -49,10 +52,12 @@ from hub.store.sqlite import (
     escalations,
     feed,
     follows,
+    kiosks,
     merges,
     notifications,
     outbox,
     queue,
+    webchat,
 )
 from hub.store.sqlite.db import Database, migrations
 from hub.store.sqlite.dossiers import iso
@@ -614,6 +619,32 @@ class SqliteStore:
         async with self.db.transaction() as db:
             return await canned.delete(db, canned_id)
 
+    # kiosks (issue 13)
+
+    async def add_kiosk(self, kiosk: Kiosk, key_hash: str) -> Kiosk:
+        async with self.db.transaction() as db:
+            return await kiosks.add(db, kiosk, key_hash)
+
+    async def kiosk_by_key(self, key_hash: str) -> Kiosk | None:
+        return await kiosks.by_key(self.db.opened_reader(), key_hash)
+
+    async def list_kiosks(self) -> list[Kiosk]:
+        return await kiosks.listing(self.db.opened_reader())
+
+    async def disable_kiosk(self, ref: str) -> Kiosk | None:
+        async with self.db.transaction() as db:
+            return await kiosks.disable(db, ref)
+
+    async def add_kiosk_rating(self, kiosk_id: str, score: int, at: datetime) -> None:
+        async with self.db.transaction() as db:
+            await kiosks.add_rating(db, kiosk_id, score, at)
+
+    async def kiosk_ratings(self, kiosk_id: str, since: datetime | None = None) -> KioskRatings:
+        return await kiosks.ratings(self.db.opened_reader(), kiosk_id, since)
+
+    async def dossier_handover(self, code: str) -> Handover:
+        return await kiosks.handover(self.db.opened_reader(), code)
+
     # the console's queue and its feed
 
     def on_feed_append(self, listener: Callable[[], None]) -> None:
@@ -634,6 +665,16 @@ class SqliteStore:
 
     async def mentioned_in(self, agent_id: str) -> set[str]:
         return await queue.mentioned_in(self.db.opened_reader(), agent_id)
+
+    async def address_messages(self, channel: Channel, address: str, after: int, limit: int = 500) -> list[dict]:
+        return await webchat.address_messages(self.db.opened_reader(), channel.value, address, after, limit)
+
+    async def inbound_message_id(self, channel: Channel, provider_message_id: str) -> int | None:
+        return await webchat.inbound_message_id(self.db.opened_reader(), channel.value, provider_message_id)
+
+    async def attach_citizen(self, channel: Channel, address: str, citizen_id: str) -> int:
+        async with self.db.transaction() as db:
+            return await webchat.attach_citizen(db, channel.value, address, citizen_id)
 
     async def conversation_messages(self, conversation_id: str, *, include_notes: bool = True) -> list[dict]:
         return await queue.conversation_messages(self.db.opened_reader(), conversation_id, include_notes=include_notes)
