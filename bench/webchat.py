@@ -460,6 +460,10 @@ async def drive(args, url: str, pid: int) -> tuple[list[Session], Figures, dict]
         setup_seconds = time.perf_counter() - setup_started
         readers = [asyncio.create_task(read_socket(s, figures)) for s in sessions]
         await asyncio.sleep(1.0)
+        # The sockets open and nobody asking: what they cost by themselves (the safety-net reads, heartbeats).
+        idle_cpu = cpu_seconds(pid)
+        await asyncio.sleep(args.idle)
+        idle_cpu = (cpu_seconds(pid) - idle_cpu) / args.idle if args.idle > 0 else math.nan
         before = memory_kb(pid)
         cpu_before, wait_before = cpu_seconds(pid), cpu_wait_seconds(pid)
         client_cpu_before, client_wait_before = cpu_seconds(os.getpid()), cpu_wait_seconds(os.getpid())
@@ -472,6 +476,7 @@ async def drive(args, url: str, pid: int) -> tuple[list[Session], Figures, dict]
         load_seconds = time.perf_counter() - started
         timings = {
             "setup_seconds": setup_seconds,
+            "idle_cpu": idle_cpu,
             "load_seconds": load_seconds,
             "cpu": (cpu_seconds(pid) - cpu_before) / load_seconds,
             "waited": (cpu_wait_seconds(pid) - wait_before) / load_seconds,
@@ -618,6 +623,11 @@ def report(args, sessions: list[Session], figures: Figures, timings: dict, paint
             + (f"; {paint['no_paint']} loads reported no paint" if paint.get("no_paint") else "")
         )
     rss_before = timings["before"].get("VmRSS", 0) / 1024
+    if not math.isnan(timings["idle_cpu"]):
+        print(
+            f"  with the {len(sessions)} sockets open and nobody asking ({args.idle:g} s before the questions): "
+            f"service CPU {timings['idle_cpu'] * 100:.0f}% of one core"
+        )
     print(
         f"  RSS with the sockets open, before the questions {rss_before:.1f} MB, highest sampled "
         f"{max(figures.rss_kb, default=0) / 1024:.1f} MB"
@@ -663,6 +673,7 @@ def report(args, sessions: list[Session], figures: Figures, timings: dict, paint
         "kiosk_error": paint.get("error"),
         "rss_peak_mb": round(hwm, 1),
         "service_cpu": round(timings["cpu"], 3),
+        "service_cpu_idle": None if math.isnan(timings["idle_cpu"]) else round(timings["idle_cpu"], 3),
         "loadavg": [round(v, 2) for v in timings["loadavg"][1]],
         "limits": limits,
         "errors": sum(figures.errors.values()),
@@ -689,12 +700,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the load (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help="50 sessions for 10 s")
     parser.add_argument("--paint-loads", type=int, default=PAINT_LOADS, help="cold loads of /kiosk (0: none)")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds with the sockets open before the questions")
     parser.add_argument("--keep", action="store_true", help="keep the data directory (server.log, the database)")
     args = parser.parse_args()
     if args.quick:
-        args.sessions, args.seconds = min(args.sessions, 50), min(args.seconds, 10.0)
-    if args.sessions < 1 or args.interval <= 0 or args.seconds <= 0:
-        parser.error("--sessions, --interval and --seconds must be positive")
+        args.sessions, args.seconds, args.idle = min(args.sessions, 50), min(args.seconds, 10.0), min(args.idle, 2.0)
+    if args.sessions < 1 or args.interval <= 0 or args.seconds <= 0 or args.idle < 0:
+        parser.error("--sessions, --interval and --seconds must be positive, --idle not negative")
 
     data_dir = Path(tempfile.mkdtemp(prefix="tongdai-bench-webchat-"))
     port = free_port()

@@ -351,15 +351,18 @@ def cmd_demo(args) -> int:
     from contact_center.demo import seed_accounts, seed_canned, seed_waiting
     from hub.app import agents_of
     from hub.demo import seed
+    from kiosk.demo import seed_kiosk
 
     settings = _settings(args)
 
     async def everything(store):
         agents = agents_of(settings, store, time.time)
         await seed_canned(store, time.time)
-        return await seed(store), await seed_accounts(agents), await seed_waiting(store)
+        return await seed(store), await seed_accounts(agents), await seed_waiting(store), await seed_kiosk(
+            store, settings.base_url
+        )
 
-    (rows, key), accounts, waiting = asyncio.run(_with_store(settings, everything))
+    (rows, key), accounts, waiting, kiosk = asyncio.run(_with_store(settings, everything))
     print(f"{'Mã hồ sơ':<28} {'4 số':<5} {'Trạng thái':<34} Thủ tục")
     for code, verify, status, procedure in rows:
         print(f"{code:<28} {verify:<5} {status:<34} {procedure}")
@@ -374,6 +377,8 @@ def cmd_demo(args) -> int:
             "  Mở liên kết để đặt mật khẩu (dùng một lần, trong "
             f"{settings.console_set_password_hours:g} giờ), rồi đăng nhập bằng email ở trên."
         )
+    print(f"\nKi-ốt (khóa trong đường dẫn, chỉ hiện một lần): {kiosk}")
+    print(f"Trò chuyện trên web, trang mẫu nhúng widget: {settings.base_url.rstrip('/')}/chat")
     return 0
 
 

@@ -55,7 +55,10 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9_.:-]{16,128}")
 # Sessions whose cursor is kept after their last socket closed, so that a
 # reconnect gets the replies written meanwhile (least recently used forgotten).
 KEEP_SESSIONS = 10_000
-SCOPE = "webchat"  # hub/api/ratelimit.py: a person types far slower than this
+# hub/api/ratelimit.py: a session's messages have the widget's budget (the same
+# session may use both: its address is the key); a socket has the web chat's,
+# so that switching session ids between messages gains nothing.
+SESSION_SCOPE, SOCKET_SCOPE = "assistant_sender", "webchat"
 TOO_LONG = f"Tin nhắn quá dài: tối đa {MAX_TEXT} ký tự."
 FAILED = "Hệ thống đang bận, chưa nhận được tin nhắn. Ông/Bà vui lòng gửi lại sau ít phút."
 
@@ -105,12 +108,15 @@ class _ReadBody:
 class _Session:
     """One Rasa session: its sockets here, and the last message id its room was sent."""
 
-    __slots__ = ("id", "address", "sids", "last", "follower")
+    __slots__ = ("id", "address", "sids", "last", "follower", "turn")
 
     def __init__(self, session_id: str, address: str, last: int):
         self.id, self.address, self.last = session_id, address, last
         self.sids: set[str] = set()
         self.follower: asyncio.Task | None = None
+        # python-socketio runs each event in a task of its own: one message at a
+        # time per session keeps the conversation in the order the citizen wrote.
+        self.turn = asyncio.Lock()
 
 
 class RasaSocketIO:
@@ -202,22 +208,23 @@ class RasaSocketIO:
             await self.sio.emit("bot_uttered", {"text": TOO_LONG}, to=sid)
             return
         try:
-            self._limit("sio:" + session.id)
-            self._limit("sid:" + sid)  # a client switching session ids shares one budget per socket
+            self._limit(SESSION_SCOPE, session.address)
+            self._limit(SOCKET_SCOPE, "sio:" + sid)
         except ApiError as exc:
             await self.sio.emit("bot_uttered", {"text": exc.message}, to=sid)
             return
         try:
-            await self.inbox.receive(
-                Incoming(
-                    channel=CHANNEL,
-                    address=session.address,
-                    # Rasa's clients name no message id: each event is one message.
-                    text=text.strip(),
-                    provider_message_id=f"{session.address}:sio-{new_id()}",
-                    asker=self._asker.get(sid),
+            async with session.turn:
+                await self.inbox.receive(
+                    Incoming(
+                        channel=CHANNEL,
+                        address=session.address,
+                        # Rasa's clients name no message id: each event is one message.
+                        text=text.strip(),
+                        provider_message_id=f"{session.address}:sio-{new_id()}",
+                        asker=self._asker.get(sid),
+                    )
                 )
-            )
         except Exception:
             log.exception("socket.io message not taken")
             await self.sio.emit("bot_uttered", {"text": FAILED}, to=sid)
@@ -226,9 +233,9 @@ class RasaSocketIO:
 
     # Sessions.
 
-    def _limit(self, key: str) -> None:
+    def _limit(self, scope: str, key: str) -> None:
         if self.limits is not None:
-            self.limits.check(SCOPE, key)
+            self.limits.check(scope, key)
 
     async def _join(self, sid: str, session_id: str) -> _Session:
         session = self._sessions.get(session_id)
@@ -236,10 +243,14 @@ class RasaSocketIO:
             address = self.hub.address(session_id)
             # A session new to this process starts after what it already holds:
             # a Rasa client keeps its own history, and has no way to skip a repeat.
-            session = _Session(session_id, address, await self.hub.last_id(address))
-            self._sessions[session_id] = session
-            self._forget_idle()
+            last = await self.hub.last_id(address)
+            session = self._sessions.get(session_id)  # a second tab may have made it meanwhile
+            if session is None:
+                session = self._sessions[session_id] = _Session(session_id, address, last)
+                self._forget_idle()
         self._sessions.move_to_end(session_id)
+        if sid not in self._asker:
+            return session  # the socket closed while the session was read: nothing to follow for it
         previous = self._of_sid.get(sid)
         if previous is not None and previous is not session:
             # One session per socket, as Rasa has it: the one it named last.

@@ -28,6 +28,8 @@ def test_webchat_bench_produces_figures():
             "2.5",
             "--paint-loads",
             "1",
+            "--idle",
+            "0.5",
         ],
         cwd=ROOT,
         capture_output=True,

@@ -20,9 +20,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from hub.keys import STORE
+from models.citizen import Channel
 from models.dossier import DossierStatus
+from notify.keys import LINKS
 from tests.support.browser import browser, check_accessibility, chromium_path, screenshot  # noqa: F401
-from tests.support.console_browser import console_service
+from tests.support.console_browser import console_service, wait_for
 from tests.support.dossiers import T0, change, dossier
 from tests.support.kiosk_browser import (
     LANDSCAPE,
@@ -43,6 +45,7 @@ WINDOW_SECONDS = 900  # Settings.lookup_window_seconds, the default
 CODE = "000.00.21.H12-261201-0042"
 GUESSED = "BD-261201-0777"  # the dossier whose digits are guessed
 PHONE = "+84912345042"
+FOLLOWER = "+84912345077"  # a relative who follows the dossier
 NAME = "Lê Thị Hồng"
 
 
@@ -190,6 +193,27 @@ def test_too_many_wrong_digits_show_the_minutes_to_wait(browser, live, dossiers)
         screenshot(page, "kiosk-limited")
 
 
+def test_follow_the_dossier_by_sms_with_the_code_sent_to_the_phone(browser, live, dossiers):  # noqa: F811
+    _, key = new_kiosk(live, "Quầy 3")
+    with kiosk_page(browser, live, key, for_axe=True) as page:
+        type_lookup(page, CODE, PHONE[-4:])
+        expect_answer(page)
+        page.locator("#follow").click()
+        expect(page.locator("body[data-screen='follow']")).to_have_count(1)
+        check_accessibility(page)
+        tap_keys(page, "0" + FOLLOWER[3:])  # as people write it: 0912…
+        page.locator("#follow-send").click()
+        expect(page.locator("body:not([data-pending])[data-screen='otp']")).to_have_count(1)
+        check_accessibility(page)
+        pending = wait_for(lambda: live.run(live.app[STORE].live_follow_request(CODE, Channel.SMS, FOLLOWER)))
+        tap_keys(page, live.app[LINKS].follow_code(pending.id))  # what the SMS carries
+        page.locator("#otp-go").click()
+        expect(page.locator("body[data-screen='followed']")).to_have_count(1)
+        expect(page.locator("#screen [role='status']")).to_contain_text("Đã đăng ký")
+        check_accessibility(page)
+    assert live.run(live.app[STORE].get_follow_request(pending.id)).state == "confirmed"
+
+
 def test_idle_reset_leaves_no_personal_data(browser, live, dossiers):  # noqa: F811
     _, key = new_kiosk(live, "Quầy 6")
     with kiosk_page(browser, live, key) as page:
@@ -300,3 +324,17 @@ def test_without_a_key_the_page_says_so(browser, live):  # noqa: F811
     with kiosk_page(browser, live, "tdq_not-a-real-key") as page:
         expect(page.locator("body[data-screen='key']")).to_have_count(1)
         expect(page.locator("#screen h1")).to_have_text("Ki-ốt chưa được kích hoạt")
+
+
+def test_first_paint_within_a_second_from_localhost(browser, live):  # noqa: F811
+    _, key = new_kiosk(live, "Quầy 11")
+    with kiosk_page(browser, live, key) as page:
+        painted = page.evaluate(
+            """() => new Promise((resolve) => {
+                const seen = performance.getEntriesByName('first-contentful-paint')[0];
+                if (seen) return resolve(seen.startTime);
+                new PerformanceObserver((list) => resolve(list.getEntries()[0].startTime))
+                    .observe({type: 'paint', buffered: true});
+            })"""
+        )
+        assert painted < 1000, f"first paint after {painted:.0f} ms"

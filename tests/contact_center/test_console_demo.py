@@ -16,6 +16,8 @@ def test_demo_prints_a_link_per_account_and_leaves_escalations_waiting(tmp_path,
     links = _links(first)
     assert set(links) == {"giamsat@demo.tongdai.vn", "canbo@demo.tongdai.vn"}
     assert "3 cuộc trò chuyện đang chờ" in first
+    kiosk = re.search(r"(http://\S+/kiosk#k=\S+)", first)
+    assert kiosk is not None and "/chat" in first
     with sqlite3.connect(tmp_path / "tongdai.sqlite3") as db:
         roles = dict(db.execute("SELECT email, role FROM agents").fetchall())
         channels = sorted(
@@ -30,10 +32,13 @@ def test_demo_prints_a_link_per_account_and_leaves_escalations_waiting(tmp_path,
 
     # Again: nothing doubles; each account gets a fresh link (a new link ends the one before).
     assert main(["demo", "--data-dir", str(tmp_path)]) == 0
-    again = _links(capsys.readouterr().out)
+    again_out = capsys.readouterr().out
+    again = _links(again_out)
+    assert kiosk.group(1) not in again_out  # a new key; the demo kiosk of the run before is retired
     assert set(again) == set(links) and not set(again.values()) & set(links.values())
     with sqlite3.connect(tmp_path / "tongdai.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM agents").fetchone()[0] == 2
+        assert db.execute("SELECT count(*) FROM kiosks WHERE disabled = 0").fetchone()[0] == 1
         assert db.execute("SELECT count(*) FROM escalations WHERE state = 'open'").fetchone()[0] == 3
         assert db.execute("SELECT count(*) FROM conversation_messages").fetchone()[0] == 7
         shortcuts = {r[0] for r in db.execute("SELECT shortcut FROM canned_responses")}

@@ -156,6 +156,12 @@ async def test_a_callback_lands_in_the_console_queue_with_the_phone(kiosk):
     citizen = await store.get_citizen(item.citizen_id)
     assert citizen is not None and citizen.phone == "+84912345678"
 
+    # Without a note, from another visitor: a second place in the queue, the request as its text.
+    other = {"session": "visitor-0002abcd", "phone": "0912345679", "note": ""}
+    assert (await client.post("/kiosk/api/callback", json=other, headers=headers)).status == 201
+    texts = {i.last_text for i in await store.queue(everyone, lambda channel, address: "***") if i.channel == "kiosk"}
+    assert texts == {"Tôi cần hỏi về hồ sơ đất", "Công dân nhờ cán bộ gọi lại."}
+
     bad = await client.post("/kiosk/api/callback", json={"session": SESSION, "phone": "12"}, headers=headers)
     assert bad.status == 422 and (await bad.json())["field"] == "phone"
 
@@ -169,6 +175,8 @@ async def test_follow_by_sms_with_the_code_sent_there(kiosk):
     assert asked.status == 202
     request_id = (await asked.json())["request_id"]
     await settle(client)
+    again = await client.post("/kiosk/api/follow", json={"qr": CODE, "digits": DIGITS, "phone": phone}, headers=headers)
+    assert again.status == 202 and (await again.json())["request_id"] == request_id  # one request, one code
     [sms] = [r for r in await client.app[STORE].last_recorded(100) if r["address"] == "+84912000077"]
     otp = re.search(r"\b(\d{6})\b", sms["body"]).group(1)
     wrong = "000000" if otp != "000000" else "111111"

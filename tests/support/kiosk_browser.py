@@ -14,15 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import segno
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from hub.keys import STORE
 from hub.settings import Settings
 from kiosk.accounts import Kiosks
 from tests.support.browser import LOCALE, LiveApp
 
-PORTRAIT = {"width": 1080, "height": 1920}
-LANDSCAPE = {"width": 1920, "height": 1080}
+PORTRAIT: ViewportSize = {"width": 1080, "height": 1920}
+LANDSCAPE: ViewportSize = {"width": 1920, "height": 1080}
 # Chromium's fake camera reads frames from a file: a .y4m (raw YUV 4:2:0) is
 # written with plain Python, no imaging library.
 FRAME_WIDTH, FRAME_HEIGHT = 640, 480
@@ -48,14 +48,14 @@ def new_kiosk(live: LiveApp, name: str) -> tuple[str, str]:
 
 @contextmanager
 def kiosk_page(
-    browser: Browser, live: LiveApp, key: str, *, viewport: dict = PORTRAIT, for_axe: bool = False
+    browser: Browser, live: LiveApp, key: str, *, viewport: ViewportSize = PORTRAIT, for_axe: bool = False
 ) -> Iterator[Page]:
     """The kiosk's screen, opened at its URL with its key. It fails on a script
     error and on anything the page's Content-Security-Policy refused. `for_axe`:
     injecting axe-core needs the policy bypassed, so that page cannot check it."""
     context = browser.new_context(
         locale=LOCALE,
-        viewport=viewport,  # type: ignore[arg-type]
+        viewport=viewport,
         bypass_csp=for_axe,
         permissions=["camera"],
         has_touch=True,

@@ -29,7 +29,7 @@ from hub.keys import STORE
 from hub.settings import Settings
 from kiosk.webchat_api import WEBCHAT
 from models.citizen import Channel
-from tests.support.browser import LOCALE, STARTUP_SECONDS, LiveApp
+from tests.support.browser import AXE, BLOCKING_IMPACTS, LOCALE, STARTUP_SECONDS, LiveApp, check_accessibility
 from tests.support.console_browser import wait_for
 
 PHONE = {"width": 375, "height": 667}
@@ -222,3 +222,26 @@ def recorded_to(live: LiveApp, number: str) -> list[dict]:
     (a phone is stored in its international form)."""
     rows = live.run(live.app[STORE].last_recorded(1000))
     return [r for r in rows if str(r.get("address") or "").endswith(number)]
+
+
+def _target(node: dict) -> str:
+    # A node in a shadow root is named by a list: the host's selector, then the node's inside it.
+    return ", ".join(" >>> ".join(part) if isinstance(part, list) else part for part in node["target"])
+
+
+def check_widget_accessibility(page: Page) -> list[dict[str, Any]]:
+    """tests/support/browser.py's check_accessibility, for a page whose
+    violations may lie in the widget's shadow root (where axe-core names a
+    node by a list of selectors, which that helper's message does not expect):
+    the blocking ones are listed here first, with their shadow paths."""
+    if AXE.exists():
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+        blocking = [
+            f"[{v['impact']}] {v['id']}: {v['help']} at {_target(n)}: {n['failureSummary'].splitlines()[-1].strip()}"
+            for v in violations
+            if v["impact"] in BLOCKING_IMPACTS
+            for n in v["nodes"][:5]
+        ]
+        assert not blocking, f"axe-core on {page.url}:\n" + "\n".join(blocking)
+    return check_accessibility(page)

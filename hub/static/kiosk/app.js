@@ -356,8 +356,11 @@ function followPhone(problem) {
   go = button(t('sendCode'), async () => {
     try {
       const answer = await call('POST', '/kiosk/api/follow', { code: visit.dossier.code, digits: visit.digits, phone: pad.value() });
+      if (answer.following) return followed();
       visit.followRequest = answer.request_id;
     } catch (error) {
+      // 409: the number opted out, or the dossier has all its followers; the service says which.
+      if (error instanceof ApiFailure && error.status === 409 && error.message) return followPhone(error.message);
       if (error instanceof ApiFailure && (error.kind === 'invalid' || error.kind === 'unknown')) return followPhone(t('badPhone'));
       return failed(error);
     }
@@ -371,6 +374,15 @@ function followPhone(problem) {
   ]);
 }
 
+function followed() {
+  visit.followRequest = null;
+  show('followed', () => [
+    h('h1', {}, t('followTitle')),
+    h('p', { class: 'lead', role: 'status' }, t('followed')),
+    nav(button(t('back'), result, { class: 'secondary' }), button(t('done'), rate, { class: 'primary', id: 'done' })),
+  ]);
+}
+
 function followOtp(problem) {
   let go;
   const pad = keyboard('digits', { label: t('otpLabel'), max: 8, words: wordsForKeys(), name: 'otp', onChange: (value) => (go.disabled = value.length < 4) });
@@ -381,8 +393,7 @@ function followOtp(problem) {
       if (error instanceof ApiFailure && (error.kind === 'invalid' || error.kind === 'unknown')) return followOtp(t('wrongOtp'));
       return failed(error);
     }
-    visit.followRequest = null;
-    show('followed', () => [h('h1', {}, t('followTitle')), h('p', { class: 'lead', role: 'status' }, t('followed')), nav(button(t('back'), result, { class: 'secondary' }), button(t('done'), rate, { class: 'primary' }))]);
+    followed();
   }, { class: 'primary', id: 'otp-go', disabled: true });
   show('otp', () => [
     h('h1', {}, t('otpTitle')),

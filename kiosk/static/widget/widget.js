@@ -50,8 +50,7 @@
       failed: 'Không gửi được, vui lòng thử lại sau.',
       busy: 'Hệ thống đang bận, vui lòng thử lại sau ít phút.',
       empty: 'Xin chào! Ông/Bà cần hỗ trợ gì về thủ tục hành chính hoặc hồ sơ?',
-      lang: 'English',
-      langName: 'Switch to English'
+      lang: 'English'
     },
     en: {
       title: 'Online help',
@@ -77,8 +76,7 @@
       failed: 'Could not send, please try again later.',
       busy: 'The service is busy, please try again in a few minutes.',
       empty: 'Hello! How can we help with an administrative procedure or a dossier?',
-      lang: 'Tiếng Việt',
-      langName: 'Chuyển sang tiếng Việt'
+      lang: 'Tiếng Việt'
     }
   };
 
@@ -101,7 +99,7 @@
     'background:transparent;color:#fff;font-size:14px}',
     '.status{padding:6px 12px;font-size:14px;background:#fff4d6;color:#5c4300}',
     '.status:empty{display:none}',
-    'ol{flex:1;margin:0;padding:12px;list-style:none;overflow-y:auto;background:#f4f6f8}',
+    '.log{flex:1;padding:12px;overflow-y:auto;background:#f4f6f8}ol{margin:0;padding:0;list-style:none}',
     'li{margin:0 0 10px;max-width:88%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}',
     'li.in{margin-left:auto;background:#0b4f9c;color:#fff;border-bottom-right-radius:4px}',
     'li.out{background:#fff;border:1px solid #c9d1d9;border-bottom-left-radius:4px}',
@@ -196,7 +194,8 @@
   var langButton = el('button', { type: 'button', class: 'lang' });
   var closeButton = el('button', { type: 'button', class: 'close', text: '✕' });
   var status = el('div', { class: 'status', role: 'status' });
-  var log = el('ol', { class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' });
+  var list = el('ol');
+  var log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' }, [list]);
   var buttons = el('div', { class: 'buttons' });
   var typing = el('div', { class: 'typing', hidden: '' }, [
     el('span', { class: 'dot', 'aria-hidden': 'true' }),
@@ -232,8 +231,7 @@
     heading.textContent = title || t('title');
     launcherText.textContent = title || t('title');
     closeButton.setAttribute('aria-label', t('close'));
-    langButton.textContent = state.lang === 'vi' ? 'EN' : 'VI';
-    langButton.setAttribute('aria-label', t('langName'));
+    langButton.textContent = t('lang');
     langButton.setAttribute('lang', state.lang === 'vi' ? 'en' : 'vi');
     log.setAttribute('aria-label', t('log'));
     typing.querySelector('.typing-text').textContent = t('typing');
@@ -275,7 +273,7 @@
   function render() {
     var order = Object.keys(messages).map(Number).sort(function (a, b) { return a - b; });
     var shown = {};
-    Array.prototype.forEach.call(log.children, function (li) { shown[li.getAttribute('data-key')] = li; });
+    Array.prototype.forEach.call(list.children, function (li) { shown[li.getAttribute('data-key')] = li; });
     var wanted = [];
     if (!order.length && !state.outbox.length) {
       wanted.push(['note', function () { return el('li', { class: 'note', text: t('empty') }); }]);
@@ -302,9 +300,9 @@
         node = w[1]();
         node.setAttribute('data-key', w[0]);
       }
-      if (log.children[i] !== node) log.insertBefore(node, log.children[i] || null);
+      if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
     });
-    Object.keys(shown).forEach(function (key) { if (!keep[key]) log.removeChild(shown[key]); });
+    Object.keys(shown).forEach(function (key) { if (!keep[key]) list.removeChild(shown[key]); });
 
     // The quick replies of the latest answer, while it is the latest message.
     buttons.textContent = '';
