@@ -218,6 +218,7 @@ _ENGINEIO = [
 _SOCKETIO_ANSWERS = {
     "200": {"description": "Engine.IO packets", "content": {"text/plain": {"schema": {"type": "string"}}}},
     "400": {"description": "Not an Engine.IO request, or an unknown sid"},
+    "403": _FOREIGN,
     "429": _LIMITED,
 }
 SOCKETIO_PATHS = {
@@ -225,14 +226,17 @@ SOCKETIO_PATHS = {
         "get": {
             "parameters": _ENGINEIO,
             "summary": "Rasa's socket.io web chat protocol: the handshake, long polling, or the websocket (101)",
-            "responses": {**_SOCKETIO_ANSWERS, "101": {"description": "Switching to the websocket"}, "403": _FOREIGN},
+            "responses": {**_SOCKETIO_ANSWERS, "101": {"description": "Switching to the websocket"}},
         },
         "post": {
             "summary": "Engine.IO long polling: packets from the client",
             "parameters": _ENGINEIO,
             "responses": _SOCKETIO_ANSWERS,
         },
-        "options": _preflight("the socket.io transport"),
+        "options": {
+            "summary": "CORS preflight of the socket.io transport: allowed origins only",
+            "responses": {"200": {"description": "Allowed (Access-Control-Allow-* headers)"}, **_SOCKETIO_ANSWERS},
+        },
     },
 }
 

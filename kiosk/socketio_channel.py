@@ -40,6 +40,7 @@ from hub.api.errors import ApiError
 from hub.api.guard import client_address
 from hub.api.ratelimit import RateLimits
 from kiosk.webchat import CHANNEL, WebChatHub
+from kiosk.webchat_api import FOREIGN
 from models.events import new_id
 from models.messages import Incoming, Reply
 
@@ -132,6 +133,7 @@ class RasaSocketIO:
         trust_forwarded_for: int = 0,
     ):
         allowed = frozenset(o.rstrip("/").lower() for o in origins)
+        self.allowed = allowed
         self.hub, self.inbox, self.limits = hub, inbox, limits
         self.trust_forwarded_for = trust_forwarded_for
         self.sio = socketio.AsyncServer(
@@ -158,6 +160,10 @@ class RasaSocketIO:
         app.on_shutdown.append(self._close)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.rstrip("/").lower() not in self.allowed:
+            # Engine.IO would refuse it too, with a 400 in English: the web chat's 403 instead.
+            raise ApiError(403, FOREIGN)
         if request.method == "POST":
             # The service's middleware has read the body already (hub/api/protocol.py):
             # Engine.IO reads a polling packet from the request's stream, now empty.

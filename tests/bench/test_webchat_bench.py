@@ -49,6 +49,7 @@ def test_webchat_bench_produces_figures():
     assert summary["lost"] == 0, run.stdout
     assert summary["duplicates"] == 0, run.stdout
     assert summary["out_of_order"] == 0, run.stdout
+    assert summary["unexpected"] == 0, run.stdout
     assert summary["pass"]["no_loss"], run.stdout
     for figure in ("answer_ms", "post_ms"):
         assert all(v is not None and v >= 0 for v in summary[figure].values()), (figure, run.stdout)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from hub.keys import STORE
+from hub.store.port import StatusChange
 from models.citizen import Channel
 from models.dossier import DossierStatus
 from notify.keys import LINKS
@@ -43,6 +44,8 @@ IDLE_SECONDS = 8  # short, for the idle-reset test; every other step is far quic
 MAX_FAILURES = 3
 WINDOW_SECONDS = 900  # Settings.lookup_window_seconds, the default
 CODE = "000.00.21.H12-261201-0042"
+LATE = "BD-261121-0303"
+MISSING = "Cần bổ sung:\n- Bản sao giấy khai sinh\n- Giấy xác nhận cư trú"  # the clerk's note
 GUESSED = "BD-261201-0777"  # the dossier whose digits are guessed
 PHONE = "+84912345042"
 FOLLOWER = "+84912345077"  # a relative who follows the dossier
@@ -122,6 +125,38 @@ def test_lookup_by_typing_the_code(browser, live, dossiers):  # noqa: F811
     with kiosk_page(browser, live, key) as page:  # the page's own policy is in force here
         type_lookup(page, CODE, PHONE[-4:])
         expect_answer(page)
+
+
+def test_a_late_dossier_waiting_for_papers_shows_the_apology_and_the_missing_documents(browser, live):  # noqa: F811
+    now = datetime.now(UTC)
+
+    async def make():
+        store = live.app[STORE]
+        late = dossier(LATE, phone="+84912340303", received_at=now - timedelta(days=10), due_at=now - timedelta(days=2))
+        await store.upsert_dossier(late)
+        for event, status, note in (
+            ("l0", DossierStatus.RECEIVED, ""),
+            ("l1", DossierStatus.SUPPLEMENT_REQUESTED, MISSING),
+        ):
+            at = now - timedelta(days=9)
+            done = await store.record_status_change(
+                StatusChange(code=LATE, event_id=event, status=status, at=at, actor="Một cửa", note=note, notify=False)
+            )
+            assert done.outcome == "accepted", done
+
+    live.run(make())
+    _, key = new_kiosk(live, "Quầy 12")
+    with kiosk_page(browser, live, key, for_axe=True) as page:
+        type_lookup(page, LATE, "0303")
+        expect(page.locator("body[data-screen='result']")).to_have_count(1, timeout=10000)
+        expect(page.locator("#status-label")).to_contain_text(DossierStatus.SUPPLEMENT_REQUESTED.label)
+        apology = page.locator("section.warn")
+        expect(apology.locator("h2")).to_have_text("Hồ sơ bị chậm so với ngày hẹn")
+        expect(apology).to_contain_text("thành thật xin lỗi")
+        missing = page.locator("section[aria-labelledby='supplement-title'] li")
+        expect(missing).to_have_text(["Bản sao giấy khai sinh", "Giấy xác nhận cư trú"])
+        check_accessibility(page)
+        screenshot(page, "kiosk-late-supplement")
 
 
 def test_lookup_by_the_receipt_qr_code_in_front_of_the_camera(browser, live, dossiers, tmp_path):  # noqa: F811

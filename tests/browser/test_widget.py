@@ -41,6 +41,11 @@ pytestmark = pytest.mark.timeout(300)
 AN = "an.widget@example.vn"
 TITLE = "Hỏi đáp trực tuyến"
 GREETING = "trợ lý ảo"  # the assistant's greeting names itself
+HOSTILE_CSS = (
+    "tongdai-webchat, #tongdai-webchat { display: none !important; opacity: 0 !important }"
+    " div, section, ol, li, button, form, header, textarea { display: none !important }"
+    " * { font-size: 8px !important; line-height: 1 !important }"
+)
 HANDOFF = re.compile("chuyển .*tới cán bộ")  # in office hours or out of them
 
 
@@ -234,7 +239,11 @@ def test_the_service_restarts_mid_conversation_and_nothing_is_lost(live, portal,
             time.sleep(1)
 
             live.start()  # the agent's session survived it: the console page posts as before
-            _agent_replies(agent_page, conversation["id"], "Cảm ơn Ông/Bà đã chờ, hồ sơ đang được thẩm định.")
+            # The console's own socket comes back; while it was away the conversation may have gone back to
+            # the queue (the agent looked offline), so the agent takes it again before answering.
+            expect(agent_page.locator("body[data-live='up']")).to_have_count(1, timeout=30000)
+            text = "Cảm ơn Ông/Bà đã chờ, hồ sơ đang được thẩm định."
+            _agent_replies(agent_page, conversation["id"], text, claim=True)
             page.context.set_offline(False)
 
             expect(page.locator("li.agent", has_text="hồ sơ đang được thẩm định")).to_have_count(1, timeout=30000)
@@ -267,3 +276,9 @@ def test_accessible_in_its_shadow_root_and_on_a_phone(live, portal, browser):  #
         page.get_by_role("button", name="Để lại số điện thoại hoặc email").click()
         check_widget_accessibility(page)  # the contact form open
         screenshot(page, "widget-phone-contact")
+
+        # The portal's own CSS, at its worst, cannot hide or shrink the widget.
+        page.add_style_tag(content=HOSTILE_CSS)
+        expect(page.get_by_role("dialog", name=TITLE)).to_be_visible()
+        expect(page.get_by_label("Nội dung câu hỏi")).to_have_css("font-size", "16px")
+        expect(page.locator(".buttons").get_by_role("button", name="Gặp cán bộ")).to_be_visible()

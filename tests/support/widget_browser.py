@@ -175,7 +175,7 @@ def citizen_page(browser: Browser, *, phone: bool = False, for_axe: bool = False
     anything the portal's policy refused. `for_axe`: the policy is bypassed so that
     the test can inject axe-core (that page cannot check the policy)."""
     viewport = PHONE if phone else {"width": 1366, "height": 768}
-    context = browser.new_context(locale=LOCALE, viewport=viewport, bypass_csp=for_axe)  # type: ignore[arg-type]
+    context = browser.new_context(locale=LOCALE, viewport=viewport, bypass_csp=for_axe)
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))

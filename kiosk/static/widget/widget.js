@@ -50,7 +50,8 @@
       failed: 'Không gửi được, vui lòng thử lại sau.',
       busy: 'Hệ thống đang bận, vui lòng thử lại sau ít phút.',
       empty: 'Xin chào! Ông/Bà cần hỗ trợ gì về thủ tục hành chính hoặc hồ sơ?',
-      lang: 'English'
+      lang: 'English',
+      unread: 'tin mới'
     },
     en: {
       title: 'Online help',
@@ -76,13 +77,14 @@
       failed: 'Could not send, please try again later.',
       busy: 'The service is busy, please try again in a few minutes.',
       empty: 'Hello! How can we help with an administrative procedure or a dossier?',
-      lang: 'Tiếng Việt'
+      lang: 'Tiếng Việt',
+      unread: 'new'
     }
   };
 
   var CSS = [
-    ':host{all:initial;position:fixed;right:16px;bottom:16px;z-index:2147483000;',
-    'font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1a1a1a}',
+    // The host's own inline declarations reset it (all: initial): the type is set inside.
+    '.launcher,.panel{font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1a1a1a}',
     '*{box-sizing:border-box}[hidden]{display:none!important}',
     'button,input,textarea{font:inherit;color:inherit}',
     'button{cursor:pointer}',
@@ -162,8 +164,14 @@
 
   // ----- the DOM, in a shadow root of its own -----
 
-  var host = document.createElement('div');
+  // A custom element name (no page rule for div or section reaches it) with its
+  // own inline !important declarations, which outrank any of the page's rules.
+  var host = document.createElement('tongdai-webchat');
   host.id = 'tongdai-webchat';
+  [['all', 'initial'], ['display', 'block'], ['position', 'fixed'], ['right', '16px'], ['bottom', '16px'],
+    ['z-index', '2147483000'], ['visibility', 'visible'], ['opacity', '1']].forEach(function (p) {
+    host.style.setProperty(p[0], p[1], 'important');
+  });
   host.setAttribute('lang', 'vi');
   var root = host.attachShadow({ mode: 'open' });
   try {
@@ -315,6 +323,7 @@
       });
     }
     typing.hidden = !Object.keys(inFlight).length;
+    launcherText.textContent = (title || t('title')) + (unread ? ' (' + unread + ' ' + t('unread') + ')' : '');
     log.scrollTop = log.scrollHeight; // the newest is what the citizen waits for
   }
 
@@ -432,6 +441,8 @@
   // ----- the live socket: reconnects with backoff, resyncs by id -----
 
   var socket = null;
+  var helloLast = 0; // what came after the first hello is news; what came before, history
+  var unread = 0; // answers that came while the panel was closed
   var delay = BACKOFF_MIN;
   var timer = null;
   var up = false;
@@ -453,6 +464,7 @@
         var frame;
         try { frame = JSON.parse(event.data); } catch (e) { return; }
         if (frame.kind === 'hello') {
+          helloLast = Math.max(helloLast, frame.last || 0);
           up = true;
           delay = BACKOFF_MIN;
           setStatus('');
@@ -462,7 +474,10 @@
           flush();
         } else if (frame.kind === 'message') {
           matchPending(frame.message);
-          if (add(frame.message)) render();
+          if (add(frame.message)) {
+            if (!state.open && frame.message.direction === 'out' && frame.message.id > helloLast) unread += 1;
+            render();
+          }
         }
       };
       ws.onclose = function () {
@@ -506,7 +521,9 @@
 
   function setOpen(open, focus) {
     state.open = open;
+    if (open) unread = 0;
     save();
+    render();
     panel.hidden = !open;
     launcher.setAttribute('aria-expanded', String(open));
     if (open) {
