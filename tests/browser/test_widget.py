@@ -175,6 +175,14 @@ def test_ask_tap_a_button_and_reload_to_find_the_history(live, portal, browser):
         expect(page.get_by_role("dialog", name=TITLE)).to_be_hidden()
         expect(page.get_by_role("button", name=TITLE)).to_be_focused()
 
+        # The English switch: the widget's own words change, the conversation stays.
+        page.get_by_role("button", name=TITLE).click()
+        page.get_by_role("button", name="English").click()
+        expect(page.get_by_label("Your question")).to_be_visible()
+        expect(page.locator("li.out").first.locator(".who")).to_have_text("Assistant")
+        page.get_by_role("button", name="Tiếng Việt").click()
+        expect(page.get_by_label("Nội dung câu hỏi")).to_be_visible()
+
 
 def test_an_agents_reply_appears_live_and_a_left_contact_gets_the_next(live, portal, agent, browser):  # noqa: F811
     with console_page(browser) as agent_page:

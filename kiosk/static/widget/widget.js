@@ -219,7 +219,7 @@
   var contactToggle = el('button', { type: 'button', class: 'contact-toggle', 'aria-expanded': 'false', 'aria-controls': ids.contact });
   var contactHint = el('p');
   var contactLabel = el('label', { for: 'td-contact-input' });
-  var contactInput = el('input', { id: 'td-contact-input', type: 'text', autocomplete: 'tel', inputmode: 'email', maxlength: '254' });
+  var contactInput = el('input', { id: 'td-contact-input', type: 'text', autocomplete: 'tel', maxlength: '254' });
   var contactSave = el('button', { type: 'submit' });
   var contactCancel = el('button', { type: 'button', class: 'cancel' });
   var contactMsg = el('p', { class: 'msg', role: 'status' });
