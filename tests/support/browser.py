@@ -76,7 +76,9 @@ def _describe(violations: list[dict[str, Any]]) -> str:
     for v in violations:
         lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
         for node in v["nodes"][:5]:
-            lines.append(f"    at {', '.join(node['target'])}: {node['failureSummary'].splitlines()[-1].strip()}")
+            # Inside a shadow root axe names an element by a list: host selector, then the inner one.
+            where = ", ".join(t if isinstance(t, str) else " >> ".join(t) for t in node["target"])
+            lines.append(f"    at {where}: {node['failureSummary'].splitlines()[-1].strip()}")
     return "\n".join(lines)
 
 
