@@ -358,8 +358,11 @@ def cmd_demo(args) -> int:
     async def everything(store):
         agents = agents_of(settings, store, time.time)
         await seed_canned(store, time.time)
-        return await seed(store), await seed_accounts(agents), await seed_waiting(store), await seed_kiosk(
-            store, settings.base_url
+        return (
+            await seed(store),
+            await seed_accounts(agents),
+            await seed_waiting(store),
+            await seed_kiosk(store, settings.base_url),
         )
 
     (rows, key), accounts, waiting, kiosk = asyncio.run(_with_store(settings, everything))
