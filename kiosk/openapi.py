@@ -231,7 +231,7 @@ SOCKETIO_PATHS = {
         "post": {
             "summary": "Engine.IO long polling: packets from the client",
             "parameters": _ENGINEIO,
-            "responses": _SOCKETIO_ANSWERS,
+            "responses": {**_SOCKETIO_ANSWERS, "413": error("More than 64 kB of packets")},
         },
         "options": {
             "summary": "CORS preflight of the socket.io transport: allowed origins only",

@@ -61,6 +61,7 @@ KEEP_SESSIONS = 10_000
 # so that switching session ids between messages gains nothing.
 SESSION_SCOPE, SOCKET_SCOPE = "assistant_sender", "webchat"
 TOO_LONG = f"Tin nhắn quá dài: tối đa {MAX_TEXT} ký tự."
+TOO_BIG = f"Gói tin quá lớn: tối đa {MAX_PACKET // 1024} kB."
 FAILED = "Hệ thống đang bận, chưa nhận được tin nhắn. Ông/Bà vui lòng gửi lại sau ít phút."
 
 
@@ -165,9 +166,13 @@ class RasaSocketIO:
             # Engine.IO would refuse it too, with a 400 in English: the web chat's 403 instead.
             raise ApiError(403, FOREIGN)
         if request.method == "POST":
+            body = await request.read()
+            if len(body) > MAX_PACKET:
+                # Engine.IO's own refusal waits on the client's next poll, which may never come.
+                raise ApiError(413, TOO_BIG)
             # The service's middleware has read the body already (hub/api/protocol.py):
             # Engine.IO reads a polling packet from the request's stream, now empty.
-            return await self.sio.handle_request(_ReadBody(request, await request.read()))
+            return await self.sio.handle_request(_ReadBody(request, body))
         return await self.sio.handle_request(request)
 
     # The events.

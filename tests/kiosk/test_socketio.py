@@ -12,6 +12,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
+import orjson
 import pytest
 import socketio
 from aiohttp.test_utils import TestServer
@@ -196,6 +198,18 @@ async def test_a_page_of_another_origin_is_refused(served):
         with pytest.raises(socketio.exceptions.ConnectionError):
             await foreign.connect(transports)
         assert not foreign.sio.connected
+    async with aiohttp.ClientSession() as http:
+        refused = await http.get(
+            served.make_url("/socket.io/?EIO=4&transport=polling"), headers={"Origin": "https://evil.example"}
+        )
+        assert refused.status == 403
+        assert (await refused.json())["message"].startswith("Trang này không được phép")
+        opened = await http.get(served.make_url("/socket.io/?EIO=4&transport=polling"), headers={"Origin": PORTAL})
+        assert opened.status == 200
+        assert opened.headers["Access-Control-Allow-Origin"] == PORTAL
+        sid = orjson.loads((await opened.text())[1:])["sid"]
+        too_big = await http.post(served.make_url(f"/socket.io/?EIO=4&transport=polling&sid={sid}"), data=b"4" * 70_000)
+        assert too_big.status == 413
 
 
 async def test_a_flood_of_messages_meets_the_sessions_limit(tmp_path):
