@@ -54,7 +54,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +64,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # shadow the `assistant` package hub.app imports: the repository root goes there instead.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
+
+from bench.process import (  # noqa: E402  after the path is set
+    cpu_seconds,
+    cpu_wait_seconds,
+    free_port,
+    json_safe,
+    memory_kb,
+    percentiles,
+    start_service,
+    verdict,
+    wait_ready,
+)
 
 TARGET_PUSH_P99_MS = 200.0
 TARGET_QUEUE_P99_MS = 100.0
@@ -129,26 +140,6 @@ class Figures:
     def error(self, kind: str, detail: str = "") -> None:
         self.errors[kind] += 1
         self.error_samples.setdefault(kind, detail[:200])
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """Nearest-rank p50/p95/p99 and the maximum."""
-    if not samples:
-        return {"p50": math.nan, "p95": math.nan, "p99": math.nan, "max": math.nan}
-    ordered = sorted(samples)
-
-    def rank(q: int) -> float:
-        return ordered[max(0, math.ceil(len(ordered) * q / 100) - 1)]
-
-    return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": ordered[-1]}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def service_env(port: int) -> dict[str, str]:
@@ -234,43 +225,6 @@ async def seed(args, data_dir: Path, env: dict[str, str]) -> Plan:
     return Plan([*seats, supervisor], threads, last_seq, time.perf_counter() - started)
 
 
-def start_service(data_dir: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115  kept open for the child's lifetime
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hub.cli",
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait_ready(proc: subprocess.Popen, url: str, data_dir: Path, timeout: float = 120.0) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            raise SystemExit("tongdai serve exited early:\n" + (data_dir / "server.log").read_text(errors="replace"))
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return time.perf_counter() - started
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"tongdai serve not ready at {url}/readyz after {timeout:.0f} s")
-
-
 def wait_settled(db_path: Path, timeout: float = 120.0) -> float:
     """The escalations seeded before the start are events in the outbox the
     service works through when it starts (auto-assignment finds everyone
@@ -286,44 +240,6 @@ def wait_settled(db_path: Path, timeout: float = 120.0) -> float:
     finally:
         db.close()
     raise SystemExit(f"setup: the service had not dispatched the seeded events after {timeout:.0f} s")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the service process (all its threads) has used."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return math.nan
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_wait_seconds(pid: int) -> float:
-    """Time the service's threads spent ready to run but waiting for a CPU
-    (the run queue, /proc/<pid>/task/*/schedstat): on a shared machine the
-    part of the latency that is other programs' work, not the service's."""
-    total = 0
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            try:
-                total += int((task / "schedstat").read_text().split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # a thread that ended meanwhile
-    except OSError:
-        return math.nan
-    return total / 1e9
-
-
-def memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (the peak) of the service process, in kB (Linux /proc)."""
-    found = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                found[name] = int(value.split()[0])
-    except OSError:
-        pass
-    return found
 
 
 # -- the load
@@ -545,12 +461,6 @@ async def drive(args, plan: Plan, url: str, pid: int) -> tuple[Figures, dict]:
 # -- the report
 
 
-def verdict(value: float, target: float) -> str:
-    if math.isnan(value):
-        return "NO DATA"
-    return "PASS" if value < target else "FAIL"
-
-
 def report(args, plan: Plan, figures: Figures, timings: dict) -> dict:
     sent_push = [(figures.pushed[n] - figures.sent[n]) * 1000 for n in figures.pushed if n in figures.sent]
     answer_push = [(figures.pushed[n] - figures.answered[n]) * 1000 for n in figures.pushed if n in figures.answered]
@@ -642,9 +552,9 @@ def report(args, plan: Plan, figures: Figures, timings: dict) -> dict:
         "seconds": args.seconds,
         "sent": len(figures.sent),
         "pushed": len(figures.pushed),
-        "push_ms": _json_safe(push),
-        "queue_mine_ms": _json_safe(mine),
-        "queue_all_ms": _json_safe(every),
+        "push_ms": json_safe(push),
+        "queue_mine_ms": json_safe(mine),
+        "queue_all_ms": json_safe(every),
         "rss_peak_mb": round(hwm, 1),
         "service_cpu": round(timings["cpu"], 3),
         "service_cpu_wait": round(timings["waited"], 3),
@@ -658,11 +568,6 @@ def report(args, plan: Plan, figures: Figures, timings: dict) -> dict:
     }
     print(json.dumps(summary, ensure_ascii=False, separators=(",", ":")))
     return summary
-
-
-def _json_safe(stats: dict[str, float]) -> dict[str, float | None]:
-    """Strict JSON has no NaN: a figure with no samples is null."""
-    return {k: None if math.isnan(v) else round(v, 2) for k, v in stats.items()}
 
 
 async def measure(args, plan: Plan, url: str, pid: int, timings: dict) -> None:

@@ -60,7 +60,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +70,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # shadow the `assistant` package: the repository root goes there instead.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
+
+from bench.process import (  # noqa: E402  after the path is set
+    cpu_seconds,
+    cpu_wait_seconds,
+    free_port,
+    json_safe,
+    memory_kb,
+    percentiles,
+    start_service,
+    verdict,
+    wait_ready,
+)
 
 TARGET_ANSWER_P99_MS = 100.0
 TARGET_RSS_MB = 300.0
@@ -135,26 +146,6 @@ class Figures:
         self.error_samples.setdefault(kind, detail[:200])
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """Nearest-rank p50/p95/p99 and the maximum."""
-    if not samples:
-        return {"p50": math.nan, "p95": math.nan, "p99": math.nan, "max": math.nan}
-    ordered = sorted(samples)
-
-    def rank(q: int) -> float:
-        return ordered[max(0, math.ceil(len(ordered) * q / 100) - 1)]
-
-    return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": ordered[-1]}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def raised_limits(args) -> dict[str, str]:
     """What lets one client address run every session: each `webchat*`
     scope of hub/api/ratelimit.py (per address) at four times the bench's own
@@ -201,71 +192,6 @@ def service_env(port: int, limits: dict[str, str]) -> dict[str, str]:
         "TONGDAI_HOST": "127.0.0.1",
         "TONGDAI_ASSISTANT_ENGINE": "builtin",
     }
-
-
-def start_service(data_dir: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115  kept open for the child's lifetime
-    return subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1"]
-        + ["--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait_ready(proc: subprocess.Popen, url: str, data_dir: Path, timeout: float = 180.0) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            raise SystemExit("tongdai serve exited early:\n" + (data_dir / "server.log").read_text(errors="replace"))
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return time.perf_counter() - started
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"tongdai serve not ready at {url}/readyz after {timeout:.0f} s")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process (all its threads) has used."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return math.nan
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_wait_seconds(pid: int) -> float:
-    """Time the process's threads spent ready to run but waiting for a CPU
-    (/proc/<pid>/task/*/schedstat): on a shared machine the part of the
-    latency that is other programs' work, not the service's."""
-    total = 0
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            try:
-                total += int((task / "schedstat").read_text().split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # a thread that ended meanwhile
-    except OSError:
-        return math.nan
-    return total / 1e9
-
-
-def memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (the peak) of the process, in kB (Linux /proc)."""
-    found = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                found[name] = int(value.split()[0])
-    except OSError:
-        pass
-    return found
 
 
 # -- the kiosk page
@@ -516,12 +442,6 @@ async def drive(args, url: str, pid: int) -> tuple[list[Session], Figures, dict]
 # -- the report
 
 
-def verdict(value: float, target: float) -> str:
-    if math.isnan(value):
-        return "NO DATA"
-    return "PASS" if value < target else "FAIL"
-
-
 def tally(sessions: list[Session]) -> dict:
     """Answer times and what the sockets got wrong, from the POSTs' ids."""
     answer_ms: list[float] = []
@@ -678,9 +598,9 @@ def report(args, sessions: list[Session], figures: Figures, timings: dict, paint
         "duplicates": counts["duplicates"],
         "out_of_order": counts["out of order"],
         "unexpected": counts["unexpected"],
-        "answer_ms": _json_safe(answer),
-        "post_ms": _json_safe(post),
-        "kiosk_fcp_ms": None if paint.get("error") else _json_safe(fcp),
+        "answer_ms": json_safe(answer),
+        "post_ms": json_safe(post),
+        "kiosk_fcp_ms": None if paint.get("error") else json_safe(fcp),
         "kiosk_error": paint.get("error"),
         "rss_peak_mb": round(hwm, 1),
         "service_cpu": round(timings["cpu"], 3),
@@ -697,11 +617,6 @@ def report(args, sessions: list[Session], figures: Figures, timings: dict, paint
     }
     print(json.dumps(summary, ensure_ascii=False, separators=(",", ":")))
     return summary
-
-
-def _json_safe(stats: dict[str, float]) -> dict[str, float | None]:
-    """Strict JSON has no NaN: a figure with no samples is null."""
-    return {k: None if math.isnan(v) else round(v, 2) for k, v in stats.items()}
 
 
 def main() -> None:
@@ -728,7 +643,7 @@ def main() -> None:
     try:
         proc = start_service(data_dir, port, env)
         print(f"service: pid {proc.pid} at {url} (py-spy record -p {proc.pid} profiles it)", file=sys.stderr)
-        ready = wait_ready(proc, url, data_dir)
+        ready = wait_ready(proc, url, data_dir, timeout=180.0)
         started_hwm = memory_kb(proc.pid).get("VmHWM", 0)
         paint = kiosk_paint(url, args.paint_loads) if args.paint_loads > 0 else {"error": "not measured"}
         try:
