@@ -23,6 +23,7 @@ import shutil
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -123,6 +124,34 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     # A script error on a page is a bug even when the assertions passed.
     shown = json.dumps(messages, ensure_ascii=False)
     assert not messages, f"{request.node.name}: errors in the page's scripts: {shown}"
+
+
+@contextmanager
+def watched_page(
+    browser: Browser, *, viewport: Any = VIEWPORT, for_axe: bool = False, **options: Any
+) -> Iterator[Page]:
+    """A person's browser (its own cookies and storage), failing on a script
+    error and on anything the page's Content-Security-Policy refused (an inline
+    script or style would be). `for_axe`: Chromium lets the test inject
+    axe-core, which the policy would refuse, so that page cannot check the
+    policy. `options` go to the browser context (permissions, touch)."""
+    context = browser.new_context(locale=LOCALE, viewport=viewport, bypass_csp=for_axe, **options)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert not errors, f"errors in the page: {errors}"
 
 
 @dataclass

@@ -25,7 +25,7 @@ from channels.sms import INBOUND_PATH
 from hub.app import SERVICE, create_app
 from hub.keys import BUS, SETTINGS, STORE
 from hub.settings import Settings
-from tests.support.browser import LOCALE, VIEWPORT, LiveApp, live_app
+from tests.support.browser import LiveApp, live_app, watched_page
 from tests.support.console import PASSWORD, token_of
 from tests.support.telegram_peer import AnswerGetMe, user_reads, user_writes
 
@@ -122,27 +122,9 @@ def sign_in(page: Page, live: LiveApp, email: str, password: str = PASSWORD) -> 
 
 @contextmanager
 def console_page(browser: Browser, *, for_axe: bool = False) -> Iterator[Page]:
-    """A person's browser (its own cookies). It fails on a script error, and on
-    anything the pages' Content-Security-Policy refused (an inline script or
-    style would be). `for_axe`: Chromium lets the test inject axe-core, which
-    the policy would refuse, so that page cannot check the policy."""
-    context = browser.new_context(locale=LOCALE, viewport=VIEWPORT, bypass_csp=for_axe)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    try:
+    """An agent's browser on the office screen (tests/support/browser.py `watched_page`)."""
+    with watched_page(browser, for_axe=for_axe) as opened:
         yield opened
-    finally:
-        context.close()
-    assert not errors, f"errors in the page: {errors}"
 
 
 def csrf_post(page: Page, path: str, body: dict) -> dict:

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, ViewportSize
 from hub.keys import STORE
 from hub.settings import Settings
 from kiosk.accounts import Kiosks
-from tests.support.browser import LOCALE, LiveApp
+from tests.support.browser import LiveApp, watched_page
 
 PORTRAIT: ViewportSize = {"width": 1080, "height": 1920}
 LANDSCAPE: ViewportSize = {"width": 1920, "height": 1080}
@@ -53,30 +53,9 @@ def kiosk_page(
     """The kiosk's screen, opened at its URL with its key. It fails on a script
     error and on anything the page's Content-Security-Policy refused. `for_axe`:
     injecting axe-core needs the policy bypassed, so that page cannot check it."""
-    context = browser.new_context(
-        locale=LOCALE,
-        viewport=viewport,
-        bypass_csp=for_axe,
-        permissions=["camera"],
-        has_touch=True,
-    )
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    opened.goto(live.url(f"/kiosk#k={key}"))
-    try:
+    with watched_page(browser, viewport=viewport, for_axe=for_axe, permissions=["camera"], has_touch=True) as opened:
+        opened.goto(live.url(f"/kiosk#k={key}"))
         yield opened
-    finally:
-        context.close()
-    assert not errors, f"errors in the kiosk page: {errors}"
 
 
 def receipt_payload(code: str, *, ascii_only: bool = False) -> str:

@@ -29,7 +29,14 @@ from hub.keys import STORE
 from hub.settings import Settings
 from kiosk.webchat_api import WEBCHAT
 from models.citizen import Channel
-from tests.support.browser import AXE, BLOCKING_IMPACTS, LOCALE, STARTUP_SECONDS, LiveApp, check_accessibility
+from tests.support.browser import (
+    AXE,
+    BLOCKING_IMPACTS,
+    STARTUP_SECONDS,
+    LiveApp,
+    check_accessibility,
+    watched_page,
+)
 from tests.support.console_browser import wait_for
 
 PHONE = {"width": 375, "height": 667}
@@ -175,23 +182,8 @@ def citizen_page(browser: Browser, *, phone: bool = False, for_axe: bool = False
     anything the portal's policy refused. `for_axe`: the policy is bypassed so that
     the test can inject axe-core (that page cannot check the policy)."""
     viewport = PHONE if phone else {"width": 1366, "height": 768}
-    context = browser.new_context(locale=LOCALE, viewport=viewport, bypass_csp=for_axe)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    try:
+    with watched_page(browser, viewport=viewport, for_axe=for_axe) as opened:
         yield opened
-    finally:
-        context.close()
-    assert not errors, f"errors in the page: {errors}"
 
 
 def session_token(page: Page) -> str:
