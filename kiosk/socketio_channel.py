@@ -240,7 +240,7 @@ class RasaSocketIO:
             log.exception("socket.io message not taken")
             await self.sio.emit("bot_uttered", {"text": FAILED}, to=sid)
             return
-        self.hub.wake()  # the replies are stored: the follower sends them now
+        self.hub.wake_session(session.address)  # the replies are stored: its follower sends them now
 
     # Sessions.
 

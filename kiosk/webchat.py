@@ -31,7 +31,8 @@ from models.citizen import Channel
 log = logging.getLogger(__name__)
 
 CHANNEL = Channel.WEBCHAT
-SAFETY_NET = 1.0  # seconds between reads when nothing woke a socket
+SAFETY_NET = 1.0  # seconds between the hub's reads of which sessions have news nobody woke them for
+LAST_RESORT = 30.0  # seconds a follower waits before reading anyway
 PAGE = 200
 _NONCE, _MAC = 16, 16
 _DOMAIN = b"tongdai/webchat-session/v1:"
@@ -39,6 +40,7 @@ _DOMAIN = b"tongdai/webchat-session/v1:"
 
 class WebChatStore(Protocol):
     async def address_messages(self, channel: Channel, address: str, after: int, limit: int = 500) -> list[dict]: ...
+    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, list[str]]: ...
 
 
 def _b64(data: bytes) -> str:
@@ -127,16 +129,16 @@ class WebChatHub:
         self._waiting: dict[str, set[asyncio.Event]] = {}  # address -> one event per follower
         self._closing = asyncio.Event()
         self._sockets: set = set()  # open websockets, closed on shutdown
+        self._watch: asyncio.Task | None = None
+        self._poke = asyncio.Event()
 
     def address(self, token: str) -> str:
         return session_address(self.secret, token)
 
     def wake(self, *_: object) -> None:
-        """Every follower reads now: a console write committed a feed row (the
-        store's listener carries no address; the rows are few, agents' work)."""
-        for events in self._waiting.values():
-            for event in events:
-                event.set()
+        """A console write committed a feed row (the store's listener carries no
+        address): the watch reads now which sessions have news, and wakes those."""
+        self._poke.set()
 
     def wake_session(self, address: str) -> None:
         """The followers of one session read now (a message posted on it)."""
@@ -170,6 +172,8 @@ class WebChatHub:
         once, for as long as the caller iterates (until the service closes)."""
         event = asyncio.Event()
         self._waiting.setdefault(address, set()).add(event)
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.get_running_loop().create_task(self._watching(), name="webchat-watch")
         last = after
         try:
             while not self._closing.is_set():
@@ -188,13 +192,32 @@ class WebChatHub:
                     if len(batch) == PAGE:
                         continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), self.safety_net)
+                    await asyncio.wait_for(event.wait(), LAST_RESORT)
         finally:
             events = self._waiting.get(address)
             if events is not None:
                 events.discard(event)
                 if not events:
                     del self._waiting[address]
+
+    async def _watching(self) -> None:
+        """The safety net for every session at once: one read a second says which
+        sessions got a message that woke nobody (another process wrote it, say),
+        and only their followers read. 500 open pages cost one query, not 500."""
+        seen = -1
+        while self._waiting and not self._closing.is_set():
+            self._poke.clear()  # before the read: a poke during it is not lost
+            try:
+                seen, addresses = await self.store.addresses_after(CHANNEL, seen)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("web chat watch failed")
+                addresses = list(self._waiting)  # cannot tell who has news: everyone reads
+            for address in addresses:
+                self.wake_session(address)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), self.safety_net)
 
     def track(self, ws) -> None:
         self._sockets.add(ws)
@@ -209,7 +232,11 @@ class WebChatHub:
     async def close_sockets(self) -> None:
         """Every page is told the server is going away (the widget reconnects with its last id)."""
         self._closing.set()
-        self.wake()  # the followers see it and end
+        for events in self._waiting.values():  # the followers see it and end
+            for event in events:
+                event.set()
+        if self._watch is not None:
+            self._watch.cancel()
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=1001, message=b"server stopping")

@@ -749,6 +749,11 @@ class WebChatStore(Protocol):
         """Every conversation of the address now has this citizen (the visitor
         left a contact); how many conversations that is."""
 
+    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, list[str]]:
+        """The highest message id above `after` (else `after`), and the
+        addresses of the channel with a message above `after`: one read tells
+        the live sessions which of them have news (from any process)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Kiosk:

@@ -60,3 +60,15 @@ class TestWebChatStore:
         assert (await store.get_conversation(cid))["citizen_id"] == citizen
         assert (await store.get_conversation(other))["citizen_id"] is None
         assert await store.attach_citizen(WEB, "ws_none", citizen) == 0
+
+    async def test_which_sessions_have_news_after_an_id(self, store):
+        start, nobody = await store.addresses_after(WEB, -1)
+        assert nobody == []
+        await writes(store, "ws_c", "một", "ws_c:1")
+        cid = await writes(store, "ws_d", "hai", "ws_d:1")
+        await store.add_outbound(cid, WEB, "Dạ", [])
+        await store.add_inbound(InboundRecord(Channel.SMS, "+84912345678", "sms", "sms-1"), no_events)
+        top, news = await store.addresses_after(WEB, start)
+        assert sorted(news) == ["ws_c", "ws_d"]  # web sessions only, each once
+        assert top > start
+        assert await store.addresses_after(WEB, top) == (top, [])

@@ -676,6 +676,9 @@ class SqliteStore:
         async with self.db.transaction() as db:
             return await webchat.attach_citizen(db, channel.value, address, citizen_id)
 
+    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, list[str]]:
+        return await webchat.addresses_after(self.db.opened_reader(), channel.value, after)
+
     async def conversation_messages(self, conversation_id: str, *, include_notes: bool = True) -> list[dict]:
         return await queue.conversation_messages(self.db.opened_reader(), conversation_id, include_notes=include_notes)
 
