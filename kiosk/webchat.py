@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Protocol
 
@@ -40,7 +41,7 @@ _DOMAIN = b"tongdai/webchat-session/v1:"
 
 class WebChatStore(Protocol):
     async def address_messages(self, channel: Channel, address: str, after: int, limit: int = 500) -> list[dict]: ...
-    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, list[str]]: ...
+    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, dict[str, int]]: ...
 
 
 def _b64(data: bytes) -> str:
@@ -126,7 +127,8 @@ class WebChatHub:
         self.secret = secret
         self.safety_net = safety_net
         self.presence = WebPresence()
-        self._waiting: dict[str, set[asyncio.Event]] = {}  # address -> one event per follower
+        # address -> one event per follower, with the last id that follower has read
+        self._waiting: dict[str, dict[asyncio.Event, int]] = {}
         self._closing = asyncio.Event()
         self._sockets: set = set()  # open websockets, closed on shutdown
         self._watch: asyncio.Task | None = None
@@ -171,7 +173,8 @@ class WebChatHub:
         """Batches of the session's new messages after `after`, in id order, each
         once, for as long as the caller iterates (until the service closes)."""
         event = asyncio.Event()
-        self._waiting.setdefault(address, set()).add(event)
+        followers = self._waiting.setdefault(address, {})
+        followers[event] = after
         if self._watch is None or self._watch.done():
             self._watch = asyncio.get_running_loop().create_task(self._watching(), name="webchat-watch")
         last = after
@@ -187,35 +190,36 @@ class WebChatHub:
                     log.exception("web chat live read failed")
                     batch = []
                 if batch:
-                    last = batch[-1]["id"]
+                    last = followers[event] = batch[-1]["id"]
                     yield batch
                     if len(batch) == PAGE:
                         continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), LAST_RESORT)
         finally:
-            events = self._waiting.get(address)
-            if events is not None:
-                events.discard(event)
-                if not events:
-                    del self._waiting[address]
+            followers.pop(event, None)
+            if not followers and self._waiting.get(address) is followers:
+                del self._waiting[address]
 
     async def _watching(self) -> None:
         """The safety net for every session at once: one read a second says which
         sessions got a message that woke nobody (another process wrote it, say),
-        and only their followers read. 500 open pages cost one query, not 500."""
+        and only their followers that have not read it yet read. 500 open pages
+        cost one query, not 500."""
         seen = -1
         while self._waiting and not self._closing.is_set():
             self._poke.clear()  # before the read: a poke during it is not lost
             try:
-                seen, addresses = await self.store.addresses_after(CHANNEL, seen)
+                seen, news = await self.store.addresses_after(CHANNEL, seen)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("web chat watch failed")
-                addresses = list(self._waiting)  # cannot tell who has news: everyone reads
-            for address in addresses:
-                self.wake_session(address)
+                news = dict.fromkeys(self._waiting, sys.maxsize)  # cannot tell who has news: everyone reads
+            for address, newest in news.items():
+                for event, last in self._waiting.get(address, {}).items():
+                    if newest > last:
+                        event.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), self.safety_net)
 

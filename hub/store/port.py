@@ -749,10 +749,11 @@ class WebChatStore(Protocol):
         """Every conversation of the address now has this citizen (the visitor
         left a contact); how many conversations that is."""
 
-    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, list[str]]:
+    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, dict[str, int]]:
         """The highest message id above `after` (else `after`), and the
-        addresses of the channel with a message above `after`: one read tells
-        the live sessions which of them have news (from any process)."""
+        addresses of the channel with a message (not a note) above `after`,
+        each with its newest message's id: one read tells the live sessions
+        which of them have news (from any process) they have not read yet."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -482,10 +482,10 @@ class TestFindingConversations:
             await store.set_labels(cid, ("a", "b"), by="sup", now=NOW)
         statements: list[str] = []
         reader = store.db.opened_reader()
-        await reader.set_trace_callback(statements.append)
+        await reader.call(lambda conn: conn.set_trace_callback(statements.append))
         try:
             page = await store.queue(QueueQuery("sup", None, True, view="all", limit=50), mask)
         finally:
-            await reader.set_trace_callback(None)
+            await reader.call(lambda conn: conn.set_trace_callback(None))
         assert len(page) == 30 and all(item.labels == ("a", "b") for item in page)
         assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]) == 1

@@ -63,12 +63,14 @@ class TestWebChatStore:
 
     async def test_which_sessions_have_news_after_an_id(self, store):
         start, nobody = await store.addresses_after(WEB, -1)
-        assert nobody == []
+        assert nobody == {}
         await writes(store, "ws_c", "một", "ws_c:1")
         cid = await writes(store, "ws_d", "hai", "ws_d:1")
         await store.add_outbound(cid, WEB, "Dạ", [])
         await store.add_inbound(InboundRecord(Channel.SMS, "+84912345678", "sms", "sms-1"), no_events)
         top, news = await store.addresses_after(WEB, start)
         assert sorted(news) == ["ws_c", "ws_d"]  # web sessions only, each once
+        [ws_d_last] = [m["id"] for m in await store.address_messages(WEB, "ws_d", 0)][-1:]
+        assert news["ws_d"] == ws_d_last  # its newest message, the assistant's answer
         assert top > start
-        assert await store.addresses_after(WEB, top) == (top, [])
+        assert await store.addresses_after(WEB, top) == (top, {})

@@ -1,4 +1,4 @@
-"""SQLite backend of the store port: the embedded default (aiosqlite, WAL)."""
+"""SQLite backend of the store port: the embedded default (sqlite3 in a thread of its own, WAL)."""
 
 from hub.store.sqlite.store import SqliteStore
 

@@ -63,6 +63,10 @@ async def listing(db) -> list[Agent]:
     return [_agent(r) for r in rows]
 
 
+async def touch_session(db, id_hash: str, now: datetime) -> None:
+    await db.execute("UPDATE agent_sessions SET last_seen = ? WHERE id_hash = ?", (iso(now), id_hash))
+
+
 async def revoke_sessions(db, agent_id: str, now: datetime) -> int:
     cursor = await db.execute(
         "UPDATE agent_sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL", (iso(now), agent_id)

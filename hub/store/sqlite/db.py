@@ -8,19 +8,19 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import overload
+from typing import Any, TypeVar, overload
 
-import aiosqlite
-
+from hub.store.sqlite.connection import Connection, run_inline
 from models.errors import StoreUnavailable
 from models.smstext import unaccent
 from models.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # SQLite result codes (the low byte of an extended code) that say the store,
 # not the statement, is the problem: nothing written now would be kept.
@@ -100,8 +100,8 @@ class Database:
     def __init__(self, path: Path | str, synchronous: str = "FULL"):
         self.path = str(path)
         self.synchronous = synchronous
-        self.writer: aiosqlite.Connection | None = None
-        self.reader: aiosqlite.Connection | None = None
+        self.writer: Connection | None = None
+        self.reader: Connection | None = None
         self.write_lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
         self._opened: tuple[int, int] | None = None  # (device, inode) of the file as opened
@@ -121,25 +121,18 @@ class Database:
         # An in-memory database is private to its connection: read through the writer.
         self.reader = self.writer if not self.on_file else await self._connect()
 
-    async def fault(self) -> str | None:
-        """Why a write now would not be kept, or None when it would."""
-        if self._opened is None:
-            return None
-        return await asyncio.to_thread(_file_fault, Path(self.path), self._opened)
-
-    def opened_writer(self) -> aiosqlite.Connection:
+    def opened_writer(self) -> Connection:
         if self.writer is None:
             raise RuntimeError(f"database {self.path} is not open")
         return self.writer
 
-    def opened_reader(self) -> aiosqlite.Connection:
+    def opened_reader(self) -> Connection:
         if self.reader is None:
             raise RuntimeError(f"database {self.path} is not open")
         return self.reader
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
+    async def _connect(self) -> Connection:
+        conn = await Connection(self.path).open()
         # Agents search names as they type them: "binh" finds "Bình", "BÌNH" too
         # (SQLite's own LIKE folds ASCII letters only).
         await conn.create_function("fold", 1, fold, deterministic=True)
@@ -201,22 +194,28 @@ class Database:
         for listener in self._listeners:
             listener()
 
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """In the writer's thread: refuse when what is written would not be kept, else BEGIN."""
+        fault = None if self._opened is None else _file_fault(Path(self.path), self._opened)
+        if fault is not None:
+            log.error("store refuses writes", extra={"reason": fault, "path": self.path})
+            raise StoreUnavailable(fault)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if _store_failure(exc):
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
+            raise
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; StoreUnavailable when what it writes would
-        not be kept, so that nobody is told "stored" for a lost write."""
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """One write transaction, a statement per hand-off to the writer's
+        thread; StoreUnavailable when what it writes would not be kept, so
+        that nobody is told "stored" for a lost write. `write` does the same
+        in one hand-off."""
         async with self.write_lock:
             writer = self.opened_writer()
-            fault = await self.fault()
-            if fault is not None:
-                log.error("store refuses writes", extra={"reason": fault, "path": self.path})
-                raise StoreUnavailable(fault)
-            try:
-                await writer.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                if _store_failure(exc):
-                    raise StoreUnavailable(f"sqlite: {exc}") from exc
-                raise
+            await writer.call(self._begin)
             try:
                 yield writer
                 await writer.execute("COMMIT")
@@ -229,6 +228,25 @@ class Database:
                 if isinstance(exc, sqlite3.Error) and _store_failure(exc):
                     raise StoreUnavailable(f"sqlite: {exc}") from exc
                 raise
+
+    async def write(self, fn: Callable[..., Coroutine[Any, Any, T]], /, *args: Any, **kwargs: Any) -> T:
+        """`fn(db, *args, **kwargs)` as one write transaction, whole in the
+        writer's thread (hub/store/sqlite/connection.py)."""
+        async with self.write_lock:
+            return await self.opened_writer().call(self._write, lambda db: fn(db, *args, **kwargs))
+
+    def _write(self, conn: sqlite3.Connection, fn: Callable[..., Coroutine[Any, Any, T]]) -> T:
+        self._begin(conn)
+        try:
+            result = run_inline(conn, fn)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.OperationalError):
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and _store_failure(exc):
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
+            raise
+        return result
 
 
 def placeholders(values) -> str:

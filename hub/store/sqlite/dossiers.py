@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, overload
 
-import aiosqlite
 import orjson
 
 from hub.store.port import (
@@ -47,7 +46,7 @@ def from_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-async def insert_outbox(db: aiosqlite.Connection, messages: Sequence[Message]) -> None:
+async def insert_outbox(db, messages: Sequence[Message]) -> None:
     now = iso(utcnow())
     await db.executemany(
         "INSERT INTO outbox (message_id, type, key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -150,6 +149,14 @@ async def upsert_citizen(db, applicant: ApplicantData) -> str:
             ],
         )
     return citizen_id
+
+
+async def upsert_with_events(db, data: DossierData) -> tuple[bool, tuple[str, ...], list[Message]]:
+    """The upsert and the events it causes, in one transaction."""
+    created, changed, events = await upsert_dossier(db, data)
+    if events:
+        await insert_outbox(db, events)
+    return created, changed, events
 
 
 async def upsert_dossier(db, data: DossierData) -> tuple[bool, tuple[str, ...], list[Message]]:

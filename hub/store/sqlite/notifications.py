@@ -468,3 +468,16 @@ async def purge_sent_texts(db, before: str) -> int:
     )
     dropped = await db.execute_fetchall("DELETE FROM recorded_messages WHERE created_at < ? RETURNING 1", (before,))
     return len(blanked) + len(dropped)
+
+
+async def start_sending(db, updates: Sequence[Progress], attempts: list[DeliveryAttempt], now: str) -> set[str]:
+    """The sender's attempts and progress, except for notifications cancelled meanwhile (returned)."""
+    gone = await cancelled_among(db, [u.id for u in updates])
+    await update_notifications(db, updates, now)
+    await insert_attempts(db, [a for a in attempts if a.notification_id not in gone])
+    return gone
+
+
+async def record_progress(db, updates: Sequence[Progress], attempts: list[DeliveryAttempt], now: str) -> None:
+    await update_attempts(db, attempts, now)
+    await update_notifications(db, updates, now)

@@ -127,10 +127,7 @@ class SqliteStore:
     # dossiers and citizens
 
     async def upsert_dossier(self, data: DossierData) -> UpsertResult:
-        async with self.db.transaction() as db:
-            created, changed, events = await dossiers.upsert_dossier(db, data)
-            if events:
-                await dossiers.insert_outbox(db, events)
+        created, changed, events = await self.db.write(dossiers.upsert_with_events, data)
         if events:
             self.db.outbox_appended()
         dossier = await self.get_dossier(data.code)
@@ -153,8 +150,7 @@ class SqliteStore:
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 try:
-                    async with self.db.transaction() as db:
-                        results, events = await dossiers.apply_status_changes(db, [c for c, _ in batch])
+                    results, events = await self.db.write(dossiers.apply_status_changes, [c for c, _ in batch])
                 except Exception as exc:  # the whole batch failed to commit: tell every caller
                     log.exception("status batch failed")
                     for _, future in batch:
@@ -212,8 +208,7 @@ class SqliteStore:
         self._contacts.pop(citizen_id, None)
 
     async def add_consent(self, citizen_id: str, record: ConsentRecord) -> None:
-        async with self.db.transaction() as db:
-            applied = await citizens.add_consent(db, citizen_id, record)
+        applied = await self.db.write(citizens.add_consent, citizen_id, record)
         for one in applied:
             self._forget_contact(one)
 
@@ -224,8 +219,7 @@ class SqliteStore:
         found = await self.find_contact(channel, address)
         if found:
             return found
-        async with self.db.transaction() as db:
-            return await citizens.ensure_contact(db, channel, address)
+        return await self.db.write(citizens.ensure_contact, channel, address)
 
     async def follow(
         self, code: str, channel: Channel, address: str | int, via: str, consent: ConsentRecord
@@ -248,10 +242,15 @@ class SqliteStore:
         expires_at: datetime,
         confirmation: Callable[[str, str], Notification],
     ) -> FollowOutcome:
-        async with self.db.transaction() as db:
-            outcome, queued = await follows.request_follow(
-                db, code, channel, address, limit=limit, expires_at=expires_at, confirmation=confirmation
-            )
+        outcome, queued = await self.db.write(
+            follows.request_follow,
+            code,
+            channel,
+            address,
+            limit=limit,
+            expires_at=expires_at,
+            confirmation=confirmation,
+        )
         if queued:
             self._notifications_added()
         return outcome
@@ -263,8 +262,7 @@ class SqliteStore:
         return await follows.get_follow_request(self.db.reader, request_id)
 
     async def confirm_follow(self, request_id: str, consent: ConsentRecord) -> FollowOutcome:
-        async with self.db.transaction() as db:
-            outcome = await follows.confirm_follow(db, request_id, consent)
+        outcome = await self.db.write(follows.confirm_follow, request_id, consent)
         if outcome.request is not None:
             self._forget_contact(outcome.request.citizen_id)
         return outcome
@@ -284,8 +282,7 @@ class SqliteStore:
     async def add_notifications(self, items: list[Notification]) -> int:
         if not items:
             return 0
-        async with self.db.transaction() as db:
-            added = await notifications.insert_notifications(db, items, iso(utcnow()))
+        added = await self.db.write(notifications.insert_notifications, items, iso(utcnow()))
         if added:
             self._notifications_added()
         return added
@@ -300,20 +297,13 @@ class SqliteStore:
         return await notifications.backlog(self.db.reader)
 
     async def claim_notifications(self, ids: list[str], now: float, lease: float) -> set[str]:
-        async with self.db.transaction() as db:
-            return await notifications.claim(db, ids, now, lease)
+        return await self.db.write(notifications.claim, ids, now, lease)
 
     async def start_sending(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> set[str]:
-        async with self.db.transaction() as db:
-            stamp = iso(utcnow())
-            gone = await notifications.cancelled_among(db, [u.id for u in updates])
-            await notifications.update_notifications(db, updates, stamp)
-            await notifications.insert_attempts(db, [a for a in attempts if a.notification_id not in gone])
-        return gone
+        return await self.db.write(notifications.start_sending, updates, attempts, iso(utcnow()))
 
     async def resend_notification(self, notification_id: str, now: float) -> Notification | None:
-        async with self.db.transaction() as db:
-            found = await notifications.resend(db, notification_id, now, iso(utcnow()))
+        found = await self.db.write(notifications.resend, notification_id, now, iso(utcnow()))
         if found is not None:
             self._notifications_added()
         return found
@@ -322,10 +312,7 @@ class SqliteStore:
         return await notifications.pending_notifications(self.db.reader, limit)
 
     async def record_progress(self, updates: list[Progress], attempts: list[DeliveryAttempt]) -> None:
-        async with self.db.transaction() as db:
-            stamp = iso(utcnow())
-            await notifications.update_attempts(db, attempts, stamp)
-            await notifications.update_notifications(db, updates, stamp)
+        await self.db.write(notifications.record_progress, updates, attempts, iso(utcnow()))
         if any(n.next_at is not None for n in updates):
             self._notifications_added()
 
@@ -352,12 +339,12 @@ class SqliteStore:
         return await notifications.last_sent(self.db.reader, count)
 
     async def purge_sent_texts(self, before) -> int:
-        async with self.db.transaction() as db:
-            return await notifications.purge_sent_texts(db, before.astimezone(UTC).isoformat(timespec="milliseconds"))
+        return await self.db.write(
+            notifications.purge_sent_texts, before.astimezone(UTC).isoformat(timespec="milliseconds")
+        )
 
     async def record_messages(self, rows: list[tuple]) -> None:
-        async with self.db.transaction() as db:
-            await notifications.record_messages(db, rows)
+        await self.db.write(notifications.record_messages, rows)
 
     async def recorded_after(self, after_id: int, limit: int) -> list[dict]:
         return await notifications.recorded_after(self.db.reader, after_id, limit)
@@ -368,8 +355,7 @@ class SqliteStore:
     # conversations
 
     async def add_inbound(self, record: InboundRecord, events_for) -> InboundResult:
-        async with self.db.transaction() as db:
-            result = await conversations.add_inbound(db, record, events_for, self.mask)
+        result = await self.db.write(conversations.add_inbound, record, events_for, self.mask)
         if result.new_message:
             self.db.outbox_appended()
         if result.queued:
@@ -379,8 +365,9 @@ class SqliteStore:
     async def add_outbound(
         self, conversation_id: str, channel: Channel, text: str, buttons: list, provider_message_id: str | None = None
     ) -> None:
-        async with self.db.transaction() as db:
-            queued = await conversations.add_outbound(db, conversation_id, channel, text, buttons, provider_message_id)
+        queued = await self.db.write(
+            conversations.add_outbound, conversation_id, channel, text, buttons, provider_message_id
+        )
         if queued:
             self._feed_appended()
 
@@ -395,8 +382,7 @@ class SqliteStore:
         return await conversations.get_conversation(self.db.reader, conversation_id)
 
     async def add_start_link(self, link: str, citizen_id: str, dossier_code: str, expires_at: datetime) -> None:
-        async with self.db.transaction() as db:
-            await conversations.add_start_link(db, link, citizen_id, dossier_code, expires_at)
+        await self.db.write(conversations.add_start_link, link, citizen_id, dossier_code, expires_at)
 
     async def start_link(self, link: str, now: datetime) -> tuple[str, str] | None:
         return await conversations.start_link(self.db.reader, link, now)
@@ -431,8 +417,7 @@ class SqliteStore:
         return [dossier for dossier in found if dossier is not None]
 
     async def escalate(self, conversation_id: str, reason: str):
-        async with self.db.transaction() as db:
-            event = await escalations.escalate(db, conversation_id, reason, self.mask)
+        event = await self.db.write(escalations.escalate, conversation_id, reason, self.mask)
         if event is not None:
             self.db.outbox_appended()
             self._feed_appended()
@@ -447,8 +432,7 @@ class SqliteStore:
     # broadcasts
 
     async def create_broadcast(self, broadcast: Broadcast) -> Broadcast:
-        async with self.db.transaction() as db:
-            return await broadcasts.create(db, broadcast, iso(utcnow()))
+        return await self.db.write(broadcasts.create, broadcast, iso(utcnow()))
 
     async def add_broadcast_recipients(
         self, broadcast_id: str, items: list[Notification], total: int, done: bool
@@ -463,14 +447,12 @@ class SqliteStore:
         return await broadcasts.get(self.db.reader, broadcast_id)
 
     async def cancel_broadcast(self, broadcast_id: str) -> int:
-        async with self.db.transaction() as db:
-            return await broadcasts.cancel(db, broadcast_id, iso(utcnow()))
+        return await self.db.write(broadcasts.cancel, broadcast_id, iso(utcnow()))
 
     # API keys
 
     async def add_api_key(self, name: str, key_hash: str, actor: str = "system") -> int:
-        async with self.db.transaction() as db:
-            return await api_keys.add(db, name, key_hash, actor, iso(utcnow()))
+        return await self.db.write(api_keys.add, name, key_hash, actor, iso(utcnow()))
 
     async def api_key_name(self, key_hash: str) -> str | None:
         rows = list(
@@ -484,18 +466,15 @@ class SqliteStore:
         return await api_keys.listing(self.db.opened_reader())
 
     async def revoke_api_keys(self, ref: str, actor: str) -> list[ApiKeyInfo]:
-        async with self.db.transaction() as db:
-            return await api_keys.revoke(db, ref, actor, iso(utcnow()))
+        return await self.db.write(api_keys.revoke, ref, actor, iso(utcnow()))
 
     async def rotate_api_key(self, name: str, key_hash: str, actor: str) -> tuple[int, list[ApiKeyInfo]] | None:
-        async with self.db.transaction() as db:
-            return await api_keys.rotate(db, name, key_hash, actor, iso(utcnow()))
+        return await self.db.write(api_keys.rotate, name, key_hash, actor, iso(utcnow()))
 
     # console agents, sessions and the audit log
 
     async def add_agent(self, agent: Agent) -> Agent:
-        async with self.db.transaction() as db:
-            return await agents.add(db, agent)
+        return await self.db.write(agents.add, agent)
 
     async def get_agent(self, ref: str) -> Agent | None:
         return await agents.get(self.db.opened_reader(), ref)
@@ -504,30 +483,25 @@ class SqliteStore:
         return await agents.listing(self.db.opened_reader())
 
     async def set_agent_disabled(self, agent_id: str, disabled: bool, now: datetime) -> bool:
-        async with self.db.transaction() as db:
-            return await agents.set_disabled(db, agent_id, disabled, now)
+        return await self.db.write(agents.set_disabled, agent_id, disabled, now)
 
     async def add_password_token(self, token_hash: str, agent_id: str, now: datetime, expires_at: datetime) -> None:
-        async with self.db.transaction() as db:
-            await agents.add_password_token(db, token_hash, agent_id, now, expires_at)
+        await self.db.write(agents.add_password_token, token_hash, agent_id, now, expires_at)
 
     async def password_token_agent(self, token_hash: str, now: datetime) -> str | None:
         return await agents.password_token_agent(self.db.opened_reader(), token_hash, now)
 
     async def use_password_token(self, token_hash: str, password_hash: str, now: datetime) -> str | None:
-        async with self.db.transaction() as db:
-            return await agents.use_password_token(db, token_hash, password_hash, now)
+        return await self.db.write(agents.use_password_token, token_hash, password_hash, now)
 
     async def add_session(self, id_hash: str, agent_id: str, now: datetime) -> None:
-        async with self.db.transaction() as db:
-            await agents.add_session(db, id_hash, agent_id, now)
+        await self.db.write(agents.add_session, id_hash, agent_id, now)
 
     async def get_session(self, id_hash: str) -> AgentSession | None:
         return await agents.get_session(self.db.opened_reader(), id_hash)
 
     async def touch_session(self, id_hash: str, now: datetime) -> None:
-        async with self.db.transaction() as db:
-            await db.execute("UPDATE agent_sessions SET last_seen = ? WHERE id_hash = ?", (iso(now), id_hash))
+        await self.db.write(agents.touch_session, id_hash, now)
 
     async def revoke_session(self, id_hash: str, now: datetime) -> None:
         async with self.db.transaction() as db:
@@ -536,12 +510,10 @@ class SqliteStore:
             )
 
     async def revoke_agent_sessions(self, agent_id: str, now: datetime) -> int:
-        async with self.db.transaction() as db:
-            return await agents.revoke_sessions(db, agent_id, now)
+        return await self.db.write(agents.revoke_sessions, agent_id, now)
 
     async def append_audit(self, entry: AuditEntry) -> int:
-        async with self.db.transaction() as db:
-            return await agents.append_audit(db, entry)
+        return await self.db.write(agents.append_audit, entry)
 
     async def audit_entries(
         self,
@@ -576,14 +548,14 @@ class SqliteStore:
     async def merge_citizens(
         self, merge_id: str, kept_id: str, merged_id: str, *, agent_id: str, reason: str, now: datetime
     ) -> MergeOutcome:
-        async with self.db.transaction() as db:
-            outcome = await merges.merge(db, merge_id, kept_id, merged_id, agent_id=agent_id, reason=reason, now=now)
+        outcome = await self.db.write(
+            merges.merge, merge_id, kept_id, merged_id, agent_id=agent_id, reason=reason, now=now
+        )
         self._forget_every_contact()
         return outcome
 
     async def undo_citizen_merge(self, merge_id: str, *, agent_id: str, now: datetime) -> MergeOutcome:
-        async with self.db.transaction() as db:
-            outcome = await merges.undo(db, merge_id, agent_id=agent_id, now=now)
+        outcome = await self.db.write(merges.undo, merge_id, agent_id=agent_id, now=now)
         self._forget_every_contact()
         return outcome
 
@@ -600,8 +572,7 @@ class SqliteStore:
         return await merges.of_citizen(self.db.opened_reader(), citizen_id)
 
     async def add_canned(self, canned_response: CannedResponse) -> CannedResponse:
-        async with self.db.transaction() as db:
-            return await canned.add(db, canned_response)
+        return await self.db.write(canned.add, canned_response)
 
     async def get_canned(self, ref: str) -> CannedResponse | None:
         return await canned.get(self.db.opened_reader(), ref)
@@ -612,18 +583,15 @@ class SqliteStore:
         return await canned.listing(self.db.opened_reader(), query=query, team=team, every_team=every_team, limit=limit)
 
     async def update_canned(self, canned_response: CannedResponse) -> bool:
-        async with self.db.transaction() as db:
-            return await canned.update(db, canned_response)
+        return await self.db.write(canned.update, canned_response)
 
     async def delete_canned(self, canned_id: str) -> bool:
-        async with self.db.transaction() as db:
-            return await canned.delete(db, canned_id)
+        return await self.db.write(canned.delete, canned_id)
 
     # kiosks (issue 13)
 
     async def add_kiosk(self, kiosk: Kiosk, key_hash: str) -> Kiosk:
-        async with self.db.transaction() as db:
-            return await kiosks.add(db, kiosk, key_hash)
+        return await self.db.write(kiosks.add, kiosk, key_hash)
 
     async def kiosk_by_key(self, key_hash: str) -> Kiosk | None:
         return await kiosks.by_key(self.db.opened_reader(), key_hash)
@@ -632,12 +600,10 @@ class SqliteStore:
         return await kiosks.listing(self.db.opened_reader())
 
     async def disable_kiosk(self, ref: str) -> Kiosk | None:
-        async with self.db.transaction() as db:
-            return await kiosks.disable(db, ref)
+        return await self.db.write(kiosks.disable, ref)
 
     async def add_kiosk_rating(self, kiosk_id: str, score: int, at: datetime) -> None:
-        async with self.db.transaction() as db:
-            await kiosks.add_rating(db, kiosk_id, score, at)
+        await self.db.write(kiosks.add_rating, kiosk_id, score, at)
 
     async def kiosk_ratings(self, kiosk_id: str, since: datetime | None = None) -> KioskRatings:
         return await kiosks.ratings(self.db.opened_reader(), kiosk_id, since)
@@ -673,10 +639,9 @@ class SqliteStore:
         return await webchat.inbound_message_id(self.db.opened_reader(), channel.value, provider_message_id)
 
     async def attach_citizen(self, channel: Channel, address: str, citizen_id: str) -> int:
-        async with self.db.transaction() as db:
-            return await webchat.attach_citizen(db, channel.value, address, citizen_id)
+        return await self.db.write(webchat.attach_citizen, channel.value, address, citizen_id)
 
-    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, list[str]]:
+    async def addresses_after(self, channel: Channel, after: int) -> tuple[int, dict[str, int]]:
         return await webchat.addresses_after(self.db.opened_reader(), channel.value, after)
 
     async def conversation_messages(self, conversation_id: str, *, include_notes: bool = True) -> list[dict]:
@@ -685,10 +650,9 @@ class SqliteStore:
     async def set_queue_status(
         self, conversation_id: str, status: str | None, *, by: str, now: datetime, snooze_until: datetime | None = None
     ) -> bool:
-        async with self.db.transaction() as db:
-            changed = await queue.set_queue_status(
-                db, conversation_id, status, by=by, now=now, snooze_until=snooze_until, mask=self.mask
-            )
+        changed = await self.db.write(
+            queue.set_queue_status, conversation_id, status, by=by, now=now, snooze_until=snooze_until, mask=self.mask
+        )
         self._feed_appended()
         return changed
 
@@ -703,24 +667,22 @@ class SqliteStore:
         team: str | None = None,
         only_if_unassigned: bool = False,
     ) -> bool:
-        async with self.db.transaction() as db:
-            changed = await queue.assign(
-                db,
-                conversation_id,
-                agent_id,
-                by=by,
-                now=now,
-                note=note,
-                team=team,
-                only_if_unassigned=only_if_unassigned,
-            )
+        changed = await self.db.write(
+            queue.assign,
+            conversation_id,
+            agent_id,
+            by=by,
+            now=now,
+            note=note,
+            team=team,
+            only_if_unassigned=only_if_unassigned,
+        )
         if changed:
             self._feed_appended()
         return changed
 
     async def assign_next(self, conversation_id: str, now: datetime) -> str | None:
-        async with self.db.transaction() as db:
-            agent_id = await queue.assign_next(db, conversation_id, now)
+        agent_id = await self.db.write(queue.assign_next, conversation_id, now)
         if agent_id is not None:
             self._feed_appended()
         return agent_id
@@ -739,41 +701,36 @@ class SqliteStore:
         notification_id: str | None = None,
         mentions: tuple[str, ...] = (),
     ) -> dict:
-        async with self.db.transaction() as db:
-            message = await queue.add_agent_message(
-                db,
-                conversation_id,
-                author=author,
-                kind=kind,
-                text=text,
-                now=now,
-                notification_id=notification_id,
-                mentions=mentions,
-            )
+        message = await self.db.write(
+            queue.add_agent_message,
+            conversation_id,
+            author=author,
+            kind=kind,
+            text=text,
+            now=now,
+            notification_id=notification_id,
+            mentions=mentions,
+        )
         self._feed_appended()
         return message
 
     async def set_labels(self, conversation_id: str, labels: tuple[str, ...], *, by: str, now: datetime) -> bool:
-        async with self.db.transaction() as db:
-            changed = await queue.set_labels(db, conversation_id, labels, by=by, now=now)
+        changed = await self.db.write(queue.set_labels, conversation_id, labels, by=by, now=now)
         self._feed_appended()
         return changed
 
     async def set_priority(self, conversation_id: str, priority: int, *, by: str, now: datetime) -> bool:
-        async with self.db.transaction() as db:
-            changed = await queue.set_priority(db, conversation_id, priority, by=by, now=now)
+        changed = await self.db.write(queue.set_priority, conversation_id, priority, by=by, now=now)
         self._feed_appended()
         return changed
 
     async def set_presence(self, agent_id: str, presence: str, now: datetime) -> None:
-        async with self.db.transaction() as db:
-            changed = await queue.set_presence(db, agent_id, presence, now)
+        changed = await self.db.write(queue.set_presence, agent_id, presence, now)
         if changed:
             self._feed_appended()
 
     async def set_capacity(self, agent_id: str, capacity: int) -> bool:
-        async with self.db.transaction() as db:
-            return await queue.set_capacity(db, agent_id, capacity)
+        return await self.db.write(queue.set_capacity, agent_id, capacity)
 
     async def agent_workload(self) -> list[dict]:
         return await queue.agent_workload(self.db.opened_reader())
@@ -788,21 +745,18 @@ class SqliteStore:
         return await feed.feed_last_seq(self.db.opened_reader())
 
     async def wake_snoozed(self, now: datetime) -> int:
-        async with self.db.transaction() as db:
-            woken = await queue.wake_snoozed(db, now, self.mask)
+        woken = await self.db.write(queue.wake_snoozed, now, self.mask)
         if woken:
             self._feed_appended()
         return woken
 
     async def prune_feed(self, before: datetime) -> int:
-        async with self.db.transaction() as db:
-            return await feed.prune_feed(db, before)
+        return await self.db.write(feed.prune_feed, before)
 
     async def message_delivery_changed(self, notification_ids: list[str]) -> int:
         if not notification_ids:
             return 0
-        async with self.db.transaction() as db:
-            count = await queue.message_delivery_changed(db, notification_ids, utcnow())
+        count = await self.db.write(queue.message_delivery_changed, notification_ids, utcnow())
         if count:
             self._feed_appended()
         return count
@@ -810,8 +764,7 @@ class SqliteStore:
     # outbox, for the bus
 
     async def append_outbox(self, messages: list) -> None:
-        async with self.db.transaction() as db:
-            await dossiers.insert_outbox(db, messages)
+        await self.db.write(dossiers.insert_outbox, messages)
         self.db.outbox_appended()
 
     async def outbox_after(self, cursor: int, limit: int) -> list[OutboxRow]:
@@ -827,8 +780,7 @@ class SqliteStore:
         return await outbox.due_retries(self.db.reader, now, limit)
 
     async def record_deliveries(self, results: list[DeliveryResult], dispatched: list[int]) -> None:
-        async with self.db.transaction() as db:
-            await outbox.record_deliveries(db, results, dispatched)
+        await self.db.write(outbox.record_deliveries, results, dispatched)
 
     async def count_pending(self) -> int:
         rows = list(await self.db.opened_reader().execute_fetchall("SELECT count(*) FROM outbox WHERE dispatched = 0"))
@@ -838,5 +790,4 @@ class SqliteStore:
         return await outbox.dead_letters(self.db.reader)
 
     async def retry_dead_letter(self, dead_letter_id: int) -> bool:
-        async with self.db.transaction() as db:
-            return await outbox.retry_dead_letter(db, dead_letter_id)
+        return await self.db.write(outbox.retry_dead_letter, dead_letter_id)

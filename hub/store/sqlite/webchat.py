@@ -45,17 +45,17 @@ async def attach_citizen(db, channel: str, address: str, citizen_id: str) -> int
     return cursor.rowcount
 
 
-async def addresses_after(db, channel: str, after: int) -> tuple[int, list[str]]:
+async def addresses_after(db, channel: str, after: int) -> tuple[int, dict[str, int]]:
     """The highest message id above `after` (else `after`) and the addresses
-    of the channel whose conversations got a message above `after`; with
-    `after` below 0, the highest id and no address."""
+    of the channel whose conversations got a message above `after`, each with
+    its newest message's id; with `after` below 0, the highest id and no address."""
     if after < 0:  # where to start: the newest id, nobody to wake
         top = await db.execute_fetchall("SELECT max(id) FROM conversation_messages")
-        return top[0][0] or 0, []
+        return top[0][0] or 0, {}
     rows = await db.execute_fetchall(
         "SELECT c.address, max(m.id) FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id"
-        " WHERE m.id > ? AND c.channel = ? GROUP BY c.address",
+        " WHERE m.id > ? AND c.channel = ? AND m.kind = 'message' GROUP BY c.address",
         (after, channel),
     )
     top = await db.execute_fetchall("SELECT max(id) FROM conversation_messages WHERE id > ?", (after,))
-    return (top[0][0] or after), [r[0] for r in rows]
+    return (top[0][0] or after), {r[0]: r[1] for r in rows}
