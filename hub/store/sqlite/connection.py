@@ -1,11 +1,12 @@
 """One sqlite3 connection and the one thread that uses it: SQLite's calls
 block, so none of them runs on the event loop.
 
-What aiosqlite does, plus `run`: a whole store function in that thread. Each
+What aiosqlite does, plus `call`: any function in that thread, which
+`Database.write` (db.py) uses to run a whole store function there. Each
 hand-off between the loop and the thread costs about 130 µs here (a queue, a
 wake-up, a future), far more than a statement on a warm page cache (a few
 µs); a transaction of eight statements paid eight of them, and held the
-write lock all the while. `run` pays one.
+write lock all the while. `Database.write` pays one.
 
 The store's functions are written once, as `async def f(db, ...)` over
 `await db.execute(...)`, and serve both ways: awaited statement by statement
@@ -110,10 +111,6 @@ class Connection:
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(connection, *args)` in the connection's thread."""
         return await self._in_thread(fn, self._opened(), *args)
-
-    async def run(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        """A store function `fn(db, *args)` whole in the connection's thread (see the module's docstring)."""
-        return await self.call(run_inline, fn, *args)
 
     async def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
         return await self.call(lambda conn: conn.execute(sql, parameters))
