@@ -146,6 +146,19 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_base_url: str = ""  # tests point the SDK at Prism
+    # The phone channel (docs/PHONE.md): Twilio Voice and/or Stringee.
+    twilio_voice_from: str = ""  # outbound calls' number; empty: twilio_from
+    twilio_voice: str = "Google.vi-VN-Standard-A"  # Amazon Polly has no Vietnamese voice
+    stringee_key_sid: str = ""
+    stringee_key_secret: str = ""
+    stringee_from: str = ""
+    stringee_base_url: str = "https://api.stringee.com"
+    stringee_group: str = ""  # the agents' group a queued call is connected to
+    phone_daily_cap: int = 2  # calls per citizen per day (Asia/Ho_Chi_Minh)
+    phone_retry_delays: str = "900,3600"  # seconds before each redial after busy / no answer
+    ivr_queue_wait_seconds: int = 180  # then the caller is offered a call-back
+    # When the help center answers calls (and the holiday calendar's days off).
+    office_hours: str = "mon-fri 07:30-11:30,13:30-17:00; sat 07:30-11:30"
     sms_gateways: str = ""  # JSON list of generic HTTP gateways (Vietnamese brandname providers)
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
