@@ -19,6 +19,7 @@ from channels.sms import TwilioSmsProvider, twilio_routes
 from channels.sms_failover import FailoverSms
 from channels.sms_gateway import GatewaySmsProvider
 from channels.sms_gateway_webhooks import gateway_routes
+from channels.voice import VoiceFlow
 from hub.api.errors import ApiError
 
 
@@ -34,7 +35,7 @@ class Adapters:
     _started: list = field(default_factory=list)
 
     @classmethod
-    def from_settings(cls, settings, inbox) -> Adapters:
+    def from_settings(cls, settings, inbox, voice: VoiceFlow | None = None) -> Adapters:
         found = cls()
         sms: list[Provider] = [p for p in (TwilioSmsProvider.from_settings(settings),) if p is not None]
         gateways = GatewaySmsProvider.from_settings(settings)
